@@ -1,0 +1,4 @@
+"""``python -m servicepoint`` runs the CLI."""
+from servicepoint.cli import main
+
+main()

@@ -1,0 +1,319 @@
+"""JSON API v1 (DESIGN §6). Errors are ``{"error": code, "message": text}`` with a 4xx."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from . import reports
+from .auth import api_require, current_principal
+from .domain.model import DomainError, State
+from .openapi import spec
+from .uow import NotFound, UnitOfWork, row_to_ticket
+from .usecases import act, call_next, call_ticket, issue_ticket, queue_overview, set_counter
+from .web_db import get_db, get_ports
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Refusals that are about the queue's current state (try again later), not bad input.
+CONFLICTS = {"illegal_transition", "not_holder", "counter_busy", "service_inactive",
+             "transfer_to_self", "not_served_here"}
+ACTIONS = {"recall", "start", "finish", "no-show", "requeue", "transfer", "park", "cancel",
+           "call", "rate"}
+
+
+class BadRequest(Exception):
+    """A request body or parameter that cannot be used; becomes a 400 JSON error."""
+
+    def __init__(self, message: str, code: str = "bad_request", status: int = 400):
+        super().__init__(message)
+        self.code, self.status = code, status
+
+
+def error(code: str, message: str, status: int):
+    response = jsonify(error=code, message=message)
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest):
+    return error(exc.code, str(exc), exc.status)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    return error(exc.code, exc.message, 409 if exc.code in CONFLICTS else 400)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound):
+    return error(f"unknown_{exc.what}", str(exc), 404)
+
+
+def json_body() -> dict:
+    """The request's JSON object (empty body → {}); raises BadRequest otherwise."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid JSON", "bad_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object", "bad_json")
+    return body
+
+
+def field(body: dict, name: str, kind: type, default=None, *, required: bool = False,
+          choices=None, max_len: int = 64):
+    """Read one field, checking its type (and choices); raises BadRequest with the reason."""
+    if name not in body or body[name] is None:
+        if required:
+            raise BadRequest(f"'{name}' is required", "missing_field")
+        return default
+    value = body[name]
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise BadRequest(f"'{name}' must be a {kind.__name__}", "bad_field")
+    if isinstance(value, str):
+        value = value.strip()
+        if not value or len(value) > max_len:
+            raise BadRequest(f"'{name}' must have 1 to {max_len} characters", "bad_field")
+    if choices is not None and value not in choices:
+        raise BadRequest(f"'{name}' must be one of: {', '.join(sorted(choices))}", "bad_field")
+    return value
+
+
+def ticket_json(conn, ticket, *, public_id: str | None = None, people_ahead: int | None = None,
+                estimate: dict | None = None) -> dict:
+    """The API's view of a ticket."""
+    if public_id is None:
+        public_id = conn.execute("SELECT public_id FROM tickets WHERE id = ?",
+                                 (ticket.id,)).fetchone()[0]
+    if people_ahead is None and ticket.state == State.WAITING:
+        people_ahead = UnitOfWork(conn).people_ahead(ticket)
+    out = {
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "state": ticket.state.value,
+        "priority": ticket.priority.value,
+        "language": ticket.language,
+        "position": people_ahead if ticket.state == State.WAITING else None,
+        "issued_at": ticket.issued_at.isoformat(),
+        "counter": ticket.counter,
+        "target_counter": ticket.target_counter,
+        "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
+        "recalls": ticket.recalls,
+        "track_url": url_for("web.track", public_id=public_id, _external=True),
+    }
+    if estimate is not None:
+        out.update(estimate)
+    elif "estimated_wait_s" not in out:
+        out["estimated_wait_s"] = None
+    return out
+
+
+@bp.post("/tickets")
+def create_ticket():
+    """Issue a ticket (kiosk, staff or integration)."""
+    body = json_body()
+    service = field(body, "service", str, required=True, max_len=3).upper()
+    language = field(body, "language", str, "en", max_len=8)
+    priority = field(body, "priority", str, "normal",
+                     choices={"normal", "priority", "appointment"})
+    device = field(body, "kiosk", str, None) or request.headers.get("X-Kiosk") or None
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (1 <= len(key) <= 128):
+        raise BadRequest("Idempotency-Key must have 1 to 128 characters", "bad_header")
+    principal = current_principal()
+    if priority != "normal" and device is None and principal is None:
+        # Anyone may take a normal ticket; jumping the queue needs a kiosk or staff.
+        raise BadRequest("Priority tickets are issued by a kiosk or staff", "priority_not_allowed",
+                         403)
+    result = issue_ticket(get_ports(), service=service, language=language, priority=priority,
+                          device=device, idempotency_key=key,
+                          staff=principal["username"] if principal else None,
+                          track_base=request.host_url)
+    out = ticket_json(get_db(), result.ticket, public_id=result.public_id,
+                      people_ahead=result.people_ahead, estimate=result.estimate.as_dict())
+    out["print"] = {"state": result.print_state, "reason": result.print_reason,
+                    "job_id": result.print_job_id, "printed": False if result.print_state in (
+                        "not_printed", "none") else None}
+    response = jsonify(out)
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_ticket", ticket_id=result.ticket.id)
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def get_ticket(ticket_id: int):
+    """One ticket's state, position and estimate."""
+    conn = get_db()
+    ports = get_ports()
+    ticket = UnitOfWork(conn).ticket(ticket_id)
+    estimate = None
+    if ticket.state == State.WAITING:
+        from .usecases import wait_estimate
+
+        ahead = UnitOfWork(conn).people_ahead(ticket)
+        estimate = wait_estimate(ports, UnitOfWork(conn).service(ticket.service), ahead).as_dict()
+    return jsonify(ticket_json(conn, ticket, estimate=estimate))
+
+
+@bp.get("/queue")
+def queue():
+    """Per service: people waiting, estimated wait for a new arrival, open counters."""
+    lang = request.args.get("lang", "en")
+    return jsonify(services=queue_overview(get_ports(), lang),
+                   version=current_app.extensions["servicepoint"]["broadcaster"].version)
+
+
+@bp.get("/counters")
+@api_require("staff")
+def counters():
+    """Counters with their state, services and current ticket."""
+    conn = get_db()
+    out = []
+    for row in conn.execute("SELECT * FROM counters ORDER BY code"):
+        uow = UnitOfWork(conn)
+        held = uow.held_by(row["code"], (State.CALLED, State.SERVING, State.PARKED))
+        out.append({"code": row["code"], "name": row["name"], "state": row["state"],
+                    "staff": row["staff_username"], "services": uow.counter_services(row["code"]),
+                    "tickets": [ticket_json(conn, t) for t in held]})
+    return jsonify(counters=out)
+
+
+@bp.post("/counters/<counter>/call-next")
+@api_require("staff")
+def counter_call_next(counter: str):
+    """Call the next customer to this counter."""
+    body = json_body()
+    finish_current = field(body, "finish_current", bool, False)
+    principal = current_principal()
+    ticket = call_next(get_ports(), counter=counter, staff=principal["username"],
+                       finish_current=finish_current)
+    if ticket is None:
+        return jsonify(ticket=None, message=f"Nobody is waiting for counter {counter}")
+    return jsonify(ticket=ticket_json(get_db(), ticket))
+
+
+@bp.post("/counters/<counter>/<move>")
+@api_require("staff")
+def counter_move(counter: str, move: str):
+    """Open, close, pause or resume a counter."""
+    if move not in ("open", "close", "break", "resume"):
+        raise BadRequest(f"Unknown counter action {move!r}", "bad_action", 404)
+    state = set_counter(get_ports(), counter=counter, move=move,
+                        staff=current_principal()["username"])
+    return jsonify(counter=counter, state=state)
+
+
+@bp.post("/tickets/<int:ticket_id>/<action>")
+@api_require("staff")
+def ticket_action(ticket_id: int, action: str):
+    """Recall, start, finish, no-show, requeue, transfer, park, cancel, call or rate a ticket."""
+    if action not in ACTIONS:
+        raise BadRequest(f"Unknown action {action!r}; use one of: {', '.join(sorted(ACTIONS))}",
+                         "bad_action", 404)
+    body = json_body()
+    staff = current_principal()["username"]
+    counter = field(body, "counter", str)
+    ports = get_ports()
+    if action == "call":
+        if counter is None:
+            raise BadRequest("'counter' is required to call a ticket", "missing_field")
+        ticket = call_ticket(ports, ticket_id=ticket_id, counter=counter, staff=staff)
+    else:
+        params = {}
+        if action == "transfer":
+            service = field(body, "service", str, max_len=3)
+            params["service"] = service.upper() if service else None
+            params["target_counter"] = field(body, "to_counter", str)
+        if action in ("transfer", "requeue"):
+            params["position"] = field(body, "position", str, "time",
+                                       choices={"front", "time", "back"})
+        if action == "finish":
+            params["outcome"] = field(body, "outcome", str, "resolved",
+                                      choices={"resolved", "follow_up"})
+        if action == "rate":
+            params["rating"] = {"csat": field(body, "csat", int), "nps": field(body, "nps", int)}
+        ticket = act(ports, ticket_id=ticket_id, action=action.replace("-", "_"), counter=counter,
+                     staff=staff, **params)
+    return jsonify(ticket=ticket_json(get_db(), ticket))
+
+
+@bp.get("/events")
+def events():
+    """Server-Sent Events: a small "changed" signal whenever the queue changes."""
+    broadcaster = current_app.extensions["servicepoint"]["broadcaster"]
+    heartbeat = current_app.config["SSE_HEARTBEAT_S"]
+    last_id = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    since = broadcaster.parse_last_id(last_id)
+    if since is None and request.args.get("version", "").isdigit() and not last_id:
+        since = min(int(request.args["version"]), broadcaster.version)
+
+    def stream():
+        broadcaster.connect()
+        try:
+            version = broadcaster.version
+            yield "retry: 2000\n\n"
+            if since is not None and since < version:
+                yield _sse("changed", broadcaster.event_id(version),
+                           {"version": version, "topics": broadcaster.topics_since(since)})
+            elif since is None and last_id:
+                # A client from before a restart: tell it to re-sync everything.
+                yield _sse("changed", broadcaster.event_id(version),
+                           {"version": version, "topics": ["*"]})
+            else:
+                yield _sse("hello", broadcaster.event_id(version), {"version": version})
+            while True:
+                new = broadcaster.wait(version, heartbeat)
+                if new == version:
+                    # A comment line keeps proxies awake and detects dropped clients.
+                    yield ": heartbeat\n\n"
+                    continue
+                topics = broadcaster.topics_since(version)
+                version = new
+                yield _sse("changed", broadcaster.event_id(version),
+                           {"version": version, "topics": topics})
+                for topic in topics:
+                    if topic != "*":
+                        yield _sse(topic, broadcaster.event_id(version), {"version": version})
+        finally:
+            broadcaster.disconnect()
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _sse(event: str, event_id: str, data: dict) -> str:
+    return f"id: {event_id}\nevent: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+@bp.get("/stats")
+@api_require("manager")
+def stats():
+    """KPIs for a period (JSON, or CSV with ``format=csv``)."""
+    try:
+        start, end = reports.parse_period(request.args.get("from"), request.args.get("to"),
+                                          current_app.config["TIMEZONE"],
+                                          current_app.extensions["servicepoint"]["clock"].now())
+    except ValueError as exc:
+        raise BadRequest(str(exc), "bad_period") from None
+    data = reports.kpis(get_db(), start, end)
+    fmt = request.args.get("format", "json")
+    if fmt == "csv":
+        return Response(reports.to_csv(data), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=servicepoint-stats.csv"})
+    if fmt != "json":
+        raise BadRequest("format must be json or csv", "bad_format")
+    return jsonify(data)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(spec())

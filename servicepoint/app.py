@@ -1,0 +1,145 @@
+"""The application factory."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+
+from flask import Flask, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from . import auth, i18n, web_db
+from .live import Broadcaster
+from .metrics import Metrics
+from .timeutil import SystemClock
+from .usecases import ServiceTimeCache
+
+DEFAULTS = {
+    "SQLITE_SYNCHRONOUS": "NORMAL",
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SSE_HEARTBEAT_S": 10.0,
+    "START_WORKERS": False,
+    "PUBLIC_URL": None,
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the branch server.
+
+    Configuration comes from ``DEFAULTS``, then ``instance/config.json`` if it
+    exists, then environment variables ``SERVICEPOINT_DB`` and
+    ``SERVICEPOINT_SECRET_KEY``, then ``test_config``. The database must have
+    been created with ``servicepoint init``.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config["DATABASE"] = os.path.join(app.instance_path, "servicepoint.db")
+    config_file = os.path.join(app.instance_path, "config.json")
+    if test_config is None and os.path.exists(config_file):
+        app.config.from_file(config_file, load=json.load)
+    if os.environ.get("SERVICEPOINT_DB"):
+        app.config["DATABASE"] = os.environ["SERVICEPOINT_DB"]
+    if os.environ.get("SERVICEPOINT_SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SERVICEPOINT_SECRET_KEY"]
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.config["DATABASE"])
+    if "TIMEZONE" not in app.config:
+        app.config["TIMEZONE"] = _setting(app.config["DATABASE"], "timezone", "UTC")
+
+    app.extensions["servicepoint"] = {
+        "broadcaster": Broadcaster(),
+        "clock": app.config.get("CLOCK") or SystemClock(),
+        "stats": ServiceTimeCache(),
+        "metrics": Metrics(),
+    }
+
+    app.teardown_appcontext(web_db.close_db)
+    app.before_request(auth.protect_forms)
+    app.extensions["servicepoint"]["metrics"].install(app)
+    i18n.init_app(app)
+
+    from . import api, web
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
+    _register_faces(app)
+    _register_errors(app)
+
+    from .cli import register_app_commands
+
+    register_app_commands(app)
+    return app
+
+
+def _register_faces(app: Flask) -> None:
+    """Mount the faces that exist in this installation."""
+    import importlib
+
+    for name in ("kiosk", "counter", "display", "manager", "hardware"):
+        try:
+            module = importlib.import_module(f"{name}.views")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (name, f"{name}.views"):
+                raise
+            continue
+        app.register_blueprint(module.bp)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        """JSON for the API, a friendly page for people."""
+        if request.path.startswith("/api/"):
+            code = (exc.name or "error").lower().replace(" ", "_")
+            message = exc.description or exc.name
+            if exc.code == 401:
+                message = "This needs a staff sign-in or an API token (Authorization: Bearer ...)"
+            elif exc.code == 413:
+                message = f"The body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes"
+            elif exc.code == 405:
+                message = f"{request.method} is not allowed here"
+            response = jsonify(error=code, message=message)
+            response.status_code = exc.code or 500
+            if exc.code == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="servicepoint"'
+            return response
+        return render_template("servicepoint/error.html", error=exc), exc.code or 500
+
+
+def _secret_key(db_path: str) -> str:
+    """A per-installation session key kept beside the database (created on first start)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(db_path)), "secret_key")
+    try:
+        with open(path) as fh:
+            key = fh.read().strip()
+            if key:
+                return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _setting(db_path: str, key: str, default):
+    if not os.path.exists(db_path):
+        return default
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return default
+    return json.loads(row[0]) if row else default

@@ -1,0 +1,183 @@
+"""Staff accounts, API tokens, roles, login sessions and CSRF protection.
+
+Passwords are stored as argon2id hashes; API tokens are random and only their
+SHA-256 is stored, so a stolen database yields no usable token. Roles:
+``staff`` (counter work), ``manager`` (staff + reports and setup),
+``technician`` (devices and printers) and ``admin`` (everything).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+import sqlite3
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import abort, current_app, g, redirect, request, session, url_for
+
+ROLES = ("staff", "manager", "technician", "admin")
+# Which roles satisfy a requirement: a manager may do a clerk's work; admin may do anything.
+SATISFIES = {
+    "staff": {"staff", "manager", "admin"},
+    "manager": {"manager", "admin"},
+    "technician": {"technician", "admin"},
+    "admin": {"admin"},
+    "device": {"device", "technician", "admin"},
+}
+
+_hasher = PasswordHasher()
+
+
+class AuthError(ValueError):
+    """Bad account data (unknown role, empty password, duplicate name)."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``; raises AuthError for an empty one."""
+    if not password:
+        raise AuthError("A password cannot be empty")
+    return _hasher.hash(password)
+
+
+def add_user(conn: sqlite3.Connection, username: str, password: str, role: str,
+             display_name: str | None = None, *, now: str) -> int:
+    """Create a staff account; raises AuthError for a bad role or a taken name."""
+    if role not in ROLES:
+        raise AuthError(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}")
+    username = (username or "").strip()
+    if not username or len(username) > 64:
+        raise AuthError("A username needs 1 to 64 characters")
+    try:
+        with conn:
+            cur = conn.execute(
+                "INSERT INTO staff (username, display_name, role, password_hash, created_at)"
+                " VALUES (?,?,?,?,?)",
+                (username, display_name or username, role, hash_password(password), now))
+    except sqlite3.IntegrityError:
+        raise AuthError(f"User {username!r} already exists") from None
+    return cur.lastrowid
+
+
+def check_password(conn: sqlite3.Connection, username: str, password: str) -> sqlite3.Row | None:
+    """The active staff row when ``password`` is right, else None (constant-ish time)."""
+    row = conn.execute("SELECT * FROM staff WHERE username = ? AND active", (username,)).fetchone()
+    target = row["password_hash"] if row else _DUMMY_HASH
+    try:
+        _hasher.verify(target, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    return row
+
+
+_DUMMY_HASH = _hasher.hash("not a real password")  # verify against it to even out timing
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(conn: sqlite3.Connection, name: str, role: str, *, now: str,
+                 device_code: str | None = None) -> str:
+    """Create an API token and return it (it is shown once; only its hash is kept)."""
+    if role not in SATISFIES:
+        raise AuthError(f"Unknown role {role!r}; use one of: {', '.join(SATISFIES)}")
+    token = "sp_" + secrets.token_urlsafe(30)
+    with conn:
+        conn.execute("INSERT INTO api_tokens (name, role, token_hash, device_code, created_at)"
+                     " VALUES (?,?,?,?,?)", (name, role, token_digest(token), device_code, now))
+    return token
+
+
+def token_principal(conn: sqlite3.Connection, token: str) -> dict | None:
+    row = conn.execute("SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+                       (token_digest(token),)).fetchone()
+    if row is None:
+        return None
+    return {"kind": "token", "name": row["name"], "role": row["role"],
+            "device": row["device_code"], "username": f"token:{row['name']}"}
+
+
+# -- request side ---------------------------------------------------------
+
+def current_principal() -> dict | None:
+    """Who is making this request: a bearer token or a logged-in session; cached on g."""
+    if "principal" in g:
+        return g.principal
+    principal = None
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        from .web_db import get_db
+
+        principal = token_principal(get_db(), header[7:].strip())
+    elif session.get("user"):
+        principal = {"kind": "session", **session["user"]}
+    g.principal = principal
+    return principal
+
+
+def has_role(principal: dict | None, role: str) -> bool:
+    return principal is not None and principal.get("role") in SATISFIES[role]
+
+
+def api_require(role: str):
+    """Decorator for API views: 401 without credentials, 403 with the wrong role.
+
+    Session callers must also send the CSRF token in ``X-CSRF-Token``.
+    """
+    def deco(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = current_principal()
+            if principal is None:
+                abort(401)
+            if principal["kind"] == "session" and not csrf_valid(request.headers.get("X-CSRF-Token")):
+                abort(403, description="Missing or wrong CSRF token")
+            if not has_role(principal, role):
+                abort(403, description=f"This needs the {role} role")
+            return view(*args, **kwargs)
+        return wrapper
+    return deco
+
+
+def login_required(role: str = "staff"):
+    """Decorator for HTML views: redirect to the login page, or 403 for a wrong role."""
+    def deco(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = current_principal()
+            if principal is None or principal["kind"] != "session":
+                return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+            if not has_role(principal, role):
+                abort(403, description=f"This page needs the {role} role")
+            return view(*args, **kwargs)
+        return wrapper
+    return deco
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (created on first use); templates put it in forms."""
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def csrf_valid(supplied: str | None) -> bool:
+    expected = session.get("csrf")
+    return bool(expected and supplied and hmac.compare_digest(expected, supplied))
+
+
+def protect_forms() -> None:
+    """before_request hook: every non-API POST form must carry the session's CSRF token.
+
+    The API has its own rule (bearer token, or session plus ``X-CSRF-Token``).
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
+        return
+    if current_app.config.get("CSRF_DISABLED"):
+        return
+    supplied = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
+    if not csrf_valid(supplied):
+        abort(400, description="This form has expired. Please go back, reload the page and try again.")

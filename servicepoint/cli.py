@@ -1,0 +1,304 @@
+"""The ``servicepoint`` command line.
+
+Every command takes the database from ``--db PATH``, else ``SERVICEPOINT_DB``,
+else ``instance/servicepoint.db`` in the current folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+DEFAULT_DB = os.path.join("instance", "servicepoint.db")
+
+
+def _now() -> str:
+    from .timeutil import SystemClock, to_db
+
+    return to_db(SystemClock().now())
+
+
+def _local_timezone() -> str:
+    """The machine's IANA zone name, or UTC when it cannot be told."""
+    if os.environ.get("TZ") and "/" in os.environ["TZ"]:
+        return os.environ["TZ"].lstrip(":")
+    try:
+        with open("/etc/timezone") as fh:
+            name = fh.read().strip()
+            if name:
+                return name
+    except OSError:
+        pass
+    try:
+        link = os.readlink("/etc/localtime")
+        if "zoneinfo/" in link:
+            return link.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"
+
+
+class Context:
+    def __init__(self, db: str):
+        self.db = db
+
+    def connect(self):
+        from .db import connect, pending_migrations
+
+        if not os.path.exists(self.db):
+            raise click.ClickException(
+                f"No database at {self.db}. Run `servicepoint --db {self.db} init` first.")
+        if pending_migrations(self.db):
+            raise click.ClickException(
+                f"The database at {self.db} needs upgrading. Run `servicepoint --db {self.db} init`.")
+        return connect(self.db)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db", envvar="SERVICEPOINT_DB", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False),
+              help="SQLite database file (also SERVICEPOINT_DB).")
+@click.version_option(package_name="servicepoint")
+@click.pass_context
+def cli(ctx: click.Context, db: str) -> None:
+    """ServicePoint branch server: queue tickets, counters, displays and printers."""
+    ctx.obj = Context(db)
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help="Also seed the demo branch (services A–D, 6 counters, "
+              "3 staff accounts, 2 kiosks, 1 display, the printer emulator).")
+@click.option("--timezone", default=None, help="The branch's IANA time zone (default: this machine's).")
+@click.option("--branch-name", default="ServicePoint Branch", show_default=True)
+@click.pass_obj
+def init(obj: Context, demo: bool, timezone: str | None, branch_name: str) -> None:
+    """Create or upgrade the database; safe to run again."""
+    from .db import connect, init_db
+    from .demo import STAFF, ensure_base_settings, seed
+    from .timeutil import zone
+
+    timezone = timezone or _local_timezone()
+    try:
+        zone(timezone)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--timezone") from None
+    applied = init_db(obj.db)
+    conn = connect(obj.db)
+    try:
+        ensure_base_settings(conn, timezone, branch_name)
+        click.echo(f"Database {obj.db}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+        if demo:
+            if seed(conn, _now()):
+                click.echo("Seeded the demo branch. Staff sign-in (username / password):")
+                for username, password, role, _name in STAFF:
+                    click.echo(f"  {username:<8} / {password:<13} ({role})")
+            else:
+                click.echo("Demo branch already present; nothing seeded.")
+    finally:
+        conn.close()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 to serve the branch network.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=100, show_default=True, type=click.IntRange(4, 1000),
+              help="Worker threads; each open display/counter stream holds one (screens + 16).")
+@click.option("--no-workers", is_flag=True, help="Do not start the print worker and printer monitor.")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) -> None:
+    """Serve the branch with waitress and print the URLs of every screen."""
+    obj.connect().close()
+    os.environ["SERVICEPOINT_DB"] = os.path.abspath(obj.db)
+    from waitress import create_server
+
+    from . import create_app
+
+    app = create_app({"DATABASE": os.path.abspath(obj.db), "START_WORKERS": not no_workers})
+    server = create_server(
+        app, host=host, port=port, threads=threads,
+        # Each SSE stream holds a connection and a thread for its whole life.
+        connection_limit=max(threads * 2, 200),
+        channel_request_lookahead=5,
+        # Screens re-fetch small fragments; keep idle keep-alive sockets around.
+        channel_timeout=120,
+        ident="servicepoint",
+    )
+    workers = app.extensions["servicepoint"].get("start_workers")
+    if workers:
+        workers()
+    shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
+    base = f"http://{shown}:{server.effective_port}"
+    click.echo(f"ServicePoint is serving {obj.db} on {base}")
+    for name, path in (("Kiosk", "/kiosk/K1"), ("Counter", "/counter"), ("Display", "/display/D1"),
+                       ("Manager", "/manager"), ("Hardware", "/hardware"), ("API", "/api/v1/openapi.json"),
+                       ("Health", "/healthz")):
+        click.echo(f"  {name:<9} {base}{path}")
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop = app.extensions["servicepoint"].get("stop_workers")
+        if stop:
+            stop()
+        server.close()
+
+
+@cli.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["staff", "manager", "technician", "admin"]),
+              default="staff", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when not given.")
+@click.option("--name", "display_name", default=None, help="Name shown on screens.")
+@click.pass_obj
+def user_add(obj: Context, username: str, role: str, password: str, display_name: str | None) -> None:
+    """Create a staff account with an argon2-hashed password."""
+    from .auth import AuthError, add_user
+
+    conn = obj.connect()
+    try:
+        add_user(conn, username, password, role, display_name, now=_now())
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        conn.close()
+    click.echo(f"Created {role} {username}")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens for integrations and print agents."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["staff", "manager", "technician", "admin", "device"]),
+              default="staff", show_default=True)
+@click.option("--device", default=None, help="For role device: the kiosk code this agent prints for.")
+@click.pass_obj
+def token_create(obj: Context, name: str, role: str, device: str | None) -> None:
+    """Create a bearer token and print it (it is shown only once)."""
+    from .auth import create_token
+
+    conn = obj.connect()
+    try:
+        if device and conn.execute("SELECT 1 FROM devices WHERE code = ?", (device,)).fetchone() is None:
+            raise click.ClickException(f"No device {device!r}")
+        if role == "device" and not device:
+            raise click.ClickException("A device token needs --device KIOSK")
+        click.echo(create_token(conn, name, role, now=_now(), device_code=device))
+    finally:
+        conn.close()
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_obj
+def backup(obj: Context, path: str) -> None:
+    """Copy the live database to PATH with SQLite's online backup (safe while serving)."""
+    from .db import backup as do_backup
+
+    obj.connect().close()
+    try:
+        pages = do_backup(obj.db, path)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up {obj.db} to {path} ({pages} pages)")
+
+
+@cli.group()
+def config() -> None:
+    """Branch configuration."""
+
+
+@config.command("check")
+@click.pass_obj
+def config_check(obj: Context) -> None:
+    """Check the database and the branch setup; exit 1 when something would stop the branch."""
+    from .timeutil import zone
+
+    problems, notes = [], []
+    conn = obj.connect()
+    try:
+        integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if integrity != "ok":
+            problems.append(f"database integrity: {integrity}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            problems.append("database is not in WAL mode (run init)")
+        tz = json.loads((conn.execute("SELECT value FROM settings WHERE key='timezone'").fetchone()
+                         or ['"UTC"'])[0])
+        try:
+            zone(tz)
+            notes.append(f"time zone {tz}")
+        except ValueError as exc:
+            problems.append(str(exc))
+        services = [r[0] for r in conn.execute("SELECT code FROM services WHERE active")]
+        if not services:
+            problems.append("no active services: kiosks have nothing to offer")
+        for svc in services:
+            if not conn.execute("SELECT 1 FROM counter_services WHERE service_code = ?", (svc,)).fetchone():
+                problems.append(f"service {svc} has no counter: its tickets can never be called")
+        for row in conn.execute("SELECT code, printer_id FROM devices WHERE kind='kiosk'"):
+            if row["printer_id"] is None:
+                notes.append(f"kiosk {row['code']} has no printer (numbers shown on screen only)")
+        for row in conn.execute("SELECT name, url FROM printers"):
+            try:
+                from hardware.printers import parse_printer_url
+
+                parse_printer_url(row["url"])
+            except ImportError:
+                break
+            except ValueError as exc:
+                problems.append(f"printer {row['name']}: {exc}")
+        if not conn.execute("SELECT 1 FROM staff WHERE active AND role IN ('manager','admin')").fetchone():
+            notes.append("no manager or admin account (servicepoint user add NAME --role manager)")
+    finally:
+        conn.close()
+    for note in notes:
+        click.echo(f"  note: {note}")
+    for problem in problems:
+        click.echo(f"  PROBLEM: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("Configuration OK")
+
+
+def _attach_optional_commands() -> None:
+    """Commands that live in the hardware package, when it is installed."""
+    try:
+        from hardware.cli import printer
+    except ImportError:
+        return
+    cli.add_command(printer)
+    try:
+        from hardware.agent import print_agent
+    except ImportError:
+        return
+    cli.add_command(print_agent)
+
+
+def register_app_commands(app) -> None:
+    """Add ``flask --app servicepoint init-db`` (flaskr style) for developers."""
+
+    @app.cli.command("init-db")
+    def init_db_command() -> None:
+        """Create or upgrade the configured database."""
+        from .db import init_db
+
+        applied = init_db(app.config["DATABASE"])
+        click.echo(f"Applied: {', '.join(applied) or 'nothing (up to date)'}")
+
+
+def main() -> None:
+    _attach_optional_commands()
+    cli(prog_name="servicepoint")

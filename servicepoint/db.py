@@ -1,0 +1,256 @@
+"""SQLite storage: connections, schema migrations and online backups.
+
+WAL mode lets displays read while a kiosk writes. Connections run in
+autocommit mode (``isolation_level=None``) so that every write transaction is an
+explicit ``BEGIN IMMEDIATE``: taking the write lock up front is what keeps
+number allocation and call-next free of "database is locked" upgrades and of
+duplicates (DESIGN §3).
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("servicepoint")
+
+TICKET_STATES = "'waiting','called','serving','parked','done','no_show','cancelled','expired'"
+
+
+def connect(path: str, *, synchronous: str = "NORMAL", readonly: bool = False) -> sqlite3.Connection:
+    """Open a connection with the pragmas every part of the server relies on.
+
+    ``synchronous=NORMAL`` in WAL mode survives a killed process (the WAL is in
+    the OS cache); FULL also survives a power cut, at the cost of an fsync per
+    commit.
+    """
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False, timeout=10)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise ValueError(f"Unknown synchronous mode {synchronous!r}")
+    conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+    return conn
+
+
+def init_db(path: str) -> list[str]:
+    """Create the database file if needed, switch it to WAL and apply pending migrations.
+
+    Returns the names of the migrations applied now (empty when up to date).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        db = sqlite_utils.Database(conn)
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+        return pending
+    finally:
+        conn.close()
+
+
+def pending_migrations(path: str) -> list[str]:
+    """Names of migrations not yet applied to the database at ``path``."""
+    conn = sqlite3.connect(path)
+    try:
+        return [m.name for m in migrations.pending(sqlite_utils.Database(conn))]
+    finally:
+        conn.close()
+
+
+def backup(src_path: str, dest_path: str) -> int:
+    """Copy the live database to ``dest_path`` with SQLite's online backup API.
+
+    Safe while the server runs: readers and writers carry on. Returns the number
+    of pages copied. Raises ``FileExistsError`` rather than overwrite a file.
+    """
+    if os.path.exists(dest_path):
+        raise FileExistsError(f"{dest_path} already exists; choose a new file name")
+    src = sqlite3.connect(src_path)
+    dest = sqlite3.connect(dest_path)
+    try:
+        src.backup(dest, pages=256)
+        pages = dest.execute("PRAGMA page_count").fetchone()[0]
+        return pages
+    finally:
+        dest.close()
+        src.close()
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Services, counters, staff, devices, printers, tickets, events, counters, jobs, settings."""
+    statements = f"""
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL            -- JSON
+    );
+    CREATE TABLE services (
+        code TEXT PRIMARY KEY CHECK (code GLOB '[A-Z]*' AND length(code) BETWEEN 1 AND 3),
+        names TEXT NOT NULL,           -- JSON {{"en": "...", "es": "..."}}
+        target_wait_s INTEGER NOT NULL DEFAULT 600 CHECK (target_wait_s > 0),
+        default_service_s INTEGER NOT NULL DEFAULT 300 CHECK (default_service_s > 0),
+        weight REAL NOT NULL DEFAULT 1.0 CHECK (weight > 0),
+        active INTEGER NOT NULL DEFAULT 1,
+        sort INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE staff (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('staff','manager','technician','admin')),
+        password_hash TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('staff','manager','technician','admin','device')),
+        token_hash TEXT NOT NULL UNIQUE,   -- sha256 of the token; the token itself is shown once
+        device_code TEXT,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE TABLE counters (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'closed' CHECK (state IN ('open','closed','break')),
+        staff_username TEXT,
+        changed_at TEXT
+    );
+    CREATE TABLE counter_services (
+        counter_code TEXT NOT NULL REFERENCES counters(code) ON DELETE CASCADE,
+        service_code TEXT NOT NULL REFERENCES services(code),
+        PRIMARY KEY (counter_code, service_code)
+    );
+    CREATE TABLE counter_events (
+        id INTEGER PRIMARY KEY,
+        counter_code TEXT NOT NULL REFERENCES counters(code),
+        action TEXT NOT NULL CHECK (action IN ('open','close','break','resume')),
+        at TEXT NOT NULL,
+        staff_username TEXT
+    );
+    CREATE TABLE printers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        paper_mm INTEGER NOT NULL DEFAULT 80 CHECK (paper_mm IN (58, 80)),
+        profile TEXT NOT NULL DEFAULT 'default',
+        mode TEXT NOT NULL DEFAULT 'server' CHECK (mode IN ('server','agent')),
+        enabled INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL DEFAULT 'unknown',
+        status_detail TEXT,
+        status_at TEXT
+    );
+    CREATE TABLE devices (
+        code TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('kiosk','display')),
+        name TEXT NOT NULL,
+        language TEXT NOT NULL DEFAULT 'en',
+        printer_id INTEGER REFERENCES printers(id) ON DELETE SET NULL,
+        services TEXT,                 -- JSON list of service codes; NULL = all
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT
+    );
+    CREATE TABLE day_counters (
+        service_code TEXT NOT NULL,
+        day TEXT NOT NULL,
+        last INTEGER NOT NULL,
+        PRIMARY KEY (service_code, day)
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        public_id TEXT NOT NULL UNIQUE,
+        number TEXT NOT NULL,
+        origin_service_id TEXT NOT NULL REFERENCES services(code),
+        service_id TEXT NOT NULL REFERENCES services(code),
+        day TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ({TICKET_STATES})),
+        priority TEXT NOT NULL CHECK (priority IN ('appointment','priority','normal')),
+        prank INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        rank_at TEXT NOT NULL,
+        front INTEGER NOT NULL DEFAULT 0,
+        counter_id TEXT REFERENCES counters(code),
+        target_counter_id TEXT REFERENCES counters(code),
+        called_at TEXT,
+        recalls INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT,
+        device_code TEXT,
+        idempotency_key TEXT UNIQUE,
+        updated_at TEXT NOT NULL,
+        UNIQUE (origin_service_id, day, seq),
+        UNIQUE (day, number)
+    );
+    CREATE INDEX tickets_waiting ON tickets (service_id, front DESC, prank, rank_at, id)
+        WHERE state = 'waiting';
+    CREATE INDEX tickets_held ON tickets (counter_id) WHERE counter_id IS NOT NULL;
+    CREATE INDEX tickets_day ON tickets (day, origin_service_id);
+    CREATE TABLE ticket_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        action TEXT NOT NULL,
+        at TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        counter_id TEXT,
+        staff_username TEXT,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT '{{}}'
+    );
+    CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, id);
+    CREATE INDEX ticket_events_at ON ticket_events (at);
+    CREATE INDEX ticket_events_service_action ON ticket_events (service_id, action, id);
+    CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+        BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+    CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
+        BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+    CREATE TABLE print_jobs (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER REFERENCES tickets(id),
+        printer_id INTEGER REFERENCES printers(id) ON DELETE SET NULL,
+        kind TEXT NOT NULL DEFAULT 'ticket' CHECK (kind IN ('ticket','reprint','test')),
+        state TEXT NOT NULL CHECK (state IN ('pending','sent','printed','failed')),
+        payload TEXT NOT NULL,         -- JSON: what the layout needs, frozen at issue time
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        sent_at TEXT,
+        printed_at TEXT,
+        claimed_by TEXT,
+        claim_expires_at TEXT,
+        bytes INTEGER
+    );
+    CREATE INDEX print_jobs_pending ON print_jobs (printer_id, id) WHERE state IN ('pending','sent');
+    CREATE INDEX print_jobs_ticket ON print_jobs (ticket_id);
+    """
+    for statement in _split(statements):
+        db.execute(statement)
+
+
+def _split(script: str) -> list[str]:
+    """Split a schema script into complete statements (trigger bodies stay whole)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"Incomplete SQL statement in schema: {buf.strip()[:60]}")
+    return out

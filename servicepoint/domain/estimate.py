@@ -1,0 +1,118 @@
+"""Wait estimates shown to customers on the kiosk, the ticket and the display.
+
+Estimate = people ahead × recent mean service time ÷ counters open for the
+service (DESIGN §2). The mean is exponentially weighted so a slow morning does
+not haunt the afternoon. The result is never negative, rounded up to the
+minute, and carries a range when it is uncertain: with little history, or when
+no counter is open.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Iterable
+
+# Weight of the newest service time in the moving average. 0.2 ≈ the last ten
+# customers dominate: fast enough to follow a slowdown, calm enough to ignore one
+# long visit.
+ALPHA = 0.2
+# Below this many observed service times the estimate is a guess and shown as a range.
+MIN_SAMPLES = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceTimeStats:
+    """Exponentially weighted mean and standard deviation of service times (seconds)."""
+
+    mean: float
+    std: float
+    n: int
+
+
+@dataclasses.dataclass(frozen=True)
+class WaitEstimate:
+    """A wait in whole minutes (stored as seconds): ``point`` plus a ``low``–``high`` range."""
+
+    point_s: int
+    low_s: int
+    high_s: int
+    uncertain: bool
+
+    @property
+    def minutes(self) -> int:
+        return self.point_s // 60
+
+    @property
+    def is_range(self) -> bool:
+        return self.high_s - self.low_s >= 120
+
+    def as_dict(self) -> dict:
+        return {"estimated_wait_s": self.point_s, "estimated_wait_low_s": self.low_s,
+                "estimated_wait_high_s": self.high_s, "estimate_uncertain": self.uncertain}
+
+
+def service_time_stats(durations: Iterable[float], alpha: float = ALPHA) -> ServiceTimeStats | None:
+    """EWMA mean and deviation of ``durations`` given oldest first; None when empty.
+
+    Negative durations (clock steps) are ignored.
+    """
+    mean = var = None
+    n = 0
+    for d in durations:
+        if d is None or d < 0:
+            continue
+        n += 1
+        if mean is None:
+            mean, var = float(d), 0.0
+            continue
+        diff = d - mean
+        incr = alpha * diff
+        mean += incr
+        var = (1 - alpha) * (var + diff * incr)
+    if mean is None:
+        return None
+    return ServiceTimeStats(mean=mean, std=math.sqrt(max(var, 0.0)), n=n)
+
+
+def estimate_wait(
+    people_ahead: int,
+    stats: ServiceTimeStats | None,
+    open_counters: int,
+    default_service_s: float,
+) -> WaitEstimate:
+    """Estimate the wait of someone with ``people_ahead`` in front of them.
+
+    Uses ``default_service_s`` when there is no history. With no counter open the
+    estimate assumes one and is marked uncertain.
+    """
+    people_ahead = max(0, int(people_ahead))
+    uncertain = open_counters <= 0
+    counters = max(1, int(open_counters))
+    if stats is None or stats.n < MIN_SAMPLES:
+        mean = stats.mean if stats is not None else float(default_service_s)
+        spread_per_person = 0.5 * mean
+        uncertain = True
+    else:
+        mean = stats.mean
+        spread_per_person = stats.std
+    raw = people_ahead * mean / counters
+    # The sum of k independent service times spreads with sqrt(k); with little
+    # history we widen to ±50% of the mean per person instead.
+    if uncertain and (stats is None or stats.n < MIN_SAMPLES):
+        spread = people_ahead * spread_per_person / counters
+    else:
+        spread = math.sqrt(people_ahead) * spread_per_person / counters
+    if open_counters <= 0:
+        spread = max(spread, raw * 0.5)
+    point = _ceil_minute(raw)
+    low = _floor_minute(max(0.0, raw - spread))
+    high = max(point, _ceil_minute(raw + spread))
+    return WaitEstimate(point_s=point, low_s=min(low, point), high_s=high, uncertain=uncertain)
+
+
+def _ceil_minute(seconds: float) -> int:
+    return int(math.ceil(max(0.0, seconds) / 60.0 - 1e-9)) * 60
+
+
+def _floor_minute(seconds: float) -> int:
+    return int(math.floor(max(0.0, seconds) / 60.0)) * 60

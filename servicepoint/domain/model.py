@@ -1,0 +1,153 @@
+"""The queue's nouns: tickets, their states, actions, priorities and events.
+
+Pure values only: nothing here knows about SQL, Flask or devices.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+
+class State(StrEnum):
+    """Where a ticket is in its life."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    PARKED = "parked"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+TERMINAL_STATES = frozenset({State.DONE, State.NO_SHOW, State.CANCELLED, State.EXPIRED})
+# States in which a counter holds the ticket; a ticket is held by at most one counter.
+HELD_STATES = frozenset({State.CALLED, State.SERVING, State.PARKED})
+
+
+class Action(StrEnum):
+    """Everything that can happen to a ticket; each one writes one event."""
+
+    ISSUE = "issue"
+    CALL = "call"
+    RECALL = "recall"
+    START = "start"
+    NO_SHOW = "no_show"
+    REQUEUE = "requeue"
+    TRANSFER = "transfer"
+    PARK = "park"
+    FINISH = "finish"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+    RATE = "rate"
+
+
+class Priority(StrEnum):
+    """Priority classes, most urgent first."""
+
+    APPOINTMENT = "appointment"
+    PRIORITY = "priority"
+    NORMAL = "normal"
+
+
+PRIORITY_RANK = {Priority.APPOINTMENT: 0, Priority.PRIORITY: 1, Priority.NORMAL: 2}
+
+
+class Outcome(StrEnum):
+    """How a finished visit ended, for first-contact resolution."""
+
+    RESOLVED = "resolved"
+    FOLLOW_UP = "follow_up"
+
+
+class Position(StrEnum):
+    """Where a requeued or transferred ticket goes in its new queue."""
+
+    FRONT = "front"  # ahead of everyone of its priority class
+    TIME = "time"  # by its original issue time
+    BACK = "back"  # as if it had just arrived
+
+
+class DomainError(Exception):
+    """A queue rule refused an action; ``code`` is a stable machine-readable name."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class IllegalTransition(DomainError):
+    """The action is not allowed from the ticket's current state."""
+
+    code = "illegal_transition"
+
+
+class NotHolder(DomainError):
+    """A counter acted on a ticket that another counter (or none) holds."""
+
+    code = "not_holder"
+
+
+@dataclasses.dataclass(frozen=True)
+class Ticket:
+    """One customer visit. ``number`` is kept for life, even across transfers.
+
+    ``queued_at`` starts the current wait segment (for KPIs); ``rank_at`` is the
+    time routing measures the effective wait from (it differs after a requeue or
+    transfer by issue time).
+    """
+
+    id: int | None
+    number: str
+    service: str
+    day: str
+    seq: int
+    state: State
+    priority: Priority
+    language: str
+    issued_at: dt.datetime
+    queued_at: dt.datetime
+    rank_at: dt.datetime
+    front: bool = False
+    counter: str | None = None
+    target_counter: str | None = None
+    called_at: dt.datetime | None = None
+    recalls: int = 0
+    outcome: Outcome | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def replace(self, **changes: Any) -> "Ticket":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One row of the append-only ticket history."""
+
+    ticket_id: int | None
+    action: Action
+    at: dt.datetime
+    service: str
+    from_state: State | None
+    to_state: State
+    counter: str | None = None
+    staff: str | None = None
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def format_number(prefix: str, seq: int, width: int = 3) -> str:
+    """The printed ticket number: prefix + zero-padded per-day counter (``A042``)."""
+    return f"{prefix}{seq:0{width}d}"

@@ -1,0 +1,231 @@
+"""The unit of work: one SQLite write transaction and the queries use cases need.
+
+``with uow:`` opens ``BEGIN IMMEDIATE`` (the write lock is taken up front, so two
+kiosks never read the same counter value) and commits on success, rolls back on
+error. The ticket row and its event are always written inside the same block.
+Hot paths use raw SQL.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from typing import Any, Iterable
+
+from .domain.model import PRIORITY_RANK, Action, Event, Outcome, Priority, State, Ticket
+from .timeutil import from_db, to_db
+
+_TICKET_COLUMNS = (
+    "id, number, service_id, day, seq, state, priority, language, issued_at, queued_at, "
+    "rank_at, front, counter_id, target_counter_id, called_at, recalls, outcome"
+)
+
+
+class NotFound(LookupError):
+    """A row the caller named does not exist."""
+
+    def __init__(self, what: str, key: Any):
+        super().__init__(f"No {what} {key!r}")
+        self.what, self.key = what, key
+
+
+def row_to_ticket(row: sqlite3.Row) -> Ticket:
+    """Build a domain Ticket from a ``tickets`` row."""
+    return Ticket(
+        id=row["id"], number=row["number"], service=row["service_id"], day=row["day"],
+        seq=row["seq"], state=State(row["state"]), priority=Priority(row["priority"]),
+        language=row["language"], issued_at=from_db(row["issued_at"]),
+        queued_at=from_db(row["queued_at"]), rank_at=from_db(row["rank_at"]),
+        front=bool(row["front"]), counter=row["counter_id"],
+        target_counter=row["target_counter_id"], called_at=from_db(row["called_at"]),
+        recalls=row["recalls"], outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+    )
+
+
+def row_to_event(row: sqlite3.Row) -> Event:
+    """Build a domain Event from a ``ticket_events`` row."""
+    return Event(
+        ticket_id=row["ticket_id"], action=Action(row["action"]), at=from_db(row["at"]),
+        service=row["service_id"],
+        from_state=State(row["from_state"]) if row["from_state"] else None,
+        to_state=State(row["to_state"]), counter=row["counter_id"],
+        staff=row["staff_username"], data=json.loads(row["data"] or "{}"),
+    )
+
+
+class UnitOfWork:
+    """A write transaction on ``conn`` plus the reads and writes of the queue."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._depth = 0
+
+    def __enter__(self) -> "UnitOfWork":
+        if self._depth == 0:
+            self.conn.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._depth -= 1
+        if self._depth:
+            return
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+    # -- reference data -------------------------------------------------
+    def setting(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def service(self, code: str) -> sqlite3.Row:
+        row = self.conn.execute("SELECT * FROM services WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            raise NotFound("service", code)
+        return row
+
+    def counter(self, code: str) -> sqlite3.Row:
+        row = self.conn.execute("SELECT * FROM counters WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            raise NotFound("counter", code)
+        return row
+
+    def counter_services(self, code: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT service_code FROM counter_services WHERE counter_code = ? ORDER BY service_code",
+            (code,))]
+
+    def weights(self) -> dict[str, float]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT code, weight FROM services")}
+
+    # -- tickets --------------------------------------------------------
+    def next_seq(self, service: str, day: str) -> int:
+        """Allocate the next per-service, per-day number (gap-free inside this transaction)."""
+        return self.conn.execute(
+            "INSERT INTO day_counters (service_code, day, last) VALUES (?, ?, 1) "
+            "ON CONFLICT (service_code, day) DO UPDATE SET last = last + 1 RETURNING last",
+            (service, day),
+        ).fetchone()[0]
+
+    def add_ticket(self, ticket: Ticket, *, public_id: str, device: str | None,
+                   idempotency_key: str | None) -> Ticket:
+        cur = self.conn.execute(
+            "INSERT INTO tickets (public_id, number, origin_service_id, service_id, day, seq, state,"
+            " priority, prank, language, issued_at, queued_at, rank_at, front, device_code,"
+            " idempotency_key, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)",
+            (public_id, ticket.number, ticket.service, ticket.service, ticket.day, ticket.seq,
+             ticket.state.value, ticket.priority.value, PRIORITY_RANK[ticket.priority],
+             ticket.language, to_db(ticket.issued_at), to_db(ticket.queued_at),
+             to_db(ticket.rank_at), device, idempotency_key, to_db(ticket.issued_at)),
+        )
+        return ticket.replace(id=cur.lastrowid)
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        row = self.conn.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?",
+                                (ticket_id,)).fetchone()
+        if row is None:
+            raise NotFound("ticket", ticket_id)
+        return row_to_ticket(row)
+
+    def ticket_by_idempotency_key(self, key: str) -> Ticket | None:
+        row = self.conn.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE idempotency_key = ?",
+                                (key,)).fetchone()
+        return row_to_ticket(row) if row else None
+
+    def save_ticket(self, ticket: Ticket, expected_state: State, at: dt.datetime) -> None:
+        """Write the ticket's new state; refuses (RuntimeError) if someone changed it meanwhile."""
+        cur = self.conn.execute(
+            "UPDATE tickets SET service_id=?, state=?, front=?, counter_id=?, target_counter_id=?,"
+            " called_at=?, recalls=?, outcome=?, queued_at=?, rank_at=?, updated_at=?"
+            " WHERE id=? AND state=?",
+            (ticket.service, ticket.state.value, int(ticket.front), ticket.counter,
+             ticket.target_counter, to_db(ticket.called_at), ticket.recalls,
+             ticket.outcome.value if ticket.outcome else None, to_db(ticket.queued_at),
+             to_db(ticket.rank_at), to_db(at), ticket.id, expected_state.value),
+        )
+        if cur.rowcount != 1:
+            raise RuntimeError(f"ticket {ticket.id} changed concurrently")
+
+    def add_event(self, event: Event) -> int:
+        return self.conn.execute(
+            "INSERT INTO ticket_events (ticket_id, action, at, service_id, counter_id,"
+            " staff_username, from_state, to_state, data) VALUES (?,?,?,?,?,?,?,?,?)",
+            (event.ticket_id, event.action.value, to_db(event.at), event.service, event.counter,
+             event.staff, event.from_state.value if event.from_state else None,
+             event.to_state.value, json.dumps(event.data, separators=(",", ":"))),
+        ).lastrowid
+
+    def head_of_queues(self, services: Iterable[str], counter: str) -> list[Ticket]:
+        """The first waiting ticket of each service plus the first one sent to ``counter``.
+
+        Within one service every ticket has the same weight, so the routing order
+        equals the index order and only each queue's head can win.
+        """
+        heads = []
+        for svc in services:
+            row = self.conn.execute(
+                f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state='waiting' AND service_id=?"
+                " AND target_counter_id IS NULL ORDER BY front DESC, prank, rank_at, id LIMIT 1",
+                (svc,)).fetchone()
+            if row:
+                heads.append(row_to_ticket(row))
+        row = self.conn.execute(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state='waiting' AND target_counter_id=?"
+            " ORDER BY front DESC, prank, rank_at, id LIMIT 1", (counter,)).fetchone()
+        if row:
+            heads.append(row_to_ticket(row))
+        return heads
+
+    def held_by(self, counter: str, states: Iterable[State] = (State.CALLED, State.SERVING)) -> list[Ticket]:
+        states = [s.value for s in states]
+        marks = ",".join("?" * len(states))
+        return [row_to_ticket(r) for r in self.conn.execute(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE counter_id=? AND state IN ({marks})"
+            " ORDER BY called_at", (counter, *states))]
+
+    def people_ahead(self, ticket: Ticket) -> int:
+        """Waiting tickets of the same service that routing would call before ``ticket``."""
+        prank = PRIORITY_RANK[ticket.priority]
+        return self.conn.execute(
+            "SELECT count(*) FROM tickets WHERE state='waiting' AND service_id=?"
+            " AND target_counter_id IS NULL AND id != ? AND ("
+            "  front > ? OR (front = ? AND (prank < ? OR (prank = ? AND"
+            "  (rank_at < ? OR (rank_at = ? AND id < ?))))))",
+            (ticket.service, ticket.id, int(ticket.front), int(ticket.front), prank, prank,
+             to_db(ticket.rank_at), to_db(ticket.rank_at), ticket.id),
+        ).fetchone()[0]
+
+    def waiting_tickets(self, day: str | None = None) -> list[Ticket]:
+        sql = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state IN ('waiting','called','parked')"
+        params: tuple = ()
+        if day:
+            sql += " AND day = ?"
+            params = (day,)
+        return [row_to_ticket(r) for r in self.conn.execute(sql, params)]
+
+    def open_tickets_before(self, day: str) -> list[Ticket]:
+        return [row_to_ticket(r) for r in self.conn.execute(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state IN ('waiting','called','parked')"
+            " AND day <= ?", (day,))]
+
+    # -- counters -------------------------------------------------------
+    def set_counter_state(self, code: str, state: str, at: dt.datetime, staff: str | None,
+                          action: str) -> None:
+        self.conn.execute("UPDATE counters SET state=?, staff_username=?, changed_at=? WHERE code=?",
+                          (state, staff, to_db(at), code))
+        self.conn.execute(
+            "INSERT INTO counter_events (counter_code, action, at, staff_username) VALUES (?,?,?,?)",
+            (code, action, to_db(at), staff))
+
+    # -- printing -------------------------------------------------------
+    def add_print_job(self, *, ticket_id: int | None, printer_id: int, payload: dict,
+                      at: dt.datetime, kind: str = "ticket", state: str = "pending",
+                      error: str | None = None) -> int:
+        return self.conn.execute(
+            "INSERT INTO print_jobs (ticket_id, printer_id, kind, state, payload, error,"
+            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+            (ticket_id, printer_id, kind, state, json.dumps(payload, default=str), error,
+             to_db(at), to_db(at)),
+        ).lastrowid

@@ -1,0 +1,390 @@
+"""Use cases: every queue action, committed atomically, then announced.
+
+Each function receives its ports — a :class:`~servicepoint.uow.UnitOfWork`, a
+clock (``.now()`` → aware UTC datetime) and ``notify(topic)`` for the live
+broadcaster — so the same code runs under the web server, the CLI, the
+simulator and the tests. The domain decides; these functions load, apply,
+save the ticket and its event in one transaction, and only then notify.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import secrets
+import threading
+from typing import Callable
+
+from .domain import estimate as est
+from .domain import lifecycle, routing
+from .domain.model import Action, DomainError, State, Ticket
+from .timeutil import branch_day, from_db
+from .uow import NotFound, UnitOfWork
+
+Notify = Callable[[str], None]
+
+# Printer states in which a new job is worth sending at all.
+PRINTABLE_STATES = {"ok", "paper_low", "unknown"}
+
+
+def _noop(topic: str) -> None:
+    return None
+
+
+class ServiceTimeCache:
+    """Recent service-time statistics per service, recomputed at most every ``ttl_s``.
+
+    The statistics come from ``ticket_events`` (start → finish/transfer/park/requeue);
+    caching keeps an issue burst from re-reading them for every ticket.
+    """
+
+    SAMPLE = 60
+
+    def __init__(self, ttl_s: float = 5.0):
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, est.ServiceTimeStats | None]] = {}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def get(self, conn, service: str, now: dt.datetime) -> est.ServiceTimeStats | None:
+        stamp = now.timestamp()
+        with self._lock:
+            hit = self._cache.get(service)
+            if hit and 0 <= stamp - hit[0] < self.ttl_s:
+                return hit[1]
+        rows = conn.execute(
+            "SELECT s.at AS started, (SELECT e.at FROM ticket_events e WHERE e.ticket_id = s.ticket_id"
+            "  AND e.id > s.id AND e.action IN ('finish','transfer','park','requeue')"
+            "  ORDER BY e.id LIMIT 1) AS ended"
+            " FROM ticket_events s WHERE s.service_id = ? AND s.action = 'start'"
+            " ORDER BY s.id DESC LIMIT ?", (service, self.SAMPLE)).fetchall()
+        durations = [(from_db(r["ended"]) - from_db(r["started"])).total_seconds()
+                     for r in reversed(rows) if r["ended"]]
+        stats = est.service_time_stats(durations)
+        with self._lock:
+            self._cache[service] = (stamp, stats)
+        return stats
+
+
+@dataclasses.dataclass
+class Ports:
+    """What a use case needs from the outside world."""
+
+    conn: object
+    clock: object
+    notify: Notify = _noop
+    stats: ServiceTimeCache = dataclasses.field(default_factory=ServiceTimeCache)
+    timezone: str = "UTC"
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.conn)
+
+
+@dataclasses.dataclass
+class IssueResult:
+    """A freshly issued (or idempotently replayed) ticket and what the customer is told."""
+
+    ticket: Ticket
+    public_id: str
+    people_ahead: int
+    estimate: est.WaitEstimate
+    print_state: str  # queued | not_printed | none
+    print_reason: str | None
+    print_job_id: int | None
+    replayed: bool = False
+
+
+def open_counters(conn, service: str) -> int:
+    """How many open counters serve ``service`` now."""
+    return conn.execute(
+        "SELECT count(*) FROM counters c JOIN counter_services cs ON cs.counter_code = c.code"
+        " WHERE cs.service_code = ? AND c.state = 'open'", (service,)).fetchone()[0]
+
+
+def wait_estimate(ports: Ports, service_row, people_ahead: int) -> est.WaitEstimate:
+    """The wait shown to someone with ``people_ahead`` in ``service_row``'s queue."""
+    stats = ports.stats.get(ports.conn, service_row["code"], ports.clock.now())
+    return est.estimate_wait(people_ahead, stats, open_counters(ports.conn, service_row["code"]),
+                             service_row["default_service_s"])
+
+
+def service_name(service_row, language: str) -> str:
+    """The service's name in ``language``, falling back to English, then the code."""
+    names = json.loads(service_row["names"])
+    return names.get(language) or names.get("en") or service_row["code"]
+
+
+def issue_ticket(
+    ports: Ports,
+    *,
+    service: str,
+    language: str = "en",
+    priority: str = "normal",
+    device: str | None = None,
+    idempotency_key: str | None = None,
+    staff: str | None = None,
+    track_base: str = "",
+) -> IssueResult:
+    """Issue a ticket for ``service``; queue its print job in the same transaction.
+
+    A repeated ``idempotency_key`` returns the ticket it created the first time.
+    Raises :class:`NotFound` for an unknown service or device and
+    :class:`DomainError` for an inactive service or bad priority.
+    """
+    now = ports.clock.now()
+    with ports.uow() as uow:
+        if idempotency_key:
+            existing = uow.ticket_by_idempotency_key(idempotency_key)
+            if existing is not None:
+                return _replayed(ports, uow, existing)
+        svc = uow.service(service)
+        if not svc["active"]:
+            raise DomainError(f"Service {service} is not available now", "service_inactive")
+        device_row = None
+        if device:
+            device_row = uow.conn.execute("SELECT * FROM devices WHERE code = ?", (device,)).fetchone()
+            if device_row is None:
+                raise NotFound("device", device)
+        day = branch_day(now, ports.timezone)
+        seq = uow.next_seq(service, day)
+        ticket, event = lifecycle.issue(service=service, prefix=service, day=day, seq=seq, at=now,
+                                        priority=priority, language=language, staff=staff)
+        public_id = secrets.token_urlsafe(9)
+        ticket = uow.add_ticket(ticket, public_id=public_id, device=device,
+                                idempotency_key=idempotency_key)
+        uow.add_event(dataclasses.replace(event, ticket_id=ticket.id))
+        ahead = uow.people_ahead(ticket)
+        estimate = wait_estimate(ports, svc, ahead)
+        print_state, reason, job_id = "none", None, None
+        if device_row is not None and device_row["printer_id"] is not None:
+            printer = uow.conn.execute("SELECT * FROM printers WHERE id = ?",
+                                       (device_row["printer_id"],)).fetchone()
+            if printer is not None and printer["enabled"]:
+                payload = ticket_payload(ports, uow, ticket, svc, public_id, ahead, estimate,
+                                         track_base)
+                if printer["status"] in PRINTABLE_STATES:
+                    print_state = "queued"
+                    job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
+                                               payload=payload, at=now)
+                else:
+                    # Printing it minutes later, when nobody stands at the kiosk, helps no
+                    # one: record the job as failed so it can be reprinted on request.
+                    print_state, reason = "not_printed", printer["status"]
+                    job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
+                                               payload=payload, at=now, state="failed",
+                                               error=f"printer {printer['status']} at issue")
+    ports.notify("queue")
+    if job_id is not None and print_state == "queued":
+        ports.notify("print")
+    return IssueResult(ticket, public_id, ahead, estimate, print_state, reason, job_id)
+
+
+def _replayed(ports: Ports, uow: UnitOfWork, ticket: Ticket) -> IssueResult:
+    public_id = uow.conn.execute("SELECT public_id FROM tickets WHERE id = ?",
+                                 (ticket.id,)).fetchone()[0]
+    ahead = uow.people_ahead(ticket) if ticket.state == State.WAITING else 0
+    estimate = wait_estimate(ports, uow.service(ticket.service), ahead)
+    job = uow.conn.execute("SELECT id, state, error FROM print_jobs WHERE ticket_id = ?"
+                           " ORDER BY id LIMIT 1", (ticket.id,)).fetchone()
+    if job is None:
+        state, reason, job_id = "none", None, None
+    elif job["state"] == "failed":
+        state, reason, job_id = "not_printed", job["error"], job["id"]
+    else:
+        state, reason, job_id = "queued", None, job["id"]
+    return IssueResult(ticket, public_id, ahead, estimate, state, reason, job_id, replayed=True)
+
+
+def ticket_payload(ports: Ports, uow: UnitOfWork, ticket: Ticket, svc, public_id: str,
+                   ahead: int, estimate: est.WaitEstimate, track_base: str) -> dict:
+    """What the printed ticket shows, frozen at issue time."""
+    return {
+        "number": ticket.number,
+        "service": ticket.service,
+        "service_name": service_name(svc, ticket.language),
+        "language": ticket.language,
+        "issued_at": ticket.issued_at.isoformat(),
+        "timezone": ports.timezone,
+        "people_ahead": ahead,
+        "estimated_wait_s": estimate.point_s,
+        "estimated_wait_range_s": [estimate.low_s, estimate.high_s] if estimate.is_range else None,
+        "track_url": f"{track_base.rstrip('/')}/t/{public_id}" if track_base else None,
+        "branch_name": uow.setting("branch_name", "ServicePoint"),
+    }
+
+
+def call_next(ports: Ports, *, counter: str, staff: str | None = None,
+              finish_current: bool = False) -> Ticket | None:
+    """Call the next ticket for ``counter``; None when nobody is waiting for it.
+
+    A counter that still holds a called or serving ticket is refused
+    (``counter_busy``) unless ``finish_current`` is set, in which case a serving
+    ticket is finished as resolved first. A closed counter or one on a break is
+    opened. Two counters calling at once never get the same ticket: the whole
+    pick runs under the write lock and the update re-checks ``state='waiting'``.
+    """
+    now = ports.clock.now()
+    with ports.uow() as uow:
+        row = uow.counter(counter)
+        held = uow.held_by(counter)
+        for current in held:
+            if finish_current and current.state == State.SERVING:
+                _transition(uow, current, Action.FINISH, now, counter=counter, staff=staff)
+            else:
+                raise DomainError(
+                    f"Counter {counter} still has {current.number} ({current.state.value}); "
+                    "finish, requeue or mark it no-show first", "counter_busy")
+        if row["state"] != "open":
+            uow.set_counter_state(counter, "open", now, staff or row["staff_username"],
+                                  "resume" if row["state"] == "break" else "open")
+        services = uow.counter_services(counter)
+        chosen = routing.pick_next(uow.head_of_queues(services, counter), counter, services,
+                                   now, uow.weights())
+        if chosen is None:
+            result = None
+        else:
+            result = _transition(uow, chosen, Action.CALL, now, counter=counter, staff=staff)
+    ports.notify("queue")
+    return result
+
+
+def call_ticket(ports: Ports, *, ticket_id: int, counter: str, staff: str | None = None) -> Ticket:
+    """Call a specific waiting or parked ticket to ``counter`` (e.g. a parked one coming back)."""
+    now = ports.clock.now()
+    with ports.uow() as uow:
+        uow.counter(counter)
+        ticket = uow.ticket(ticket_id)
+        if ticket.state == State.WAITING:
+            if not routing.callable_by(ticket, counter, uow.counter_services(counter)):
+                raise DomainError(f"Counter {counter} does not serve {ticket.number}",
+                                  "not_served_here")
+        for current in uow.held_by(counter):
+            if current.id != ticket.id:
+                raise DomainError(f"Counter {counter} still has {current.number}", "counter_busy")
+        result = _transition(uow, ticket, Action.CALL, now, counter=counter, staff=staff)
+    ports.notify("queue")
+    return result
+
+
+def act(ports: Ports, *, ticket_id: int, action: str, counter: str | None = None,
+        staff: str | None = None, **params) -> Ticket:
+    """Apply ``action`` (recall/start/finish/no_show/requeue/transfer/park/cancel/rate).
+
+    Raises :class:`NotFound` for an unknown ticket, service or counter and
+    :class:`DomainError` subclasses for anything the lifecycle refuses.
+    """
+    try:
+        action = Action(action)
+    except ValueError:
+        raise DomainError(f"Unknown action {action!r}", "bad_action") from None
+    if action in (Action.ISSUE, Action.CALL):
+        raise DomainError(f"Use the {action.value} endpoint for that", "bad_action")
+    now = ports.clock.now()
+    with ports.uow() as uow:
+        ticket = uow.ticket(ticket_id)
+        if counter is not None:
+            uow.counter(counter)
+        if action == Action.TRANSFER:
+            if params.get("service") is not None:
+                svc = uow.service(params["service"])
+                if not svc["active"]:
+                    raise DomainError(f"Service {svc['code']} is not available now",
+                                      "service_inactive")
+            if params.get("target_counter") is not None:
+                uow.counter(params["target_counter"])
+        if counter is None and ticket.counter is not None and action not in (Action.CANCEL,
+                                                                                Action.RATE):
+            counter = ticket.counter  # staff acting on the ticket's own counter
+        result = _transition(uow, ticket, action, now, counter=counter, staff=staff, **params)
+    ports.notify("queue")
+    return result
+
+
+def _transition(uow: UnitOfWork, ticket: Ticket, action: Action, now: dt.datetime,
+                **kw) -> Ticket:
+    new, event = lifecycle.apply(ticket, action, now, **kw)
+    uow.save_ticket(new, ticket.state, now)
+    uow.add_event(event)
+    return new
+
+
+COUNTER_MOVES = {"open": ("open", "open"), "close": ("closed", "close"),
+                 "break": ("break", "break"), "resume": ("open", "resume")}
+
+
+def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = None) -> str:
+    """Open, close, pause (``break``) or resume a counter; returns its new state.
+
+    Closing or pausing a counter that still holds a called or serving ticket is
+    refused, so no customer is left standing at a dark counter.
+    """
+    if move not in COUNTER_MOVES:
+        raise DomainError(f"Unknown counter action {move!r}; use open, close, break or resume",
+                          "bad_action")
+    now = ports.clock.now()
+    new_state, action = COUNTER_MOVES[move]
+    with ports.uow() as uow:
+        row = uow.counter(counter)
+        if move in ("close", "break"):
+            held = uow.held_by(counter)
+            if held:
+                raise DomainError(f"Counter {counter} still has {held[0].number}; finish it first",
+                                  "counter_busy")
+        if row["state"] != new_state:
+            uow.set_counter_state(counter, new_state, now, staff, action)
+    ports.notify("counters")
+    return new_state
+
+
+def expire_day(ports: Ports, *, before_day: str | None = None) -> int:
+    """Expire every waiting, called or parked ticket of days before ``before_day``.
+
+    ``before_day`` defaults to today, so tickets of earlier days end as expired.
+    Passing tomorrow closes today too (end-of-day). Returns how many expired.
+    """
+    now = ports.clock.now()
+    before_day = before_day or branch_day(now, ports.timezone)
+    count = 0
+    with ports.uow() as uow:
+        for ticket in uow.open_tickets_before(before_day):
+            if ticket.day >= before_day:
+                continue
+            _transition(uow, ticket, Action.EXPIRE, now)
+            count += 1
+    if count:
+        ports.notify("queue")
+    return count
+
+
+def queue_overview(ports: Ports, language: str = "en") -> list[dict]:
+    """Per active service: waiting count, the wait a new arrival would be shown, open counters."""
+    conn = ports.conn
+    now = ports.clock.now()
+    rows = conn.execute(
+        "SELECT s.*, (SELECT count(*) FROM tickets t WHERE t.state='waiting' AND t.service_id=s.code)"
+        " AS waiting, (SELECT min(t.queued_at) FROM tickets t WHERE t.state='waiting'"
+        " AND t.service_id=s.code) AS oldest FROM services s WHERE s.active ORDER BY s.sort, s.code"
+    ).fetchall()
+    out = []
+    for r in rows:
+        estimate = wait_estimate(ports, r, r["waiting"])
+        oldest = from_db(r["oldest"])
+        out.append({
+            "service": r["code"],
+            "name": service_name(r, language),
+            "waiting": r["waiting"],
+            "open_counters": open_counters(conn, r["code"]),
+            "longest_wait_s": int((now - oldest).total_seconds()) if oldest else 0,
+            "target_wait_s": r["target_wait_s"],
+            **estimate.as_dict(),
+        })
+    return out
+
+
+__all__ = ["Ports", "IssueResult", "issue_ticket", "call_next", "call_ticket", "act",
+           "set_counter", "expire_day", "queue_overview", "ServiceTimeCache", "NotFound",
+           "DomainError"]
+

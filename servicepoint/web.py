@@ -1,0 +1,157 @@
+"""The web shell: landing page, staff sign-in, ticket tracking, health and metrics."""
+from __future__ import annotations
+
+import os
+import time
+from urllib.parse import urlparse
+
+from flask import (Blueprint, Response, current_app, jsonify, redirect, render_template, request,
+                   session, url_for)
+
+from . import auth
+from .domain.model import State
+from .i18n import t
+from .metrics import escape_label
+from .timeutil import branch_day
+from .uow import UnitOfWork, row_to_ticket
+from .web_db import get_db
+
+bp = Blueprint("web", __name__)
+
+FACES = [
+    ("kiosk", "Kiosk", "Customers take a ticket", "/kiosk/K1"),
+    ("counter", "Counter", "Staff call the next customer", "/counter"),
+    ("display", "Lobby display", "Who is called where", "/display/D1"),
+    ("manager", "Manager", "Dashboard, reports and setup", "/manager"),
+    ("hardware", "Hardware", "Printers and devices", "/hardware"),
+]
+
+
+@bp.app_context_processor
+def _globals():
+    return {"csrf_token": auth.csrf_token, "principal": auth.current_principal()}
+
+
+@bp.get("/")
+def index():
+    """Landing page linking every face."""
+    return render_template("servicepoint/index.html", faces=FACES)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Staff sign-in form."""
+    error = None
+    if request.method == "POST":
+        row = auth.check_password(get_db(), request.form.get("username", "").strip(),
+                                  request.form.get("password", ""))
+        if row is None:
+            error = t("login.failed")
+        else:
+            session.clear()
+            session["user"] = {"username": row["username"], "role": row["role"],
+                               "name": row["display_name"]}
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("servicepoint/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (POST, so a link cannot sign anyone out)."""
+    session.clear()
+    return redirect(url_for("web.index"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: an open redirect would hand staff to someone else's page."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+        return target
+    return url_for("web.index")
+
+
+@bp.get("/t/<public_id>")
+def track(public_id: str):
+    """The customer's own ticket page (linked from the QR code)."""
+    conn = get_db()
+    row = conn.execute("SELECT * FROM tickets WHERE public_id = ?", (public_id,)).fetchone()
+    if row is None:
+        return render_template("servicepoint/error.html",
+                               error=_Missing(t("error.404"))), 404
+    ticket = row_to_ticket(row)
+    ahead = UnitOfWork(conn).people_ahead(ticket) if ticket.state == State.WAITING else None
+    return render_template("servicepoint/track.html", ticket=ticket, ahead=ahead)
+
+
+class _Missing:
+    code = 404
+
+    def __init__(self, description: str):
+        self.description = description
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness for monitors: database reachable and writable-configured, printers' last status."""
+    started = time.perf_counter()
+    checks = {}
+    ok = True
+    try:
+        conn = get_db()
+        conn.execute("SELECT 1 FROM tickets LIMIT 1").fetchall()
+        journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        checks["database"] = {"ok": True, "journal_mode": journal,
+                              "path": os.path.basename(current_app.config["DATABASE"])}
+        printers = [dict(r) for r in conn.execute(
+            "SELECT id, name, status, status_detail, status_at FROM printers WHERE enabled")]
+        bad = [p["name"] for p in printers if p["status"] not in ("ok", "paper_low", "unknown")]
+        checks["printers"] = {"ok": not bad, "items": printers, "problems": bad}
+    except Exception as exc:  # the health page must answer even when the DB is gone
+        ok = False
+        checks["database"] = {"ok": False, "error": str(exc)}
+    body = {"ok": ok, "checks": checks,
+            "sse_clients": current_app.extensions["servicepoint"]["broadcaster"].clients,
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)}
+    # Printer problems degrade the branch but do not make the server unhealthy.
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus text: tickets issued/waiting per service, printers, requests, SSE clients."""
+    conn = get_db()
+    ext = current_app.extensions["servicepoint"]
+    day = branch_day(ext["clock"].now(), current_app.config["TIMEZONE"])
+    lines = []
+
+    def metric(name, kind, help_text, samples):
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            label = ",".join(f'{k}="{escape_label(v)}"' for k, v in labels.items())
+            lines.append(f"{name}{{{label}}} {value}" if label else f"{name} {value}")
+
+    services = [r[0] for r in conn.execute("SELECT code FROM services ORDER BY code")]
+    issued = dict(conn.execute("SELECT origin_service_id, count(*) FROM tickets WHERE day = ?"
+                               " GROUP BY origin_service_id", (day,)).fetchall())
+    waiting = dict(conn.execute("SELECT service_id, count(*) FROM tickets WHERE state='waiting'"
+                                " GROUP BY service_id").fetchall())
+    metric("servicepoint_tickets_issued_today", "gauge", "Tickets issued today (branch day)",
+           [({"service": s}, issued.get(s, 0)) for s in services])
+    metric("servicepoint_tickets_waiting", "gauge", "Tickets waiting now",
+           [({"service": s}, waiting.get(s, 0)) for s in services])
+    states = ["ok", "paper_low", "paper_out", "cover_open", "offline", "no_reply", "unknown"]
+    printer_rows = conn.execute("SELECT name, status FROM printers WHERE enabled").fetchall()
+    metric("servicepoint_printer_status", "gauge", "1 for each printer's current status",
+           [({"printer": r["name"], "status": s}, int(r["status"] == s))
+            for r in printer_rows for s in states])
+    jobs = dict(conn.execute("SELECT state, count(*) FROM print_jobs GROUP BY state").fetchall())
+    metric("servicepoint_print_jobs", "gauge", "Print jobs by state",
+           [({"state": s}, jobs.get(s, 0)) for s in ("pending", "sent", "printed", "failed")])
+    metric("servicepoint_sse_clients", "gauge", "Open Server-Sent Events streams",
+           [({}, ext["broadcaster"].clients)])
+    metric("servicepoint_live_version", "counter", "Live change version", [({}, ext["broadcaster"].version)])
+    metric("servicepoint_http_requests_total", "counter", "HTTP requests by route and status",
+           [({"method": m, "route": r, "status": s}, n)
+            for (m, r, s), n in sorted(ext["metrics"].snapshot().items())])
+    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+
