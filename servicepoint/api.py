@@ -73,8 +73,10 @@ def field(body: dict, name: str, kind: type, default=None, *, required: bool = F
             raise BadRequest(f"'{name}' is required", "missing_field")
         return default
     value = body[name]
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        raise BadRequest(f"'{name}' must be a {kind.__name__}", "bad_field")
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+        what = kind.__name__ if isinstance(kind, type) else "number"
+        what = {"str": "string", "int": "whole number", "bool": "true or false"}.get(what, what)
+        raise BadRequest(f"'{name}' must be a {what}", "bad_field")
     if isinstance(value, str):
         value = value.strip()
         if not value or len(value) > max_len:

@@ -1,0 +1,293 @@
+"""Technician pages at ``/hardware``: printers, their live status, jobs, kiosks, ports."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from servicepoint.auth import login_required
+from servicepoint.web_db import get_db
+
+from . import jobstore
+from .worker import ticket_template
+
+bp = Blueprint("hardware", __name__, url_prefix="/hardware", template_folder="templates",
+               static_folder="static", static_url_path="/hardware-static")
+
+STATUS_TEXT = {
+    "ok": "Ready", "paper_low": "Paper low", "paper_out": "Paper out", "cover_open": "Cover open",
+    "offline": "Offline", "no_reply": "Not answering", "unknown": "Not checked yet",
+}
+
+
+def init_app(app) -> None:
+    """Register the print API and the hooks that start the print worker under ``serve``."""
+    from . import api
+    from .worker import start_in_app, stop_in_app
+
+    app.register_blueprint(api.bp)
+    ext = app.extensions["servicepoint"]
+    if app.config.get("START_WORKERS"):
+        ext["start_workers"] = lambda: start_in_app(app)
+        ext["stop_workers"] = lambda: stop_in_app(app)
+    app.jinja_env.globals.setdefault("printer_status_text", STATUS_TEXT)
+
+
+def _now() -> dt.datetime:
+    return current_app.extensions["servicepoint"]["clock"].now()
+
+
+def _notify(topic: str) -> None:
+    current_app.extensions["servicepoint"]["broadcaster"].publish(topic)
+
+
+def _is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _printers(conn):
+    return conn.execute("SELECT * FROM printers ORDER BY name").fetchall()
+
+
+def _jobs(conn, limit: int = 25):
+    return conn.execute(
+        "SELECT j.*, p.name AS printer_name, t.number AS ticket_number FROM print_jobs j"
+        " LEFT JOIN printers p ON p.id = j.printer_id LEFT JOIN tickets t ON t.id = j.ticket_id"
+        " ORDER BY j.id DESC LIMIT ?", (limit,)).fetchall()
+
+
+def _emulators():
+    try:
+        from .emulator import EMULATORS
+    except ImportError:
+        return []
+    return sorted(EMULATORS.values(), key=lambda e: e.name)
+
+
+@bp.get("")
+@login_required("technician")
+def index():
+    """Printers with live status, jobs, kiosks and serial ports."""
+    conn = get_db()
+    kiosks = conn.execute("SELECT * FROM devices WHERE kind='kiosk' ORDER BY code").fetchall()
+    return render_template("hardware/index.html", printers=_printers(conn), jobs=_jobs(conn),
+                           kiosks=kiosks, ports=_serial_ports(), emulators=_emulators())
+
+
+@bp.get("/printers")
+@login_required("technician")
+def printers_partial():
+    """The printers table alone (re-fetched live)."""
+    return render_template("hardware/_printers.html", printers=_printers(get_db()),
+                           emulators=_emulators())
+
+
+@bp.get("/jobs")
+@login_required("technician")
+def jobs_partial():
+    """The recent jobs table alone (re-fetched live)."""
+    return render_template("hardware/_jobs.html", jobs=_jobs(get_db()))
+
+
+@bp.post("/printers")
+@login_required("technician")
+def add_printer():
+    """Add a printer by URL."""
+    form, error = _printer_form()
+    if error:
+        flash(error, "error")
+        return redirect(url_for("hardware.index"))
+    conn = get_db()
+    try:
+        with conn:
+            conn.execute("INSERT INTO printers (name, url, paper_mm, profile, mode) VALUES (?,?,?,?,?)",
+                         (form["name"], form["url"], form["paper_mm"], form["profile"], form["mode"]))
+    except Exception as exc:  # sqlite3.IntegrityError: duplicate name
+        flash(f"Could not add the printer: {_friendly(exc)}", "error")
+        return redirect(url_for("hardware.index"))
+    _start_emulator_if_needed(form["url"])
+    flash(f"Added printer {form['name']}.", "ok")
+    _notify("printer")
+    return redirect(url_for("hardware.index"))
+
+
+@bp.post("/printers/<int:printer_id>")
+@login_required("technician")
+def edit_printer(printer_id: int):
+    """Change a printer's name, URL, paper, profile or mode."""
+    form, error = _printer_form()
+    if error:
+        flash(error, "error")
+        return redirect(url_for("hardware.index"))
+    conn = get_db()
+    with conn:
+        conn.execute("UPDATE printers SET name=?, url=?, paper_mm=?, profile=?, mode=?, status='unknown',"
+                     " status_detail=NULL WHERE id=?", (form["name"], form["url"], form["paper_mm"],
+                                                        form["profile"], form["mode"], printer_id))
+    _start_emulator_if_needed(form["url"])
+    flash(f"Saved printer {form['name']}.", "ok")
+    _notify("printer")
+    return redirect(url_for("hardware.index"))
+
+
+@bp.post("/printers/<int:printer_id>/delete")
+@login_required("technician")
+def delete_printer(printer_id: int):
+    """Remove a printer (its kiosks show numbers on screen only; past jobs stay)."""
+    conn = get_db()
+    with conn:
+        conn.execute("UPDATE devices SET printer_id = NULL WHERE printer_id = ?", (printer_id,))
+        conn.execute("UPDATE print_jobs SET state='failed', error='printer removed'"
+                     " WHERE printer_id = ? AND state IN ('pending','sent')", (printer_id,))
+        conn.execute("UPDATE printers SET enabled = 0 WHERE id = ?", (printer_id,))
+        conn.execute("DELETE FROM printers WHERE id = ? AND NOT EXISTS"
+                     " (SELECT 1 FROM print_jobs WHERE printer_id = ?)", (printer_id, printer_id))
+    flash("Printer removed.", "ok")
+    _notify("printer")
+    return redirect(url_for("hardware.index"))
+
+
+@bp.post("/printers/<int:printer_id>/enable")
+@login_required("technician")
+def enable_printer(printer_id: int):
+    """Re-enable a disabled printer."""
+    conn = get_db()
+    with conn:
+        conn.execute("UPDATE printers SET enabled = 1 WHERE id = ?", (printer_id,))
+    _notify("printer")
+    return redirect(url_for("hardware.index"))
+
+
+@bp.post("/printers/<int:printer_id>/test")
+@login_required("technician")
+def test_print(printer_id: int):
+    """Queue a test page for the printer."""
+    conn = get_db()
+    if conn.execute("SELECT 1 FROM printers WHERE id=?", (printer_id,)).fetchone() is None:
+        flash("No such printer.", "error")
+    else:
+        jobstore.add_test_job(conn, printer_id, _now())
+        _notify("print")
+        flash("Test page queued; watch the jobs list below.", "ok")
+    return redirect(url_for("hardware.index"))
+
+
+@bp.post("/kiosks/<code>/printer")
+@login_required("technician")
+def assign_printer(code: str):
+    """Assign a printer to a kiosk (empty = none)."""
+    value = request.form.get("printer_id", "")
+    printer_id = int(value) if value.isdigit() else None
+    conn = get_db()
+    with conn:
+        conn.execute("UPDATE devices SET printer_id = ? WHERE code = ? AND kind='kiosk'", (printer_id, code))
+    flash(f"Kiosk {code} updated.", "ok")
+    _notify("printer")
+    return redirect(url_for("hardware.index"))
+
+
+@bp.post("/tickets/<int:ticket_id>/reprint")
+@login_required("staff")
+def reprint(ticket_id: int):
+    """Reprint a ticket as a new job."""
+    try:
+        jobstore.reprint(get_db(), ticket_id, _now())
+        flash("Reprint queued.", "ok")
+    except LookupError as exc:
+        flash(str(exc), "error")
+    _notify("print")
+    return redirect(request.referrer or url_for("hardware.index"))
+
+
+@bp.post("/emulators/<name>/state")
+@login_required("technician")
+def emulator_state(name: str):
+    """Switch a built-in emulator's state (for demos and training)."""
+    from .emulator import lookup_emulator
+
+    emulator = lookup_emulator(name)
+    if emulator is None:
+        flash(f"No emulator {name!r} is running.", "error")
+    else:
+        try:
+            emulator.set_state(request.form.get("state", "ok"))
+            flash(f"Emulator {name} is now {emulator.state}.", "ok")
+        except ValueError as exc:
+            flash(str(exc), "error")
+    if _is_htmx():
+        return printers_partial()
+    return redirect(url_for("hardware.index"))
+
+
+@bp.get("/preview")
+@login_required("technician")
+def preview():
+    """Preview the ticket layout (a sample, or ?ticket=ID for a real one)."""
+    from .layout import build_ticket_layout
+    from .render_html import render_html
+
+    conn = get_db()
+    ticket_id = request.args.get("ticket", "")
+    data = None
+    if ticket_id.isdigit():
+        job = conn.execute("SELECT payload FROM print_jobs WHERE ticket_id=? ORDER BY id LIMIT 1",
+                           (int(ticket_id),)).fetchone()
+        data = json.loads(job["payload"]) if job else None
+    if data is None:
+        data = {"number": "A042", "service_name": "General enquiries", "language": request.args.get("lang", "en"),
+                "issued_at": _now().isoformat(), "timezone": current_app.config["TIMEZONE"],
+                "people_ahead": 4, "estimated_wait_s": 600, "estimated_wait_range_s": [480, 900],
+                "track_url": request.host_url + "t/example", "branch_name": "ServicePoint"}
+    data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
+    if data.get("estimated_wait_range_s"):
+        data["estimated_wait_range_s"] = tuple(data["estimated_wait_range_s"])
+    html = render_html(build_ticket_layout(data, ticket_template(conn)))
+    return render_template("hardware/preview.html", preview_html=html)
+
+
+def _printer_form():
+    """Read and check the printer form; returns (values, error message or None)."""
+    from .printers import PrinterURLError, parse_printer_url
+
+    name = (request.form.get("name") or "").strip()
+    url = (request.form.get("url") or "").strip()
+    paper = request.form.get("paper_mm", "80")
+    mode = request.form.get("mode", "server")
+    profile = (request.form.get("profile") or "default").strip() or "default"
+    if not name or len(name) > 80:
+        return None, "Give the printer a name (up to 80 characters)."
+    try:
+        parse_printer_url(url)
+    except PrinterURLError as exc:
+        return None, str(exc)
+    if paper not in ("58", "80"):
+        return None, "Paper width must be 58 or 80 mm."
+    if mode not in ("server", "agent"):
+        return None, "Mode must be server or agent."
+    return {"name": name, "url": url, "paper_mm": int(paper), "mode": mode, "profile": profile}, None
+
+
+def _friendly(exc: Exception) -> str:
+    text = str(exc)
+    if "UNIQUE" in text:
+        return "a printer with that name already exists"
+    return text
+
+
+def _start_emulator_if_needed(url: str) -> None:
+    if not url.startswith("emulator:") or not current_app.config.get("START_WORKERS"):
+        return
+    from .worker import start_builtin_emulators
+
+    started = start_builtin_emulators(current_app.config["DATABASE"])
+    current_app.extensions["servicepoint"].setdefault("emulators", []).extend(started)
+
+
+def _serial_ports() -> list[dict]:
+    try:
+        from serial.tools import list_ports
+    except ImportError:
+        return []
+    return [{"device": p.device, "description": p.description, "hwid": p.hwid}
+            for p in sorted(list_ports.comports(), key=lambda p: p.device)]
