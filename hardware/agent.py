@@ -1,0 +1,216 @@
+"""``servicepoint print-agent``: prints a kiosk's tickets on the printer plugged into the kiosk PC.
+
+The agent pulls its kiosk's jobs from the branch server over HTTP (long-poll),
+sends the ESC/POS bytes to the local printer, and reports the outcome and the
+printer's real-time status. It survives the server restarting and the network
+dropping: it simply retries with a back-off.
+
+Exactly-once printing across an agent restart: after a job's bytes are accepted
+by the printer, its id is appended (and fsynced) to a small journal file before
+the server is told; on start the agent first confirms whatever the journal
+holds. The server never hands out a job twice (a claimed job that is never
+confirmed is failed, not resent), so a crash at any point prints a ticket at
+most once, and a confirmed print is never lost.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import click
+
+log = logging.getLogger("servicepoint.print_agent")
+
+
+class ServerUnavailable(Exception):
+    """The branch server could not be reached or answered 5xx; try again later."""
+
+
+class Journal:
+    """Job ids printed but not yet confirmed to the server, one per line, fsynced."""
+
+    def __init__(self, path: str):
+        self.path = path
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+    def pending(self) -> list[int]:
+        try:
+            with open(self.path) as fh:
+                return [int(line) for line in fh.read().split() if line.strip().isdigit()]
+        except FileNotFoundError:
+            return []
+
+    def add(self, job_id: int) -> None:
+        with open(self.path, "a") as fh:
+            fh.write(f"{job_id}\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def remove(self, job_id: int) -> None:
+        remaining = [j for j in self.pending() if j != job_id]
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as fh:
+            fh.write("".join(f"{j}\n" for j in remaining))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+
+class Client:
+    """A tiny JSON client for the branch server's print API (stdlib only)."""
+
+    def __init__(self, server: str, token: str, timeout: float = 30.0):
+        self.base = server.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def post(self, path: str, body: dict, timeout: float | None = None) -> dict:
+        request = urllib.request.Request(
+            f"{self.base}/api/v1{path}", data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:300]
+            exc.close()
+            if exc.code >= 500:
+                raise ServerUnavailable(f"server error {exc.code}: {detail}") from None
+            raise click.ClickException(f"The server refused {path}: {exc.code} {detail}") from None
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            raise ServerUnavailable(str(exc)) from None
+
+
+class PrintAgent:
+    """The agent loop; ``run()`` until ``stop()``."""
+
+    def __init__(self, client: Client, printer_url: str, journal: Journal, *,
+                 status_every_s: float = 2.0, poll_s: float = 10.0, send_timeout: float = 5.0):
+        from .printers import parse_printer_url
+
+        self.client = client
+        self.printer_url = printer_url
+        self.spec = parse_printer_url(printer_url)
+        self.journal = journal
+        self.status_every_s = status_every_s
+        self.poll_s = poll_s
+        self.send_timeout = send_timeout
+        self.printer_id: int | None = None
+        self.last_status: str | None = None
+        self._next_status = 0.0
+        self._stop = threading.Event()
+        self.printed = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                self.confirm_journal()
+                self.report_status()
+                self.run_once(self.poll_s)
+                backoff = 1.0
+            except ServerUnavailable as exc:
+                log.warning("server unavailable (%s); retrying in %.0f s", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def confirm_journal(self) -> None:
+        """Tell the server about jobs printed before a crash or a lost connection."""
+        for job_id in self.journal.pending():
+            self.client.post(f"/print-jobs/{job_id}/result", {"ok": True})
+            self.journal.remove(job_id)
+
+    def report_status(self, force: bool = False) -> str | None:
+        """Query the local printer and report it when it changed (or every 30 s)."""
+        from .status import query_status
+
+        now = time.monotonic()
+        if not force and now < self._next_status:
+            return self.last_status
+        self._next_status = now + self.status_every_s
+        report = query_status(self.spec, timeout=0.3, connect_timeout=1.0)
+        if self.printer_id is not None and report.status.value != self.last_status:
+            self.client.post(f"/printers/{self.printer_id}/status",
+                             {"status": report.status.value, "detail": report.detail[:400]})
+            self.last_status = report.status.value
+        return report.status.value
+
+    def run_once(self, wait_s: float) -> bool:
+        """Claim and print at most one job; True if there was one."""
+        from .printers import PrinterError, PrinterNotReady, PrinterOffline, send_bytes
+
+        claim = self.client.post("/print-jobs/claim", {"wait_s": wait_s}, timeout=wait_s + 10)
+        self.printer_id = claim.get("printer", {}).get("id", self.printer_id)
+        job = claim.get("job")
+        if not job:
+            return False
+        data = base64.b64decode(job["bytes_b64"])
+        try:
+            report = send_bytes(self.spec, data, timeout=self.send_timeout)
+        except PrinterNotReady as exc:
+            self._result(job["id"], False, exc.reason, sent=False, status=exc.status.status.value)
+        except PrinterOffline as exc:
+            self._result(job["id"], False, exc.reason, sent=getattr(exc, "sent", True), status="offline")
+        except PrinterError as exc:
+            self._result(job["id"], False, exc.reason, sent=True)
+        else:
+            self.journal.add(job["id"])
+            self.client.post(f"/print-jobs/{job['id']}/result",
+                             {"ok": True, "size": len(data), "status": report.status.value})
+            self.journal.remove(job["id"])
+            self.printed += 1
+            self.last_status = report.status.value
+            log.info("printed job %s (ticket %s, %d bytes)", job["id"], job.get("ticket_number"), len(data))
+        return True
+
+    def _result(self, job_id: int, ok: bool, error: str, *, sent: bool, status: str | None = None) -> None:
+        log.warning("job %s not printed: %s", job_id, error)
+        body = {"ok": ok, "error": error[:490], "sent": sent}
+        if status:
+            body["status"] = status
+            self.last_status = status
+        self.client.post(f"/print-jobs/{job_id}/result", body)
+
+
+@click.command("print-agent")
+@click.option("--server", required=True, envvar="SERVICEPOINT_SERVER",
+              help="Branch server base URL, e.g. http://192.0.2.5:8000.")
+@click.option("--token", required=True, envvar="SERVICEPOINT_TOKEN",
+              help="Device token from `servicepoint token create NAME --role device --device KIOSK`.")
+@click.option("--printer", "printer_url", required=True,
+              help="Local printer URL, e.g. serial:/dev/ttyUSB0?baudrate=19200 or usb:04b8:0e15.")
+@click.option("--journal", default=None,
+              help="File for printed-but-unconfirmed job ids (default: ~/.servicepoint-agent-journal).")
+@click.option("--status-every", default=2.0, show_default=True, type=click.FloatRange(0.2, 60),
+              help="Seconds between printer status checks.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every job.")
+def print_agent(server: str, token: str, printer_url: str, journal: str | None,
+                status_every: float, verbose: bool) -> None:
+    """Print this kiosk's tickets on a printer attached to this PC."""
+    from .printers import PrinterURLError
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        agent = PrintAgent(Client(server, token), printer_url,
+                           Journal(journal or os.path.expanduser("~/.servicepoint-agent-journal")),
+                           status_every_s=status_every, poll_s=max(status_every, 2.0))
+    except PrinterURLError as exc:
+        raise click.BadParameter(str(exc), param_hint="--printer") from None
+    signal.signal(signal.SIGTERM, lambda *_: agent.stop())
+    click.echo(f"Print agent: {printer_url} ← {server}")
+    try:
+        agent.run()
+    except KeyboardInterrupt:
+        pass
+    click.echo(f"Print agent stopped after {agent.printed} tickets.")
