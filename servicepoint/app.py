@@ -22,7 +22,6 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SSE_HEARTBEAT_S": 10.0,
     "START_WORKERS": False,
-    "PUBLIC_URL": None,
 }
 
 
