@@ -188,7 +188,7 @@ def assign_printer(code: str):
 
 
 @bp.post("/tickets/<int:ticket_id>/reprint")
-@login_required("staff")
+@login_required("staff", "technician")
 def reprint(ticket_id: int):
     """Reprint a ticket as a new job."""
     try:
@@ -221,7 +221,7 @@ def emulator_state(name: str):
 
 
 @bp.get("/preview")
-@login_required("technician")
+@login_required("manager", "technician")
 def preview():
     """Preview the ticket layout (a sample, or ?ticket=ID for a real one)."""
     from .layout import build_ticket_layout
@@ -244,6 +244,70 @@ def preview():
         data["estimated_wait_range_s"] = tuple(data["estimated_wait_range_s"])
     html = render_html(build_ticket_layout(data, ticket_template(conn)))
     return render_template("hardware/preview.html", preview_html=html)
+
+
+TEMPLATE_LANGUAGES = ("en", "es")
+
+
+@bp.route("/template", methods=["GET", "POST"])
+@login_required("manager", "technician")
+def edit_template():
+    """Edit the branch's ticket template (greeting, footer, QR, wait) with a live preview."""
+    import os
+
+    conn = get_db()
+    template = ticket_template(conn)
+    if request.method == "POST":
+        new = dict(template)
+        for key in ("greeting", "footer"):
+            new[key] = {lang: request.form.get(f"{key}_{lang}", "").strip()[:120]
+                        for lang in TEMPLATE_LANGUAGES}
+        new["show_qr"] = request.form.get("show_qr") == "on"
+        new["show_wait"] = request.form.get("show_wait") == "on"
+        branch = request.form.get("branch_name", "").strip()[:60]
+        logo = request.files.get("logo")
+        if logo and logo.filename:
+            error = _save_logo(logo)
+            if error:
+                flash(error, "error")
+                return redirect(url_for("hardware.edit_template"))
+            new["logo_path"] = os.path.join(current_app.instance_path, "ticket-logo.png")
+        if request.form.get("remove_logo") == "on":
+            new.pop("logo_path", None)
+        with conn:
+            conn.execute("INSERT INTO settings (key, value) VALUES ('ticket_template', ?)"
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (json.dumps(new),))
+            if branch:
+                conn.execute("INSERT INTO settings (key, value) VALUES ('branch_name', ?)"
+                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (json.dumps(branch),))
+        flash("Ticket template saved; new tickets use it.", "ok")
+        return redirect(url_for("hardware.edit_template"))
+    row = conn.execute("SELECT value FROM settings WHERE key='branch_name'").fetchone()
+    return render_template("hardware/template.html", template=template, languages=TEMPLATE_LANGUAGES,
+                           branch_name=json.loads(row[0]) if row else "")
+
+
+def _save_logo(upload) -> str | None:
+    """Store an uploaded logo as a 1-bit-friendly PNG at most 384 dots wide; error text or None."""
+    import io
+    import os
+
+    from PIL import Image, UnidentifiedImageError
+
+    data = upload.read(2 * 1024 * 1024 + 1)
+    if len(data) > 2 * 1024 * 1024:
+        return "The logo must be smaller than 2 MB."
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError):
+        return "The logo must be a PNG or JPEG image."
+    image = image.convert("L")
+    if image.width > 384:
+        image = image.resize((384, max(1, image.height * 384 // image.width)))
+    os.makedirs(current_app.instance_path, exist_ok=True)
+    image.save(os.path.join(current_app.instance_path, "ticket-logo.png"))
+    return None
 
 
 def _printer_form():

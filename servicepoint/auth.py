@@ -63,7 +63,7 @@ def add_user(conn: sqlite3.Connection, username: str, password: str, role: str,
 def check_password(conn: sqlite3.Connection, username: str, password: str) -> sqlite3.Row | None:
     """The active staff row when ``password`` is right, else None (constant-ish time)."""
     row = conn.execute("SELECT * FROM staff WHERE username = ? AND active", (username,)).fetchone()
-    target = row["password_hash"] if row else _DUMMY_HASH
+    target = row["password_hash"] if row else _dummy_hash()
     try:
         _hasher.verify(target, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -71,7 +71,10 @@ def check_password(conn: sqlite3.Connection, username: str, password: str) -> sq
     return row
 
 
-_DUMMY_HASH = _hasher.hash("not a real password")  # verify against it to even out timing
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify unknown users against, so their sign-in takes as long (made on first use)."""
+    return _hasher.hash("not a real password")
 
 
 def token_digest(token: str) -> str:
@@ -141,16 +144,19 @@ def api_require(role: str):
     return deco
 
 
-def login_required(role: str = "staff"):
-    """Decorator for HTML views: redirect to the login page, or 403 for a wrong role."""
+def login_required(*roles: str):
+    """Decorator for HTML views: redirect to the login page, or 403 unless one of ``roles``
+    (default ``staff``) is satisfied."""
+    roles = roles or ("staff",)
+
     def deco(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             principal = current_principal()
             if principal is None or principal["kind"] != "session":
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-            if not has_role(principal, role):
-                abort(403, description=f"This page needs the {role} role")
+            if not any(has_role(principal, role) for role in roles):
+                abort(403, description=f"This page needs the {' or '.join(roles)} role")
             return view(*args, **kwargs)
         return wrapper
     return deco
