@@ -89,6 +89,12 @@ class _Missing:
         self.description = description
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on pages without an icon link."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 @bp.get("/healthz")
 def healthz():
     """Liveness for monitors: database reachable and writable-configured, printers' last status."""
