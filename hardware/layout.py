@@ -1,0 +1,262 @@
+"""Device-neutral ticket layout.
+
+A ticket is a list of small frozen blocks (text, big number, QR code, rule,
+feed, cut, logo).  Renderers turn the same list into ESC/POS bytes
+(`hardware.render_escpos`) or an HTML preview (`hardware.render_html`), so the
+kiosk's on-screen ticket and the paper one cannot drift apart.
+
+Everything here is pure: no device, no clock (times come in with the ticket),
+no file access (a logo is only a path until a renderer reads it).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hardware.i18n import base_language, is_rtl, label
+
+log = logging.getLogger(__name__)
+
+ALIGNMENTS = ("left", "center", "right")
+MAX_MAGNIFICATION = 8  # ESC/POS GS ! allows 1..8 in each direction
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph of text; renderers wrap it to the paper width.
+
+    `size` is the ESC/POS magnification (width, height), each 1..8.
+    Raises ValueError for an out-of-range size or an unknown alignment.
+    """
+
+    text: str
+    size: tuple[int, int] = (1, 1)
+    bold: bool = False
+    align: str = "left"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise ValueError(f"Text.text must be a string, not {type(self.text).__name__}")
+        _check_size(self.size)
+        if self.align not in ALIGNMENTS:
+            raise ValueError(f"align must be one of {', '.join(ALIGNMENTS)}, not {self.align!r}")
+
+
+@dataclass(frozen=True)
+class BigNumber:
+    """The ticket number, printed as large as the paper allows (up to 8x8), centred."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            raise ValueError("BigNumber needs a non-empty text")
+
+
+@dataclass(frozen=True)
+class QR:
+    """A QR code carrying `payload`; `size` is the module size in printer dots (1..16)."""
+
+    payload: str
+    size: int = 6
+
+    def __post_init__(self) -> None:
+        if not self.payload:
+            raise ValueError("QR payload must not be empty")
+        if not 1 <= self.size <= 16:
+            raise ValueError(f"QR size must be 1..16 dots per module, not {self.size}")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A full-width horizontal line."""
+
+
+@dataclass(frozen=True)
+class Feed:
+    """`lines` blank lines (1..255)."""
+
+    lines: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.lines <= 255:
+            raise ValueError(f"Feed lines must be 1..255, not {self.lines}")
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Cut the paper (renderers feed past the cutter first)."""
+
+
+@dataclass(frozen=True)
+class Logo:
+    """An image file printed centred at the top, scaled down to the paper width."""
+
+    path: str
+
+
+Block = Union[Text, BigNumber, QR, Rule, Feed, Cut, Logo]
+
+
+def _check_size(size: tuple[int, int]) -> None:
+    if (
+        not isinstance(size, tuple)
+        or len(size) != 2
+        or not all(isinstance(v, int) and 1 <= v <= MAX_MAGNIFICATION for v in size)
+    ):
+        raise ValueError(f"size must be a (width, height) tuple of integers 1..8, not {size!r}")
+
+
+def wait_minutes(seconds: float) -> int:
+    """Round a wait in seconds up to whole minutes, never below 0."""
+    return max(0, math.ceil(seconds / 60))
+
+
+def format_wait(estimated_wait_s: float | None, wait_range_s: tuple[float, float] | None,
+                language: str) -> str | None:
+    """Return the human wait text ("about 10–15 min", "less than 1 min"), or None when unknown.
+
+    A range wins over the point estimate.  Minutes are rounded up, so a
+    customer is never promised less than the estimate.
+    """
+    if wait_range_s is not None:
+        lo_s, hi_s = wait_range_s
+        lo, hi = sorted((wait_minutes(lo_s), wait_minutes(hi_s)))
+        if hi == 0:
+            return label("less_than_minute", language)
+        if lo == 0:
+            return label("up_to_minutes", language, hi=hi)
+        if lo == hi:
+            return label("about_minutes", language, n=hi)
+        return label("range_minutes", language, lo=lo, hi=hi)
+    if estimated_wait_s is None:
+        return None
+    minutes = wait_minutes(estimated_wait_s)
+    if minutes == 0:
+        return label("less_than_minute", language)
+    return label("minutes", language, n=minutes)
+
+
+def format_local_time(issued_at: datetime, tz_name: str | None) -> str:
+    """Format an aware datetime as "YYYY-MM-DD HH:MM" in the IANA zone `tz_name`.
+
+    An unknown or missing zone prints UTC with a " UTC" suffix (and logs a
+    warning) rather than failing the ticket.  Raises ValueError for a naive datetime.
+    """
+    if issued_at.tzinfo is None or issued_at.utcoffset() is None:
+        raise ValueError("issued_at must be timezone-aware (UTC)")
+    try:
+        zone = ZoneInfo(tz_name) if tz_name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r on ticket; printing UTC", tz_name)
+        zone = None
+    if zone is None:
+        return issued_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") + " UTC"
+    return issued_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _localized(value: object, language: str) -> str | None:
+    """Pick `value[language]` (then English) from a {lang: text} dict; a plain string is used as is."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, dict):
+        for key in (language, base_language(language), "en"):
+            text = value.get(key)
+            if text:
+                return str(text)
+    return None
+
+
+def build_ticket_layout(ticket: dict, template: dict | None = None) -> list[Block]:
+    """Build the block list for a queue ticket.
+
+    `ticket` keys: number, service_name, language, issued_at (aware UTC),
+    timezone, people_ahead, estimated_wait_s, estimated_wait_range_s (optional),
+    track_url, branch_name.  `template` keys (all optional): logo_path,
+    branch_name, greeting / footer ({lang: text} or str), show_qr, show_wait.
+
+    Raises KeyError when `number` is missing and ValueError for a naive issued_at.
+    """
+    template = template or {}
+    language = ticket.get("language") or "en"
+    start = "right" if is_rtl(language) else "left"
+    blocks: list[Block] = []
+
+    if template.get("logo_path"):
+        blocks.append(Logo(str(template["logo_path"])))
+    branch = template.get("branch_name") or ticket.get("branch_name")
+    if branch:
+        blocks.append(Text(str(branch), bold=True, align="center"))
+    greeting = _localized(template.get("greeting"), language)
+    if greeting:
+        blocks.append(Text(greeting, align="center"))
+
+    blocks.append(Feed(1))
+    blocks.append(Text(label("your_number", language), align="center"))
+    blocks.append(BigNumber(str(ticket["number"])))
+    if ticket.get("service_name"):
+        blocks.append(Text(str(ticket["service_name"]), size=(1, 2), bold=True, align="center"))
+    blocks.append(Rule())
+
+    people = ticket.get("people_ahead")
+    if people is not None:
+        people = max(0, int(people))
+        text = label("you_are_next", language) if people == 0 else label("people_ahead", language, n=people)
+        blocks.append(Text(text, align=start))
+    if template.get("show_wait", True):
+        wait = format_wait(ticket.get("estimated_wait_s"), ticket.get("estimated_wait_range_s"), language)
+        if wait is not None:
+            blocks.append(Text(label("estimated_wait", language, wait=wait), align=start))
+
+    track_url = ticket.get("track_url")
+    if template.get("show_qr", True) and track_url:
+        blocks.append(Rule())
+        blocks.append(QR(str(track_url)))
+        blocks.append(Text(label("scan_to_follow", language), align="center"))
+
+    issued_at = ticket.get("issued_at")
+    if issued_at is not None:
+        when = format_local_time(issued_at, ticket.get("timezone"))
+        blocks.append(Text(label("issued", language, when=when), align="center"))
+    footer = _localized(template.get("footer"), language)
+    if footer:
+        blocks.append(Text(footer, align="center"))
+    blocks.append(Cut())
+    return blocks
+
+
+def build_test_layout(printer_name: str, url: str, now: datetime | None = None) -> list[Block]:
+    """Build a printer test page: sizes, accents, a right-to-left line, a QR code and a cut.
+
+    `now` (aware) adds a UTC time stamp; without it the page is fully deterministic.
+    """
+    blocks: list[Block] = [
+        Text("ServicePoint", size=(2, 2), bold=True, align="center"),
+        Text(label("test_title", "en"), bold=True, align="center"),
+        Rule(),
+        Text(f"Printer: {printer_name}"),
+        Text(f"URL: {url}"),
+    ]
+    if now is not None:
+        blocks.append(Text(f"Time: {format_local_time(now, 'UTC')} UTC"))
+    blocks += [
+        Rule(),
+        Text("Normal 1x1"),
+        Text("Bold", bold=True),
+        Text("Double 2x2", size=(2, 2)),
+        Text("Right", align="right"),
+        Text("Accents: àéíóú ñ ç ü ß €", align="left"),
+        Text(label("test_ok", "ar"), align="right"),
+        BigNumber("A000"),
+        QR(url or printer_name or "ServicePoint"),
+        Text(label("test_ok", "en"), align="center"),
+        Cut(),
+    ]
+    return blocks
