@@ -300,5 +300,11 @@ def register_app_commands(app) -> None:
 
 
 def main() -> None:
+    # python-escpos caches its printer capability data in a new temporary folder per
+    # process unless told where; one shared folder keeps /tmp from filling up.
+    import tempfile
+
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
+                          os.path.join(tempfile.gettempdir(), "servicepoint-escpos"))
     _attach_optional_commands()
     cli(prog_name="servicepoint")
