@@ -304,7 +304,8 @@ def main() -> None:
     # process unless told where; one shared folder keeps /tmp from filling up.
     import tempfile
 
-    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
-                          os.path.join(tempfile.gettempdir(), "servicepoint-escpos"))
+    cache = os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
+                                  os.path.join(tempfile.gettempdir(), "servicepoint-escpos"))
+    os.makedirs(cache, exist_ok=True)
     _attach_optional_commands()
     cli(prog_name="servicepoint")

@@ -8,8 +8,10 @@ duplicates (DESIGN §3).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+import threading
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -38,6 +40,25 @@ def connect(path: str, *, synchronous: str = "NORMAL", readonly: bool = False) -
         raise ValueError(f"Unknown synchronous mode {synchronous!r}")
     conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
     return conn
+
+
+# Writers inside this process queue on a lock instead of on SQLite's busy handler,
+# which sleeps in growing steps (1, 2, 5, 10 … 100 ms) and turns a burst of kiosk
+# taps into a long latency tail. Other processes still meet busy_timeout.
+_WRITE_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection):
+    """A ``BEGIN IMMEDIATE`` write transaction: commit on success, roll back on error."""
+    with _WRITE_LOCK:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 def init_db(path: str) -> list[str]:

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from typing import Any, Iterable
 
+from .db import immediate
 from .domain.model import PRIORITY_RANK, Action, Event, Outcome, Priority, State, Ticket
 from .timeutil import from_db, to_db
 
@@ -58,22 +59,18 @@ class UnitOfWork:
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self._depth = 0
+        self._tx = None
 
     def __enter__(self) -> "UnitOfWork":
-        if self._depth == 0:
-            self.conn.execute("BEGIN IMMEDIATE")
-        self._depth += 1
+        if self._tx is not None:
+            raise RuntimeError("a unit of work is not re-entrant")
+        self._tx = immediate(self.conn)
+        self._tx.__enter__()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._depth -= 1
-        if self._depth:
-            return
-        if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
-            self.conn.execute("ROLLBACK")
+        tx, self._tx = self._tx, None
+        tx.__exit__(exc_type, exc, tb)
 
     # -- reference data -------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:

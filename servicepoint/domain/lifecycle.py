@@ -127,7 +127,9 @@ def apply(
         raise IllegalTransition("A ticket is issued only once")
     new_state = TRANSITIONS.get((ticket.state, action))
     if new_state is None:
-        allowed = ", ".join(a.value for a in allowed_actions(ticket.state)) or "none"
+        # Expiry is the end-of-day sweep, not something staff can do.
+        allowed = ", ".join(a.value for a in allowed_actions(ticket.state)
+                            if a != Action.EXPIRE) or "none"
         raise IllegalTransition(
             f"Ticket {ticket.number} is {ticket.state.value}; cannot {action.value} it "
             f"(allowed: {allowed})"
