@@ -1,0 +1,1 @@
+"""The staff terminal: call, serve, transfer and park customers at a counter."""

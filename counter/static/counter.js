@@ -1,0 +1,55 @@
+/* Counter terminal: one-key shortcuts, ticking timers, recovery from expired sessions. */
+(function () {
+  "use strict";
+
+  function typing(target) {
+    if (!target || !target.tagName) return false;
+    var tag = target.tagName.toLowerCase();
+    return tag === "input" || tag === "select" || tag === "textarea" || target.isContentEditable;
+  }
+
+  /* N, R, S, F, X, P, T, Q press the button that shows that key (when it is enabled). */
+  document.addEventListener("keydown", function (evt) {
+    if (evt.ctrlKey || evt.metaKey || evt.altKey || evt.repeat || typing(evt.target)) return;
+    var key = (evt.key || "").toLowerCase();
+    if (key.length !== 1) return;
+    var button = document.querySelector('button[data-key="' + key + '"]');
+    if (!button || button.disabled || button.closest("fieldset[disabled]")) return;
+    evt.preventDefault();
+    var focus = button.getAttribute("data-focus");
+    if (focus && document.querySelector(focus)) {
+      document.querySelector(focus).focus();
+    } else {
+      button.click();
+    }
+  });
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  /* Elapsed times ("at the counter for") tick every second without a round trip. */
+  function tick() {
+    var nodes = document.querySelectorAll("[data-since]");
+    for (var i = 0; i < nodes.length; i++) {
+      var since = Date.parse(nodes[i].getAttribute("data-since"));
+      if (isNaN(since)) continue;
+      var s = Math.max(0, Math.floor((Date.now() - since) / 1000));
+      nodes[i].textContent = s < 60 ? s + " s"
+        : s < 3600 ? Math.floor(s / 60) + " min " + pad(s % 60) + " s"
+        : Math.floor(s / 3600) + " h " + pad(Math.floor(s % 3600 / 60)) + " min";
+    }
+  }
+  window.setInterval(tick, 1000);
+
+  /* A redirect to the sign-in page (session ended) or an expired form: reload the page. */
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail && evt.detail.xhr;
+    if (xhr && xhr.responseURL && xhr.responseURL.indexOf("/login") !== -1) {
+      evt.detail.shouldSwap = false;
+      window.location.reload();
+    }
+  });
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail && evt.detail.xhr;
+    if (xhr && (xhr.status === 400 || xhr.status === 401)) window.location.reload();
+  });
+})();

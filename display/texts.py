@@ -1,0 +1,70 @@
+"""The lobby display's texts (English and Spanish), including what is spoken aloud."""
+from __future__ import annotations
+
+import re
+
+LANGUAGES = {"en": "English", "es": "Español"}
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "title": {"en": "Lobby display", "es": "Pantalla de sala"},
+    "now_calling": {"en": "Now calling", "es": "Llamando"},
+    "ticket": {"en": "Ticket", "es": "Turno"},
+    "counter": {"en": "Counter", "es": "Mostrador"},
+    "recent": {"en": "Recent calls", "es": "Llamadas recientes"},
+    "no_calls": {"en": "No tickets called yet today.", "es": "Aún no se ha llamado a nadie hoy."},
+    "queues": {"en": "Queues", "es": "Colas"},
+    "service": {"en": "Service", "es": "Servicio"},
+    "waiting": {"en": "Waiting", "es": "En espera"},
+    "wait": {"en": "Wait", "es": "Espera"},
+    "wait.none": {"en": "No wait", "es": "Sin espera"},
+    "wait.about": {"en": "~{m} min", "es": "~{m} min"},
+    "wait.range": {"en": "{lo}–{hi} min", "es": "{lo}–{hi} min"},
+    "wait.upto": {"en": "≤ {hi} min", "es": "≤ {hi} min"},
+    "closed": {"en": "No counter open", "es": "Ningún mostrador abierto"},
+    "sound.on": {"en": "Turn on sound", "es": "Activar sonido"},
+    "say": {"en": "Ticket {number}, please go to counter {counter}.",
+            "es": "Turno {number}, por favor diríjase al mostrador {counter}."},
+    "unknown.title": {"en": "This display is not set up",
+                      "es": "Esta pantalla no está configurada"},
+    "unknown.body": {"en": "There is no display called {code}. A technician can pair this screen.",
+                     "es": "No existe ninguna pantalla llamada {code}. "
+                           "Un técnico puede emparejarla."},
+}
+
+
+def t(key: str, lang: str, **values) -> str:
+    """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
+    entry = CATALOGUE.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry.get("en") or key
+    return text.format(**values) if values else text
+
+
+def spoken_number(number: str) -> str:
+    """``A042`` as a voice should read it: the letters apart, then the number ("A, 42")."""
+    match = re.fullmatch(r"([A-Za-z]*)0*(\d+)", number)
+    if not match:
+        return number
+    letters, digits = match.groups()
+    return f"{' '.join(letters)}, {int(digits)}" if letters else str(int(digits))
+
+
+def announcement(number: str, counter: str, lang: str) -> str:
+    """The sentence spoken when ``number`` is called to ``counter``, in ``lang``."""
+    return t("say", lang if lang in LANGUAGES else "en", number=spoken_number(number),
+             counter=counter)
+
+
+def wait_text(point_s: int, low_s: int, high_s: int, lang: str) -> str:
+    """A queue's wait, short enough for a board column: "No wait", "~5 min", "10–15 min"."""
+    from servicepoint.domain.estimate import WaitEstimate
+
+    estimate = WaitEstimate(point_s=point_s, low_s=low_s, high_s=high_s, uncertain=False)
+    if estimate.is_range and low_s < 60:
+        return t("wait.upto", lang, hi=high_s // 60)
+    if estimate.is_range:
+        return t("wait.range", lang, lo=low_s // 60, hi=high_s // 60)
+    if point_s <= 0:
+        return t("wait.none", lang)
+    return t("wait.about", lang, m=max(1, point_s // 60))

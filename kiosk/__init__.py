@@ -1,0 +1,1 @@
+"""The customer touchscreen: pick a service, get a numbered ticket."""

@@ -1,0 +1,1 @@
+"""The branch manager's dashboard: live queues, counters and today's KPIs, plus exports."""

@@ -1,0 +1,85 @@
+"""The manager dashboard's texts (English and Spanish) and number formatting."""
+from __future__ import annotations
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "title": {"en": "Branch dashboard", "es": "Panel de la oficina"},
+    "updated": {"en": "Live · updated {time}", "es": "En directo · actualizado {time}"},
+    "queues": {"en": "Queues now", "es": "Colas ahora"},
+    "service": {"en": "Service", "es": "Servicio"},
+    "waiting": {"en": "Waiting", "es": "En espera"},
+    "longest": {"en": "Longest wait", "es": "Espera máxima"},
+    "target": {"en": "Target", "es": "Objetivo"},
+    "over": {"en": "over target", "es": "supera el objetivo"},
+    "estimate": {"en": "New arrival waits", "es": "Espera para nuevos"},
+    "open_counters": {"en": "Open counters", "es": "Mostradores abiertos"},
+    "kpis": {"en": "Today so far", "es": "Hoy hasta ahora"},
+    "kpi.service_level": {"en": "Service level", "es": "Nivel de servicio"},
+    "kpi.service_level.hint": {"en": "called within target", "es": "llamados dentro del objetivo"},
+    "kpi.avg_wait": {"en": "Average wait", "es": "Espera media"},
+    "kpi.no_show": {"en": "No-show rate", "es": "Tasa de no presentados"},
+    "kpi.throughput": {"en": "Throughput", "es": "Productividad"},
+    "kpi.throughput.unit": {"en": "{n} finished · {rate}/h", "es": "{n} terminados · {rate}/h"},
+    "kpi.issued": {"en": "Tickets issued", "es": "Turnos emitidos"},
+    "kpi.fcr": {"en": "First-contact resolution", "es": "Resolución al primer contacto"},
+    "counters": {"en": "Counters", "es": "Mostradores"},
+    "counter": {"en": "Counter", "es": "Mostrador"},
+    "state": {"en": "State", "es": "Estado"},
+    "staff": {"en": "Staff", "es": "Personal"},
+    "serves": {"en": "Serves", "es": "Atiende"},
+    "current": {"en": "Current ticket", "es": "Turno actual"},
+    "state.open": {"en": "Open", "es": "Abierto"},
+    "state.closed": {"en": "Closed", "es": "Cerrado"},
+    "state.break": {"en": "On a break", "es": "En pausa"},
+    "tstate.called": {"en": "called", "es": "llamado"},
+    "tstate.serving": {"en": "serving", "es": "atendiendo"},
+    "tstate.parked": {"en": "parked", "es": "aparcado"},
+    "printers": {"en": "Printers", "es": "Impresoras"},
+    "export": {"en": "Export", "es": "Exportar"},
+    "export.hint": {"en": "KPIs per service as CSV (dates in the branch's time zone; "
+                          "empty = today).",
+                    "es": "KPI por servicio en CSV (fechas en la zona horaria de la oficina; "
+                          "vacío = hoy)."},
+    "export.from": {"en": "From", "es": "Desde"},
+    "export.to": {"en": "To", "es": "Hasta"},
+    "export.button": {"en": "Download CSV", "es": "Descargar CSV"},
+    "none": {"en": "—", "es": "—"},
+    "dur.s": {"en": "{s} s", "es": "{s} s"},
+    "dur.m": {"en": "{m} min", "es": "{m} min"},
+    "dur.ms": {"en": "{m} min {s:02d} s", "es": "{m} min {s:02d} s"},
+    "dur.hm": {"en": "{h} h {m:02d} min", "es": "{h} h {m:02d} min"},
+}
+
+
+def t(key: str, lang: str, **values) -> str:
+    """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
+    entry = CATALOGUE.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry.get("en") or key
+    return text.format(**values) if values else text
+
+
+def duration(seconds: float | None, lang: str) -> str:
+    """``42 s``, ``4 min 05 s`` or ``1 h 02 min``; an em dash for nothing."""
+    if seconds is None:
+        return t("none", lang)
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return t("dur.s", lang, s=seconds)
+    if seconds < 3600 and seconds % 60 == 0:
+        return t("dur.m", lang, m=seconds // 60)
+    if seconds < 3600:
+        return t("dur.ms", lang, m=seconds // 60, s=seconds % 60)
+    return t("dur.hm", lang, h=seconds // 3600, m=seconds % 3600 // 60)
+
+
+def wait_range(point_s: int, low_s: int, high_s: int, lang: str) -> str:
+    """A new arrival's estimate: "4 min", or "2–6 min" when it is a range."""
+    if high_s - low_s >= 120:
+        return f"{low_s // 60}–{high_s // 60} min"
+    return duration(point_s, lang)
+
+
+def percent(share: float | None, lang: str) -> str:
+    """A 0–1 share as a whole percentage; an em dash when there is no data yet."""
+    return t("none", lang) if share is None else f"{round(share * 100)} %"

@@ -1,0 +1,129 @@
+"""Manager views: the live dashboard, its fragment, and the KPI export as CSV.
+
+KPIs come from ``servicepoint.reports`` (SQL over ``ticket_events``); these
+views only choose the period and lay the numbers out.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (Blueprint, abort, current_app, g, make_response, render_template, request,
+                   session)
+
+from servicepoint import reports, usecases
+from servicepoint.auth import login_required
+from servicepoint.domain.model import State
+from servicepoint.i18n import LANGUAGES, current_language
+from servicepoint.timeutil import zone
+from servicepoint.uow import UnitOfWork
+from servicepoint.web_db import get_db, get_ports
+
+from . import texts
+
+bp = Blueprint("manager", __name__, url_prefix="/manager", template_folder="templates",
+               static_folder="static")
+
+
+@bp.before_request
+def _remember_language() -> None:
+    """``?lang=`` switches this terminal's language and is remembered in the session."""
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    elif session.get("lang") in LANGUAGES:
+        g.lang = session["lang"]
+
+
+@bp.context_processor
+def _texts():
+    lang = current_language()
+    return {"tr": lambda key, **kw: texts.t(key, lang, **kw),
+            "dur": lambda s: texts.duration(s, lang), "pct": lambda x: texts.percent(x, lang),
+            "wait_range": lambda q: texts.wait_range(
+                q["estimated_wait_s"], q["estimated_wait_low_s"], q["estimated_wait_high_s"], lang)}
+
+
+# -- helpers ----------------------------------------------------------------
+
+def _no_store(body, status: int = 200, **headers):
+    """Live data for signed-in staff: never cache; the page varies on HX-Request."""
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request"
+    response.headers.update(headers)
+    return response
+
+
+def _now() -> dt.datetime:
+    return current_app.extensions["servicepoint"]["clock"].now()
+
+
+def _today_kpis(now: dt.datetime) -> dict:
+    """KPIs for tickets issued from the start of the branch day until now."""
+    start, _ = reports.parse_period(None, None, current_app.config["TIMEZONE"], now)
+    return reports.kpis(get_db(), start, max(now, start + dt.timedelta(seconds=1)))
+
+
+def _counters() -> list[dict]:
+    """Every counter with its state, staff, services and the ticket it holds."""
+    conn = get_db()
+    uow = UnitOfWork(conn)
+    out = []
+    for row in conn.execute("SELECT * FROM counters ORDER BY code"):
+        held = uow.held_by(row["code"], (State.CALLED, State.SERVING))
+        parked = uow.held_by(row["code"], (State.PARKED,))
+        out.append({"code": row["code"], "name": row["name"], "state": row["state"],
+                    "staff": row["staff_username"],
+                    "services": uow.counter_services(row["code"]),
+                    "current": held[0] if held else None, "parked": len(parked)})
+    return out
+
+
+def _dashboard_context() -> dict:
+    now = _now()
+    lang = current_language()
+    queues = usecases.queue_overview(get_ports(), lang)
+    for q in queues:
+        q["over"] = q["waiting"] > 0 and q["longest_wait_s"] > q["target_wait_s"]
+    printers = [dict(r) for r in get_db().execute(
+        "SELECT name, status, status_detail FROM printers WHERE enabled ORDER BY name")]
+    counters = _counters()
+    return {"queues": queues, "kpis": _today_kpis(now), "counters": counters,
+            "open_counters": sum(1 for c in counters if c["state"] == "open"),
+            "printers": printers,
+            "updated": now.astimezone(zone(current_app.config["TIMEZONE"])).strftime("%H:%M:%S")}
+
+
+# -- views ------------------------------------------------------------------
+
+@bp.get("")
+@login_required("manager")
+def dashboard():
+    """The live dashboard: queues against target, today's KPIs, counters, export."""
+    template = ("manager/_dashboard.html" if request.headers.get("HX-Request") == "true"
+                else "manager/dashboard.html")
+    return _no_store(render_template(template, **_dashboard_context()))
+
+
+@bp.get("/dashboard")
+@login_required("manager")
+def dashboard_fragment():
+    """The dashboard's live part alone."""
+    return _no_store(render_template("manager/_dashboard.html", **_dashboard_context()))
+
+
+@bp.get("/export.csv")
+@login_required("manager")
+def export_csv():
+    """KPIs per service for ``from``–``to`` (branch dates; default today) as CSV."""
+    try:
+        start, end = reports.parse_period(request.args.get("from") or None,
+                                          request.args.get("to") or None,
+                                          current_app.config["TIMEZONE"], _now())
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    body = reports.to_csv(reports.kpis(get_db(), start, end))
+    day = start.astimezone(zone(current_app.config["TIMEZONE"])).date().isoformat()
+    return _no_store(body, 200, **{
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="servicepoint-kpis-{day}.csv"'})

@@ -1,0 +1,267 @@
+"""The counter terminal through the Flask test client: access, every action, friendly refusals."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from counter.views import SHORTCUTS
+from tests.web.faces_support import (CSRF, app, client, db, db_path, demo_db_template,  # noqa: F401
+                                     post, sign_in)
+
+
+@pytest.fixture
+def clerk(client):
+    sign_in(client, "staff")
+    return client
+
+
+def issue(client, service="A", n=1):
+    """Issue ``n`` tickets at kiosk K1 (through the kiosk face); return their numbers."""
+    numbers = []
+    for _ in range(n):
+        html = post(client, "/kiosk/K1/issue", {"service": service}).get_data(as_text=True)
+        numbers.append(re.search(r'id="ticket-number">(\w+)<', html).group(1))
+    return numbers
+
+
+def ticket(app, number):
+    conn = db(app)
+    try:
+        return dict(conn.execute("SELECT * FROM tickets WHERE number = ?", (number,)).fetchone())
+    finally:
+        conn.close()
+
+
+def counter_state(app, code):
+    conn = db(app)
+    try:
+        return conn.execute("SELECT state FROM counters WHERE code = ?", (code,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def act(client, app, number, action, counter="1", **data):
+    tid = ticket(app, number)["id"]
+    return post(client, f"/counter/{counter}/tickets/{tid}/{action}", data)
+
+
+# -- access ---------------------------------------------------------------------
+
+def test_counter_needs_a_sign_in(client):
+    r = client.get("/counter")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    r = client.get("/counter/1")
+    assert r.status_code == 302 and "next=/counter/1" in r.headers["Location"]
+    r = post(client, "/counter/1/next")
+    assert r.status_code == 302
+
+
+def test_technician_is_refused(client):
+    sign_in(client, "technician")
+    assert client.get("/counter").status_code == 403
+    assert post(client, "/counter/1/next").status_code == 403
+
+
+def test_real_sign_in_as_clerk_reaches_the_counter(client):
+    r = client.post("/login?next=/counter", data={"username": "clerk", "password": "clerk-demo",
+                                                  "csrf_token": CSRF})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/counter")
+    r = client.get("/counter")
+    assert r.status_code == 200 and "Choose your counter" in r.get_data(as_text=True)
+
+
+def test_choose_lists_every_counter(clerk):
+    html = clerk.get("/counter").get_data(as_text=True)
+    for code in "123456":
+        assert f'href="/counter/{code}"' in html
+    assert "Payments and cash" in html and "Closed" in html
+
+
+def test_unknown_counter_is_404(clerk):
+    assert clerk.get("/counter/99").status_code == 404
+    assert post(clerk, "/counter/99/next").status_code == 404
+    assert clerk.get("/counter/99/queues").status_code == 404
+
+
+# -- the terminal page ------------------------------------------------------------
+
+def test_terminal_shows_buttons_with_keyboard_shortcuts(clerk):
+    r = clerk.get("/counter/1")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert len(SHORTCUTS) == 8
+    for action, key in SHORTCUTS.items():
+        assert f'data-key="{key.lower()}" aria-keyshortcuts="{key}"' in html, action
+        assert f"<kbd aria-hidden=\"true\">{key}</kbd>" in html, action
+    assert 'sse-connect="/api/v1/events"' in html and 'hx-trigger="sse:changed' in html
+    assert "No customer at this counter" in html
+    assert re.search(r'id="btn-next"[^>]*>', html).group(0).count("disabled") == 0
+    assert "disabled" in re.search(r'id="btn-recall"[^>]*>', html).group(0)
+    assert 'name="csrf_token"' in html
+
+
+def test_partials_alone(clerk):
+    issue(clerk, "B", 2)
+    r = clerk.get("/counter/1/queues")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<html" not in html
+    assert re.search(r'id="queue-B".*?data-waiting="2"', html, re.S)
+    assert 'id="queue-C"' not in html  # counter 1 serves A and B only
+    r = clerk.get("/counter/1/panel")
+    assert r.status_code == 200 and "<html" not in r.get_data(as_text=True)
+
+
+# -- the queue actions through the face ---------------------------------------------
+
+def test_call_start_finish(app, clerk):
+    [number] = issue(clerk, "A")
+    r = post(clerk, "/counter/1/next")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and f"Called {number}." in html
+    assert f'id="current-number">{number}<' in html
+    assert ticket(app, number)["state"] == "called" and ticket(app, number)["counter_id"] == "1"
+    assert counter_state(app, "1") == "open"  # calling opens the counter
+
+    r = act(clerk, app, number, "start")
+    assert r.status_code == 200 and "Serving" in r.get_data(as_text=True)
+    assert ticket(app, number)["state"] == "serving"
+
+    r = act(clerk, app, number, "finish", outcome="resolved")
+    assert r.status_code == 200 and f"{number} finished." in r.get_data(as_text=True)
+    row = ticket(app, number)
+    assert (row["state"], row["outcome"]) == ("done", "resolved")
+
+
+def test_finish_with_follow_up(app, clerk):
+    [number] = issue(clerk, "A")
+    post(clerk, "/counter/1/next")
+    act(clerk, app, number, "start")
+    act(clerk, app, number, "finish", outcome="follow_up")
+    assert ticket(app, number)["outcome"] == "follow_up"
+
+
+def test_recall_no_show(app, clerk):
+    [number] = issue(clerk, "B")
+    post(clerk, "/counter/2/next")
+    html = act(clerk, app, number, "recall", counter="2").get_data(as_text=True)
+    assert 'id="current-recalls">1<' in html
+    act(clerk, app, number, "recall", counter="2")
+    assert ticket(app, number)["recalls"] == 2
+    act(clerk, app, number, "no_show", counter="2")
+    assert ticket(app, number)["state"] == "no_show"
+
+
+def test_requeue_park_call_back(app, clerk):
+    first, second = issue(clerk, "A", 2)
+    post(clerk, "/counter/1/next")
+    act(clerk, app, first, "requeue")
+    assert ticket(app, first)["state"] == "waiting"
+    post(clerk, "/counter/1/next")
+    assert ticket(app, first)["state"] == "called"  # back by issue time: first again
+    act(clerk, app, first, "start")
+    html = act(clerk, app, first, "park").get_data(as_text=True)
+    assert ticket(app, first)["state"] == "parked"
+    assert "Parked tickets" in html and f"Call back {first}" in html
+    post(clerk, "/counter/1/next")
+    assert ticket(app, second)["state"] == "called"
+    # Calling the parked one back while busy is refused kindly.
+    r = act(clerk, app, first, "call")
+    assert r.status_code == 409 and "still has" in r.get_data(as_text=True)
+    act(clerk, app, second, "start")
+    act(clerk, app, second, "finish")
+    r = act(clerk, app, first, "call")
+    assert r.status_code == 200 and f"Called {first}." in r.get_data(as_text=True)
+    assert ticket(app, first)["state"] == "called"
+
+
+def test_transfer_to_a_service_and_to_a_counter(app, clerk):
+    first, second = issue(clerk, "A", 2)
+    post(clerk, "/counter/1/next")
+    act(clerk, app, first, "start")
+    r = act(clerk, app, first, "transfer", service="C", to_counter="")
+    assert r.status_code == 200 and f"{first} transferred." in r.get_data(as_text=True)
+    row = ticket(app, first)
+    assert (row["state"], row["service_id"], row["number"]) == ("waiting", "C", first)
+
+    post(clerk, "/counter/1/next")
+    act(clerk, app, second, "start")
+    act(clerk, app, second, "transfer", service="", to_counter="5")
+    row = ticket(app, second)
+    assert (row["state"], row["target_counter_id"]) == ("waiting", "5")
+
+
+def test_transfer_without_a_target_is_a_friendly_message(app, clerk):
+    [number] = issue(clerk, "A")
+    post(clerk, "/counter/1/next")
+    act(clerk, app, number, "start")
+    r = act(clerk, app, number, "transfer", service="", to_counter="")
+    assert r.status_code == 409
+    html = r.get_data(as_text=True)
+    assert 'role="alert"' in html and "Choose a service or a counter" in html
+    assert ticket(app, number)["state"] == "serving"
+
+
+def test_refusals_are_messages_not_errors(app, clerk):
+    r = post(clerk, "/counter/1/next")
+    assert r.status_code == 200 and "Nobody is waiting" in r.get_data(as_text=True)
+    first, _ = issue(clerk, "A", 2)
+    post(clerk, "/counter/1/next")
+    r = post(clerk, "/counter/1/next")
+    assert r.status_code == 409 and "still has" in r.get_data(as_text=True)
+    r = act(clerk, app, first, "finish")  # called, not yet serving
+    assert r.status_code == 409 and "cannot finish" in r.get_data(as_text=True)
+    r = act(clerk, app, first, "start", counter="2")  # held by counter 1
+    assert r.status_code == 409 and "held by counter 1" in r.get_data(as_text=True)
+    r = post(clerk, "/counter/1/tickets/9999/start")
+    assert r.status_code == 404 and "does not exist" in r.get_data(as_text=True)
+    r = act(clerk, app, first, "transfer", service="ZZ")
+    assert r.status_code in (404, 409) and 'role="alert"' in r.get_data(as_text=True)
+    assert post(clerk, f"/counter/1/tickets/{ticket(app, first)['id']}/explode").status_code == 404
+
+
+def test_counter_open_break_resume_close(app, clerk):
+    for move, state in (("open", "open"), ("break", "break"), ("resume", "open"),
+                        ("close", "closed")):
+        r = post(clerk, f"/counter/3/state/{move}")
+        assert r.status_code == 200, move
+        assert counter_state(app, "3") == state
+    assert post(clerk, "/counter/3/state/explode").status_code == 404
+    [number] = issue(clerk, "C")
+    post(clerk, "/counter/3/next")
+    r = post(clerk, "/counter/3/state/close")
+    assert r.status_code == 409 and number in r.get_data(as_text=True)
+    assert counter_state(app, "3") == "open"
+
+
+def test_plain_form_posts_redirect_and_flash(app, clerk):
+    [number] = issue(clerk, "A")
+    r = post(clerk, "/counter/1/next", htmx=False)
+    assert r.status_code == 303 and r.headers["Location"].endswith("/counter/1")
+    html = clerk.get("/counter/1").get_data(as_text=True)
+    assert f"Called {number}." in html and f'id="current-number">{number}<' in html
+    r = post(clerk, "/counter/1/next", htmx=False)
+    assert r.status_code == 303
+    html = clerk.get("/counter/1").get_data(as_text=True)
+    assert 'role="alert"' in html and "still has" in html
+
+
+def test_state_changes_need_the_csrf_token(app, clerk):
+    issue(clerk, "A")
+    r = clerk.post("/counter/1/next", data={}, headers={"HX-Request": "true"})
+    assert r.status_code == 400
+    r = clerk.post("/counter/1/next", headers={"X-CSRF-Token": CSRF, "HX-Request": "true"})
+    assert r.status_code == 200 and "Called A001." in r.get_data(as_text=True)
+
+
+def test_spanish_terminal(clerk):
+    html = clerk.get("/counter/1?lang=es").get_data(as_text=True)
+    assert "Llamar siguiente" in html and '<html lang="es">' in html
+
+
+def test_language_choice_sticks_for_partials_and_actions(clerk):
+    clerk.get("/counter/1?lang=es")
+    html = clerk.get("/counter/1/queues").get_data(as_text=True)
+    assert "Sus colas" in html
+    html = post(clerk, "/counter/1/next").get_data(as_text=True)
+    assert "Nadie espera en este mostrador." in html

@@ -1,0 +1,100 @@
+"""The lobby display through the Flask test client: board page, board fragment, announcements."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from display import texts
+from servicepoint import usecases
+from tests.web.faces_support import app, client, db_path, demo_db_template, post  # noqa: F401
+
+
+def issue_and_call(app, service="A", counter="1", language="en"):
+    with app.test_request_context():
+        from servicepoint.web_db import get_ports
+
+        ports = get_ports()
+        usecases.issue_ticket(ports, service=service, language=language)
+        return usecases.call_next(ports, counter=counter)
+
+
+def test_display_page(client):
+    r = client.get("/display/D1")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert 'sse-connect="/api/v1/events"' in html
+    assert re.search(r'hx-get="/display/D1/board\?lang=en"\s+hx-trigger="sse:queue', html)
+    assert 'data-tz="Europe/Madrid"' in html and re.search(r'id="clock"[^>]*>\d\d:\d\d<', html)
+    assert "No tickets called yet today." in html
+    assert "General enquiries" in html and "Business customers" in html
+    assert "display.js" in html and r.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("code", ["K1", "X9"])
+def test_unknown_display_is_a_friendly_404(client, code):
+    r = client.get(f"/display/{code}")
+    assert r.status_code == 404 and "This display is not set up" in r.get_data(as_text=True)
+    assert client.get(f"/display/{code}/board").status_code == 404
+
+
+def test_board_shows_the_called_ticket(app, client):
+    ticket = issue_and_call(app, "B", "3")
+    r = client.get("/display/D1/board")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<html" not in html
+    assert re.search(r'class="call newest"\s+data-call-key="\d+" data-number="B001"', html)
+    assert re.search(r'<span class="call-number">B001</span>.*?</span>3</span>', html, re.S)
+    assert f'data-latest-say="Ticket B, 1, please go to counter 3."' in html
+    assert ticket.number == "B001"
+
+
+def test_newest_call_first_and_recall_is_a_new_announcement(app, client):
+    issue_and_call(app, "A", "1")
+    second = issue_and_call(app, "B", "2", language="es")
+    html = client.get("/display/D1/board").get_data(as_text=True)
+    assert html.index("B001") < html.index("A001")
+    assert 'data-latest-lang="es"' in html
+    assert "Turno B, 1, por favor diríjase al mostrador 2." in html
+    key = re.search(r'data-latest-key="(\d+)"', html).group(1)
+    with app.test_request_context():
+        from servicepoint.web_db import get_ports
+
+        usecases.act(get_ports(), ticket_id=second.id, action="recall", counter="2")
+    html = client.get("/display/D1/board").get_data(as_text=True)
+    assert re.search(r'data-latest-key="(\d+)"', html).group(1) != key
+
+
+def test_board_counts_waiting_people(app, client):
+    for key in ("waitkey00001", "waitkey00002"):
+        post(client, "/kiosk/K1/issue", {"service": "C", "key": key})
+    html = client.get("/display/D1/board").get_data(as_text=True)
+    row = re.search(r'<tr data-service="C">.*?</tr>', html, re.S).group(0)
+    assert 'q-waiting">2<' in row and "No counter open" in row
+
+
+def test_spanish_board(client):
+    html = client.get("/display/D1?lang=es").get_data(as_text=True)
+    assert '<html lang="es">' in html and "Llamando" in html and "Consultas generales" in html
+
+
+def test_htmx_request_on_the_page_gets_the_fragment(client):
+    r = client.get("/display/D1", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "<html" not in r.get_data(as_text=True)
+
+
+def test_no_personal_data_on_the_board(app, client):
+    issue_and_call(app, "A", "1")
+    html = client.get("/display/D1/board").get_data(as_text=True)
+    assert "public_id" not in html and "/t/" not in html and "clerk" not in html
+
+
+@pytest.mark.parametrize("number,spoken", [("A042", "A, 42"), ("AB007", "A B, 7"), ("7", "7")])
+def test_spoken_number(number, spoken):
+    assert texts.spoken_number(number) == spoken
+
+
+def test_every_display_text_has_english_and_spanish():
+    for key, entry in texts.CATALOGUE.items():
+        assert entry.get("en") and entry.get("es"), key
