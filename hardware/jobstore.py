@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 
+from servicepoint.db import immediate
 from servicepoint.timeutil import to_db
 
 # A job still pending after this long is not printed any more: the customer who
@@ -32,8 +33,7 @@ def claim(conn: sqlite3.Connection, printer_id: int, worker: str, now: dt.dateti
 
     Jobs too old to be useful are failed on the way.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         stale_before = _iso(now - dt.timedelta(seconds=STALE_AFTER_S))
         conn.execute(
             "UPDATE print_jobs SET state='failed', error=coalesce(error || '; ', '') ||"
@@ -46,11 +46,7 @@ def claim(conn: sqlite3.Connection, printer_id: int, worker: str, now: dt.dateti
             " WHERE printer_id=? AND state='pending' ORDER BY id LIMIT 1) RETURNING *",
             (worker, _iso(now), _iso(now + dt.timedelta(seconds=LEASE_S)), _iso(now),
              printer_id)).fetchone()
-        conn.execute("COMMIT")
         return row
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def mark_printed(conn: sqlite3.Connection, job_id: int, now: dt.datetime, nbytes: int | None = None) -> bool:
@@ -137,15 +133,6 @@ def payload(row: sqlite3.Row) -> dict:
     return json.loads(row["payload"] or "{}")
 
 
-class _tx:
-    """BEGIN IMMEDIATE … COMMIT/ROLLBACK on an autocommit connection."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-
-    def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+def _tx(conn: sqlite3.Connection):
+    """A BEGIN IMMEDIATE transaction on an autocommit connection."""
+    return immediate(conn)
