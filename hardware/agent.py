@@ -5,12 +5,12 @@ sends the ESC/POS bytes to the local printer, and reports the outcome and the
 printer's real-time status. It survives the server restarting and the network
 dropping: it simply retries with a back-off.
 
-Exactly-once printing across an agent restart: after a job's bytes are accepted
-by the printer, its id is appended (and fsynced) to a small journal file before
-the server is told; on start the agent first confirms whatever the journal
-holds. The server never hands out a job twice (a claimed job that is never
-confirmed is failed, not resent), so a crash at any point prints a ticket at
-most once, and a confirmed print is never lost.
+Exactly-once printing across an agent restart: the agent journals (fsynced)
+each job it receives before printing and each job the printer accepted, and on
+start it first reports what the journal holds. Its first claim then supersedes
+the dead process's session, so jobs the dead process claimed but never received
+go back to the queue. A job that reached the agent is never handed out again, so
+a crash at any point prints a ticket at most once, and none is lost in between.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import base64
 import json
 import logging
 import os
+import secrets
 import signal
 import threading
 import time
@@ -34,30 +35,49 @@ class ServerUnavailable(Exception):
 
 
 class Journal:
-    """Job ids printed but not yet confirmed to the server, one per line, fsynced."""
+    """What this agent received and printed but has not yet confirmed, fsynced.
+
+    One line per step: ``R <id>`` when a job arrives (before a byte goes to the
+    printer) and ``P <id>`` once the printer accepted it. After a crash, ``P``
+    jobs are confirmed printed and ``R``-only jobs are reported failed (they may
+    be half printed; never resend them).
+    """
 
     def __init__(self, path: str):
         self.path = path
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
-    def pending(self) -> list[int]:
+    def entries(self) -> dict[int, str]:
+        """job id → "received" or "printed"."""
+        out: dict[int, str] = {}
         try:
             with open(self.path) as fh:
-                return [int(line) for line in fh.read().split() if line.strip().isdigit()]
+                for line in fh:
+                    kind, _, job = line.strip().partition(" ")
+                    if job.isdigit() and kind in ("R", "P"):
+                        out[int(job)] = "printed" if kind == "P" or out.get(int(job)) == "printed" else "received"
         except FileNotFoundError:
-            return []
+            pass
+        return out
 
-    def add(self, job_id: int) -> None:
+    def _append(self, line: str) -> None:
         with open(self.path, "a") as fh:
-            fh.write(f"{job_id}\n")
+            fh.write(line + "\n")
             fh.flush()
             os.fsync(fh.fileno())
 
-    def remove(self, job_id: int) -> None:
-        remaining = [j for j in self.pending() if j != job_id]
+    def received(self, job_id: int) -> None:
+        self._append(f"R {job_id}")
+
+    def printed(self, job_id: int) -> None:
+        self._append(f"P {job_id}")
+
+    def forget(self, job_id: int) -> None:
+        remaining = {j: k for j, k in self.entries().items() if j != job_id}
         tmp = self.path + ".tmp"
         with open(tmp, "w") as fh:
-            fh.write("".join(f"{j}\n" for j in remaining))
+            for job, kind in remaining.items():
+                fh.write(f"R {job}\n" + (f"P {job}\n" if kind == "printed" else ""))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
@@ -107,6 +127,9 @@ class PrintAgent:
         self._next_status = 0.0
         self._stop = threading.Event()
         self.printed = 0
+        self.session = secrets.token_hex(8)
+        # The first claim of a process (or after a lost answer) supersedes older ones.
+        self.restart = True
 
     def stop(self) -> None:
         self._stop.set()
@@ -125,10 +148,15 @@ class PrintAgent:
                 backoff = min(backoff * 2, 5.0)
 
     def confirm_journal(self) -> None:
-        """Tell the server about jobs printed before a crash or a lost connection."""
-        for job_id in self.journal.pending():
-            self.client.post(f"/print-jobs/{job_id}/result", {"ok": True})
-            self.journal.remove(job_id)
+        """Tell the server what happened to jobs received before a crash or a lost connection."""
+        for job_id, kind in self.journal.entries().items():
+            if kind == "printed":
+                self.client.post(f"/print-jobs/{job_id}/result", {"ok": True})
+            else:
+                self.client.post(f"/print-jobs/{job_id}/result",
+                                 {"ok": False, "sent": True,
+                                  "error": "the print agent stopped while printing; reprint if needed"})
+            self.journal.forget(job_id)
 
     def report_status(self, force: bool = False) -> str | None:
         """Query the local printer and report it when it changed (or every 30 s)."""
@@ -149,12 +177,23 @@ class PrintAgent:
         """Claim and print at most one job; True if there was one."""
         from .printers import PrinterError, PrinterNotReady, PrinterOffline, send_bytes
 
-        claim = self.client.post("/print-jobs/claim", {"wait_s": wait_s}, timeout=wait_s + 10)
+        try:
+            claim = self.client.post("/print-jobs/claim", {"wait_s": wait_s, "session": self.session,
+                                                           "restart": self.restart},
+                                     timeout=wait_s + 10)
+        except ServerUnavailable:
+            # The answer may have carried a job we never saw: start a new session so
+            # the server puts such a job back in the queue.
+            self.session = secrets.token_hex(8)
+            self.restart = True
+            raise
+        self.restart = False
         self.printer_id = claim.get("printer", {}).get("id", self.printer_id)
         job = claim.get("job")
         if not job:
             return False
         data = base64.b64decode(job["bytes_b64"])
+        self.journal.received(job["id"])
         try:
             report = send_bytes(self.spec, data, timeout=self.send_timeout)
         except PrinterNotReady as exc:
@@ -164,10 +203,10 @@ class PrintAgent:
         except PrinterError as exc:
             self._result(job["id"], False, exc.reason, sent=True)
         else:
-            self.journal.add(job["id"])
+            self.journal.printed(job["id"])
             self.client.post(f"/print-jobs/{job['id']}/result",
                              {"ok": True, "size": len(data), "status": report.status.value})
-            self.journal.remove(job["id"])
+            self.journal.forget(job["id"])
             self.printed += 1
             self.last_status = report.status.value
             log.info("printed job %s (ticket %s, %d bytes)", job["id"], job.get("ticket_number"), len(data))
@@ -180,6 +219,7 @@ class PrintAgent:
             body["status"] = status
             self.last_status = status
         self.client.post(f"/print-jobs/{job_id}/result", body)
+        self.journal.forget(job_id)
 
 
 @click.command("print-agent")

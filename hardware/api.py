@@ -6,6 +6,8 @@ code; ``servicepoint.openapi`` documents these routes with the rest.
 from __future__ import annotations
 
 import base64
+import threading
+import time
 
 from flask import Blueprint, current_app, jsonify
 
@@ -45,23 +47,44 @@ def _agent_printer(conn):
 @bp.post("/print-jobs/claim")
 @api_require("device")
 def claim_job():
-    """Hand the calling print agent its printer's next job (long-polls up to wait_s)."""
+    """Hand the calling print agent its printer's next job (long-polls up to wait_s).
+
+    Each agent process has a ``session``. A claim with ``restart`` (the agent's
+    first after starting, or after a lost answer) supersedes older sessions of
+    the same agent: their long-polls stop claiming, and jobs they claimed but the
+    agent never received go back to pending. The agent reports every job it did
+    receive (from its journal) before such a claim, so nothing is printed twice.
+    """
     body = json_body()
     wait_s = field(body, "wait_s", (int, float), 0)
     if not 0 <= wait_s <= 25:
         raise BadRequest("wait_s must be between 0 and 25", "bad_field")
+    session = field(body, "session", str, "default", max_len=64)
+    restart = field(body, "restart", bool, False)
     conn = get_db()
     printer = _agent_printer(conn)
     broadcaster = _ext()["broadcaster"]
     clock = _ext()["clock"]
-    worker = f"agent:{current_principal()['name']}"
-    import time
-
+    name = current_principal()["name"]
+    worker = f"agent:{name}:{session}"
+    sessions = _ext().setdefault("agent_sessions", {})
+    lock = _ext().setdefault("agent_lock", threading.Lock())
+    if restart:
+        with lock:
+            sessions[name] = session
+            released = jobstore.release_unreceived(conn, printer["id"], f"agent:{name}:", worker,
+                                                   clock.now())
+        if released:
+            broadcaster.publish("print")
     deadline = time.monotonic() + wait_s
+    job = None
     while True:
         version = broadcaster.version
-        jobstore.expire_leases(conn, clock.now())
-        job = jobstore.claim(conn, printer["id"], worker, clock.now())
+        with lock:
+            if sessions.get(name, session) != session:
+                break  # a newer process of this agent took over; this caller is gone
+            jobstore.expire_leases(conn, clock.now())
+            job = jobstore.claim(conn, printer["id"], worker, clock.now())
         if job is not None or time.monotonic() >= deadline:
             break
         broadcaster.wait(version, min(1.0, max(0.0, deadline - time.monotonic())))

@@ -84,6 +84,20 @@ def expire_leases(conn: sqlite3.Connection, now: dt.datetime) -> int:
             " WHERE state='sent' AND claim_expires_at < ?", (_iso(now), _iso(now))).rowcount
 
 
+def release_unreceived(conn: sqlite3.Connection, printer_id: int, prefix: str, keep: str,
+                       now: dt.datetime) -> int:
+    """Put back to pending the jobs claimed by older sessions of one agent (``prefix``),
+    except the caller's own (``keep``): the restarted agent has already reported
+    every job it received, so these never reached it.
+    """
+    with _tx(conn):
+        return conn.execute(
+            "UPDATE print_jobs SET state='pending', claimed_by=NULL, claim_expires_at=NULL,"
+            " attempts=max(attempts - 1, 0),"
+            " updated_at=? WHERE printer_id=? AND state='sent' AND substr(claimed_by, 1, ?) = ?"
+            " AND claimed_by != ?", (_iso(now), printer_id, len(prefix), prefix, keep)).rowcount
+
+
 def fail_interrupted(conn: sqlite3.Connection, worker: str, now: dt.datetime) -> int:
     """At start-up: jobs this worker had sent when it stopped are failed, never resent."""
     with _tx(conn):

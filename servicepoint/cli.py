@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 
 import click
@@ -137,9 +138,16 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
                        ("Health", "/healthz")):
         click.echo(f"  {name:<9} {base}{path}")
     sys.stdout.flush()
+
+    def _terminate(signum, frame):
+        raise SystemExit(0)
+
+    # systemd and test harnesses stop the server with SIGTERM: stop the workers and
+    # clean up as on Ctrl-C instead of dying mid-write.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         server.run()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         stop = app.extensions["servicepoint"].get("stop_workers")
@@ -300,12 +308,17 @@ def register_app_commands(app) -> None:
 
 
 def main() -> None:
-    # python-escpos caches its printer capability data in a new temporary folder per
-    # process unless told where; one shared folder keeps /tmp from filling up.
-    import tempfile
+    # python-escpos caches its capability data in a fresh temporary folder per process
+    # and never removes it. A shared folder is no cure: it writes the cache file in
+    # place, so a second process can read it half-written. Give each process its own
+    # folder and remove it at exit.
+    if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
+        import atexit
+        import shutil
+        import tempfile
 
-    cache = os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
-                                  os.path.join(tempfile.gettempdir(), "servicepoint-escpos"))
-    os.makedirs(cache, exist_ok=True)
+        cache = tempfile.mkdtemp(prefix="servicepoint-escpos-")
+        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = cache
+        atexit.register(shutil.rmtree, cache, True)
     _attach_optional_commands()
     cli(prog_name="servicepoint")
