@@ -75,8 +75,17 @@ def mark_failed(conn: sqlite3.Connection, job_id: int, reason: str, now: dt.date
         return new_state
 
 
+def has_pending(conn: sqlite3.Connection, printer_id: int) -> bool:
+    """True when ``printer_id`` has a pending job (a read: no write lock taken)."""
+    return conn.execute("SELECT 1 FROM print_jobs WHERE printer_id=? AND state='pending' LIMIT 1",
+                        (printer_id,)).fetchone() is not None
+
+
 def expire_leases(conn: sqlite3.Connection, now: dt.datetime) -> int:
     """Fail sent jobs whose confirmation never came (worker or agent died mid-job)."""
+    if conn.execute("SELECT 1 FROM print_jobs WHERE state='sent' AND claim_expires_at < ? LIMIT 1",
+                    (_iso(now),)).fetchone() is None:
+        return 0  # the common case needs no write transaction
     with _tx(conn):
         return conn.execute(
             "UPDATE print_jobs SET state='failed', error='no confirmation from the printer'"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from typing import Callable
 
 from servicepoint.db import connect
@@ -55,12 +56,14 @@ class PrintWorker:
     def __init__(self, db_path: str, *, notify: Callable[[str], None], clock,
                  wait_for_change: Callable[[int, float], int] | None = None,
                  version: Callable[[], int] | None = None,
+                 topics: Callable[[int], list[str]] | None = None,
                  status_every_s: float = 1.0, send_timeout: float = 3.0):
         self.db_path = db_path
         self.notify = notify
         self.clock = clock
         self.wait_for_change = wait_for_change
         self.version = version or (lambda: 0)
+        self.topics = topics
         self.status_every_s = status_every_s
         self.send_timeout = send_timeout
         self._stop = threading.Event()
@@ -102,14 +105,31 @@ class PrintWorker:
                 except Exception:  # keep printing for the other printers
                     log.exception("print worker round failed")
                     worked = False
-                if worked:
-                    continue
-                if self.wait_for_change is not None:
-                    self.wait_for_change(seen, 0.5)
-                else:
-                    self._stop.wait(0.2)
+                if not worked:
+                    self._wait_for_print(seen)
         finally:
             conn.close()
+
+    def _wait_for_print(self, seen: int, idle_s: float = 0.5) -> None:
+        """Sleep until a change on the ``print`` topic (or ``idle_s`` passes).
+
+        Every queue change bumps the live version; waking the worker (and its
+        write transactions) for each of them would make every ticket cost two.
+        """
+        if self.wait_for_change is None or self.topics is None:
+            self._stop.wait(0.2)
+            return
+        deadline = time.monotonic() + idle_s
+        while not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            new = self.wait_for_change(seen, remaining)
+            if new != seen:
+                topics = self.topics(seen)
+                if "print" in topics or "*" in topics:
+                    return
+                seen = new
 
     def run_once(self, conn) -> bool:
         """Print at most one job per server-mode printer; True if any job was handled."""
@@ -118,6 +138,8 @@ class PrintWorker:
         printers = conn.execute("SELECT * FROM printers WHERE enabled AND mode='server'").fetchall()
         handled = False
         for printer in printers:
+            if not jobstore.has_pending(conn, printer["id"]):
+                continue
             job = jobstore.claim(conn, printer["id"], WORKER_ID, self.clock.now())
             if job is None:
                 continue
@@ -204,7 +226,8 @@ def start_in_app(app) -> None:
     db_path = app.config["DATABASE"]
     emulators = start_builtin_emulators(db_path)
     worker = PrintWorker(db_path, notify=broadcaster.publish, clock=ext["clock"],
-                         wait_for_change=broadcaster.wait, version=lambda: broadcaster.version)
+                         wait_for_change=broadcaster.wait, version=lambda: broadcaster.version,
+                         topics=broadcaster.topics_since)
     worker.start()
     ext["print_worker"] = worker
     ext["emulators"] = emulators

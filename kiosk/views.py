@@ -17,7 +17,7 @@ from servicepoint.uow import NotFound
 from servicepoint.web_db import get_db, get_ports
 
 from . import texts
-from .ratelimit import RateLimiter
+from servicepoint.ratelimit import RateLimiter
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates",
                static_folder="static")
@@ -29,10 +29,6 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 def init_app(app) -> None:
     """Per-app settings and the in-process rate limiter."""
-    app.config.setdefault("KIOSK_RATE_LIMIT", 10)
-    app.config.setdefault("KIOSK_RATE_WINDOW_S", 60.0)
-    app.config.setdefault("KIOSK_RETURN_S", 10)
-    app.config.setdefault("KIOSK_IDLE_RESET_S", 60)
     app.extensions["kiosk"] = {"limiter": RateLimiter(app.config["KIOSK_RATE_LIMIT"],
                                                       app.config["KIOSK_RATE_WINDOW_S"])}
 

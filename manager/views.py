@@ -61,7 +61,7 @@ def _now() -> dt.datetime:
 def _today_kpis(now: dt.datetime) -> dict:
     """KPIs for tickets issued from the start of the branch day until now."""
     start, _ = reports.parse_period(None, None, current_app.config["TIMEZONE"], now)
-    return reports.kpis(get_db(), start, max(now, start + dt.timedelta(seconds=1)))
+    return reports.kpis(get_db(), start, max(now, start + dt.timedelta(seconds=1)), now)
 
 
 def _counters() -> list[dict]:
@@ -122,7 +122,7 @@ def export_csv():
                                           current_app.config["TIMEZONE"], _now())
     except ValueError as exc:
         abort(400, description=str(exc))
-    body = reports.to_csv(reports.kpis(get_db(), start, end))
+    body = reports.to_csv(reports.kpis(get_db(), start, end, _now()))
     day = start.astimezone(zone(current_app.config["TIMEZONE"])).date().isoformat()
     return _no_store(body, 200, **{
         "Content-Type": "text/csv; charset=utf-8",

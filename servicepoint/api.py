@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Refusals that are about the queue's current state (try again later), not bad input.
 CONFLICTS = {"illegal_transition", "not_holder", "counter_busy", "service_inactive",
-             "transfer_to_self", "not_served_here"}
+             "transfer_to_self", "not_served_here", "idempotency_conflict", "already_rated"}
 ACTIONS = {"recall", "start", "finish", "no-show", "requeue", "transfer", "park", "cancel",
            "call", "rate"}
 
@@ -129,6 +129,9 @@ def create_ticket():
     if key is not None and not (1 <= len(key) <= 128):
         raise BadRequest("Idempotency-Key must have 1 to 128 characters", "bad_header")
     principal = current_principal()
+    if principal is None and not _rate_ok():
+        raise BadRequest("Too many tickets from this address; please wait a minute or use an API "
+                         "token", "rate_limited", 429)
     if priority != "normal" and device is None and principal is None:
         # Anyone may take a normal ticket; jumping the queue needs a kiosk or staff.
         raise BadRequest("Priority tickets are issued by a kiosk or staff", "priority_not_allowed",
@@ -148,6 +151,14 @@ def create_ticket():
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _rate_ok() -> bool:
+    """Anonymous callers share a per-address budget (``API_TICKET_RATE_LIMIT`` per minute)."""
+    if not current_app.config["API_TICKET_RATE_LIMIT"]:
+        return True
+    limiter = current_app.extensions["servicepoint"]["api_limiter"]
+    return limiter.allow(request.remote_addr or "unknown")
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -305,7 +316,7 @@ def stats():
                                           current_app.extensions["servicepoint"]["clock"].now())
     except ValueError as exc:
         raise BadRequest(str(exc), "bad_period") from None
-    data = reports.kpis(get_db(), start, end)
+    data = reports.kpis(get_db(), start, end, current_app.extensions["servicepoint"]["clock"].now())
     fmt = request.args.get("format", "json")
     if fmt == "csv":
         return Response(reports.to_csv(data), mimetype="text/csv",

@@ -12,16 +12,28 @@ from werkzeug.exceptions import HTTPException
 from . import auth, i18n, web_db
 from .live import Broadcaster
 from .metrics import Metrics
+from .ratelimit import RateLimiter
 from .timeutil import SystemClock
 from .usecases import ServiceTimeCache
 
 DEFAULTS = {
     "SQLITE_SYNCHRONOUS": "NORMAL",
+    # Pages of WAL before a request's commit checkpoints by itself; `serve`
+    # checkpoints every second from a background thread, so this is only a backstop.
+    "SQLITE_AUTOCHECKPOINT": 1000,
+    "SQLITE_POOL_SIZE": 16,
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SSE_HEARTBEAT_S": 10.0,
     "START_WORKERS": False,
+    # Anonymous POST /api/v1/tickets per client address per minute (0 = no limit).
+    # Kiosks use their own face and limit; integrations send a bearer token.
+    "API_TICKET_RATE_LIMIT": 30,
+    "KIOSK_RATE_LIMIT": 10,
+    "KIOSK_RATE_WINDOW_S": 60.0,
+    "KIOSK_RETURN_S": 10,
+    "KIOSK_IDLE_RESET_S": 60,
 }
 
 
@@ -43,6 +55,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["DATABASE"] = os.environ["SERVICEPOINT_DB"]
     if os.environ.get("SERVICEPOINT_SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SERVICEPOINT_SECRET_KEY"]
+    for key in DEFAULTS:
+        # Any setting can also come from SERVICEPOINT_<KEY> (JSON values, else text).
+        raw = os.environ.get(f"SERVICEPOINT_{key}")
+        if raw is not None:
+            try:
+                app.config[key] = json.loads(raw)
+            except ValueError:
+                app.config[key] = raw
     if test_config:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
@@ -51,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["TIMEZONE"] = _setting(app.config["DATABASE"], "timezone", "UTC")
 
     app.extensions["servicepoint"] = {
+        "api_limiter": RateLimiter(app.config["API_TICKET_RATE_LIMIT"] or 10**9, 60.0),
         "broadcaster": Broadcaster(),
         "clock": app.config.get("CLOCK") or SystemClock(),
         "stats": ServiceTimeCache(),

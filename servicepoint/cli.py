@@ -116,8 +116,14 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
     from waitress import create_server
 
     from . import create_app
+    from .maintenance import Checkpointer, limit_malloc_arenas
 
-    app = create_app({"DATABASE": os.path.abspath(obj.db), "START_WORKERS": not no_workers})
+    limit_malloc_arenas()
+    app = create_app({"DATABASE": os.path.abspath(obj.db), "START_WORKERS": not no_workers,
+                      # Checkpoints run in the background (below), not inside requests.
+                      "SQLITE_AUTOCHECKPOINT": 20000})
+    checkpointer = Checkpointer(os.path.abspath(obj.db))
+    checkpointer.start()
     server = create_server(
         app, host=host, port=port, threads=threads,
         # Each SSE stream holds a connection and a thread for its whole life.
@@ -154,6 +160,7 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
         if stop:
             stop()
         server.close()
+        checkpointer.stop()
 
 
 @cli.group()

@@ -21,12 +21,16 @@ migrations = Migrations("servicepoint")
 TICKET_STATES = "'waiting','called','serving','parked','done','no_show','cancelled','expired'"
 
 
-def connect(path: str, *, synchronous: str = "NORMAL", readonly: bool = False) -> sqlite3.Connection:
+def connect(path: str, *, synchronous: str = "NORMAL", readonly: bool = False,
+            autocheckpoint: int | None = None) -> sqlite3.Connection:
     """Open a connection with the pragmas every part of the server relies on.
 
     ``synchronous=NORMAL`` in WAL mode survives a killed process (the WAL is in
     the OS cache); FULL also survives a power cut, at the cost of an fsync per
-    commit.
+    commit. ``autocheckpoint`` (pages) overrides SQLite's 1000: the server sets a
+    high value on request connections and checkpoints from a background thread,
+    because a checkpoint (with its fsyncs) inside a kiosk's request triples its
+    commit time.
     """
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
@@ -39,7 +43,64 @@ def connect(path: str, *, synchronous: str = "NORMAL", readonly: bool = False) -
     if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
         raise ValueError(f"Unknown synchronous mode {synchronous!r}")
     conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+    if autocheckpoint is not None:
+        conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
     return conn
+
+
+class ConnectionPool:
+    """A bounded set of connections to one database, most recently used first.
+
+    Threads borrow a connection for a request and give it back; keeping the
+    connections open avoids SQLite deleting and re-creating the WAL (and its
+    sync) whenever the last one closes, and the bound keeps memory flat however
+    many waitress threads there are.
+    """
+
+    def __init__(self, path: str, *, size: int = 16, **connect_kw):
+        self.path, self.size, self.connect_kw = path, size, connect_kw
+        self._idle: list[sqlite3.Connection] = []
+        self._created = 0
+        self._cond = threading.Condition()
+
+    def acquire(self, timeout: float = 30.0) -> sqlite3.Connection:
+        """Borrow a connection; raises TimeoutError when none frees up in ``timeout`` s."""
+        with self._cond:
+            while not self._idle:
+                if self._created < self.size:
+                    self._created += 1
+                    break
+                if not self._cond.wait(timeout):
+                    raise TimeoutError(f"no free database connection within {timeout} s")
+            else:
+                return self._idle.pop()
+        try:
+            return connect(self.path, **self.connect_kw)
+        except BaseException:
+            with self._cond:
+                self._created -= 1
+                self._cond.notify()
+            raise
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        """Give a connection back (an open transaction is rolled back first)."""
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        with self._cond:
+            self._idle.append(conn)
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            for conn in self._idle:
+                conn.close()
+            self._created -= len(self._idle)
+            self._idle.clear()
+
+
+def checkpoint(conn: sqlite3.Connection, mode: str = "PASSIVE") -> tuple[int, int, int]:
+    """Run a WAL checkpoint; returns (busy, wal pages, pages checkpointed)."""
+    return tuple(conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone())
 
 
 # Writers inside this process queue on a lock instead of on SQLite's busy handler,
@@ -275,3 +336,43 @@ def _split(script: str) -> list[str]:
     if buf.strip():
         raise ValueError(f"Incomplete SQL statement in schema: {buf.strip()[:60]}")
     return out
+
+
+@migrations()
+def m002_covering_waiting_index(db: sqlite_utils.Database) -> None:
+    """Make the waiting-queue index covering (target counter included).
+
+    "People ahead" counts the waiting tickets that rank before a ticket; without
+    ``target_counter_id`` in the index every counted row was a table lookup.
+    """
+    db.execute("DROP INDEX tickets_waiting")
+    db.execute("CREATE INDEX tickets_waiting ON tickets"
+               " (service_id, front DESC, prank, rank_at, id, target_counter_id)"
+               " WHERE state = 'waiting'")
+
+
+@migrations()
+def m003_print_job_state_index(db: sqlite_utils.Database) -> None:
+    """Find pending and sent print jobs by index.
+
+    The partial index of m001 is not used for ``state = 'pending'`` (SQLite does
+    not see that it implies ``state IN ('pending','sent')``), so the print worker's
+    checks scanned the whole, ever-growing job history.
+    """
+    db.execute("DROP INDEX print_jobs_pending")
+    db.execute("CREATE INDEX print_jobs_state ON print_jobs (state, printer_id)")
+
+
+@migrations()
+def m004_service_codes_letters_only(db: sqlite_utils.Database) -> None:
+    """Service codes are letters only.
+
+    A code ending in a digit ("A1") makes ticket A1·001 read "A1001", the same as
+    service A's ticket 1001. The m001 CHECK only looked at the first letter; a
+    trigger closes the gap without rebuilding the table.
+    """
+    for event in ("INSERT", "UPDATE OF code"):
+        name = "services_code_insert" if event == "INSERT" else "services_code_update"
+        db.execute(f"CREATE TRIGGER {name} BEFORE {event} ON services"
+                   " WHEN NEW.code GLOB '*[^A-Z]*' OR length(NEW.code) NOT BETWEEN 1 AND 3"
+                   " BEGIN SELECT RAISE(ABORT, 'service codes are 1 to 3 letters A-Z'); END")

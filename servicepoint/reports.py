@@ -31,11 +31,16 @@ def parse_period(start: str | None, end: str | None, tz: str,
                 bounds = day_bounds(value, tz)
                 return bounds[1] if is_end else bounds[0]
             parsed = dt.datetime.fromisoformat(value)
+        except OverflowError:
+            raise ValueError(f"{value!r} is outside the supported dates") from None
         except ValueError:
             raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or ISO datetime") from None
         if parsed.tzinfo is None:
             raise ValueError(f"{value!r} needs a UTC offset, e.g. {value}+00:00")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(f"{value!r} is outside the supported dates") from None
 
     lo, hi = one(start, False), one(end, True)
     if hi <= lo:
@@ -54,8 +59,9 @@ def events_between(conn, start: dt.datetime, end: dt.datetime) -> list:
     return [row_to_event(r) for r in rows]
 
 
-def open_periods(conn, start: dt.datetime, end: dt.datetime) -> dict:
-    """Per counter, the (opened, closed) spans inside [start, end) from ``counter_events``."""
+def open_periods(conn, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
+    """Per counter, the (opened, closed) spans inside [start, end) from ``counter_events``;
+    a counter still open counts until ``now`` (the app's clock)."""
     periods: dict[str, list] = {}
     opened: dict[str, dt.datetime] = {}
     for row in conn.execute("SELECT counter_code, action, at FROM counter_events"
@@ -69,17 +75,18 @@ def open_periods(conn, start: dt.datetime, end: dt.datetime) -> dict:
                 periods.setdefault(code, []).append((lo, at))
     for code, at in opened.items():
         lo = max(at, start)
-        hi = min(end, max(lo, dt.datetime.now(UTC)))
+        hi = min(end, max(lo, now))
         if hi > lo:
             periods.setdefault(code, []).append((lo, hi))
     return periods
 
 
-def kpis(conn, start: dt.datetime, end: dt.datetime) -> dict:
-    """All KPIs for tickets issued in the period."""
+def kpis(conn, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None) -> dict:
+    """All KPIs for tickets issued in the period (``now``: the app clock, for open counters)."""
     targets = {r[0]: r[1] for r in conn.execute("SELECT code, target_wait_s FROM services")}
+    now = now or dt.datetime.now(UTC)
     return kpi.compute(events_between(conn, start, end), period_start=start, period_end=end,
-                       targets=targets, open_periods=open_periods(conn, start, end))
+                       targets=targets, open_periods=open_periods(conn, start, end, now))
 
 
 CSV_COLUMNS = ["service", "issued", "finished", "wait_mean_s", "wait_p90_s", "service_time_mean_s",

@@ -120,6 +120,8 @@ class UnitOfWork:
         return ticket.replace(id=cur.lastrowid)
 
     def ticket(self, ticket_id: int) -> Ticket:
+        if not 0 < ticket_id < 2**63:  # SQLite integers are 64-bit; larger ids cannot exist
+            raise NotFound("ticket", ticket_id)
         row = self.conn.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?",
                                 (ticket_id,)).fetchone()
         if row is None:
@@ -168,11 +170,15 @@ class UnitOfWork:
                 (svc,)).fetchone()
             if row:
                 heads.append(row_to_ticket(row))
-        row = self.conn.execute(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state='waiting' AND target_counter_id=?"
-            " ORDER BY front DESC, prank, rank_at, id LIMIT 1", (counter,)).fetchone()
-        if row:
-            heads.append(row_to_ticket(row))
+        # Tickets sent to this counter: the head of each service among them, so that
+        # routing can weigh services against each other here too.
+        seen = set()
+        for row in self.conn.execute(
+                f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state='waiting' AND target_counter_id=?"
+                " ORDER BY service_id, front DESC, prank, rank_at, id", (counter,)):
+            if row["service_id"] not in seen:
+                seen.add(row["service_id"])
+                heads.append(row_to_ticket(row))
         return heads
 
     def held_by(self, counter: str, states: Iterable[State] = (State.CALLED, State.SERVING)) -> list[Ticket]:

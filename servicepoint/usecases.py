@@ -139,15 +139,22 @@ def issue_ticket(
         if idempotency_key:
             existing = uow.ticket_by_idempotency_key(idempotency_key)
             if existing is not None:
+                origin = uow.conn.execute("SELECT origin_service_id FROM tickets WHERE id = ?",
+                                          (existing.id,)).fetchone()[0]
+                if origin != service:
+                    raise DomainError("This Idempotency-Key was already used for a ticket of service "
+                                      f"{origin}; use a new key for a new ticket",
+                                      "idempotency_conflict")
                 return _replayed(ports, uow, existing)
         svc = uow.service(service)
         if not svc["active"]:
             raise DomainError(f"Service {service} is not available now", "service_inactive")
         device_row = None
         if device:
-            device_row = uow.conn.execute("SELECT * FROM devices WHERE code = ?", (device,)).fetchone()
+            device_row = uow.conn.execute("SELECT * FROM devices WHERE code = ? AND kind = 'kiosk'",
+                                          (device,)).fetchone()
             if device_row is None:
-                raise NotFound("device", device)
+                raise NotFound("kiosk", device)
         day = branch_day(now, ports.timezone)
         seq = uow.next_seq(service, day)
         ticket, event = lifecycle.issue(service=service, prefix=service, day=day, seq=seq, at=now,
@@ -285,6 +292,13 @@ def act(ports: Ports, *, ticket_id: int, action: str, counter: str | None = None
     now = ports.clock.now()
     with ports.uow() as uow:
         ticket = uow.ticket(ticket_id)
+        if action == Action.RATE:
+            lifecycle.apply(ticket, action, now, rating=params.get("rating"))  # bad input first
+        if action == Action.RATE and uow.conn.execute(
+                "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND action = 'rate'",
+                (ticket_id,)).fetchone():
+            # One rating per visit, or a keen customer would skew CSAT and NPS.
+            raise DomainError(f"Ticket {ticket.number} has already been rated", "already_rated")
         if counter is not None:
             uow.counter(counter)
         if action == Action.TRANSFER:

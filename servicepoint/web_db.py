@@ -1,54 +1,43 @@
-"""Per-request database access: each request gets its thread's connection on ``g``.
+"""Per-request database access: each request borrows a pooled connection on ``g``.
 
-DESIGN §3 asks for one connection per thread. Opening a connection per request
-(flaskr's way) is fine for a tutorial but costly for SQLite in WAL mode: when
-the last connection closes, SQLite checkpoints and deletes the WAL, and the next
-write must recreate and sync it. Waitress threads live for the whole server,
-so each keeps one open connection; teardown only makes sure no transaction is
-left open.
+DESIGN §3 asks for one connection per thread at a time. Opening a connection
+per request (flaskr's way) is costly for SQLite in WAL mode: when the last
+connection closes, SQLite checkpoints and deletes the WAL, and the next write
+must recreate and sync it. So connections stay open in a small pool: a request
+borrows one on first use and gives it back at teardown (rolled back if a
+transaction was left open). Streams (SSE) never touch the database.
 """
 from __future__ import annotations
 
-import threading
-
 from flask import current_app, g
 
-from .db import connect
+from .db import ConnectionPool
 from .usecases import Ports
 
-_local = threading.local()
 
-
-def _thread_connection(path: str, synchronous: str):
-    cache = getattr(_local, "connections", None)
-    if cache is None:
-        cache = _local.connections = {}
-    conn = cache.get(path)
-    if conn is None:
-        conn = cache[path] = connect(path, synchronous=synchronous)
-    return conn
+def pool() -> ConnectionPool:
+    """The app's connection pool (created on first use)."""
+    ext = current_app.extensions["servicepoint"]
+    if ext.get("pool") is None:
+        cfg = current_app.config
+        ext["pool"] = ConnectionPool(
+            cfg["DATABASE"], size=cfg["SQLITE_POOL_SIZE"], synchronous=cfg["SQLITE_SYNCHRONOUS"],
+            autocheckpoint=cfg["SQLITE_AUTOCHECKPOINT"])
+    return ext["pool"]
 
 
 def get_db():
-    """This request's SQLite connection (its thread's, opened on first use)."""
+    """This request's SQLite connection (borrowed from the pool on first use)."""
     if "db" not in g:
-        g.db = _thread_connection(current_app.config["DATABASE"],
-                                  current_app.config["SQLITE_SYNCHRONOUS"])
+        g.db = pool().acquire()
     return g.db
 
 
 def close_db(exc=None) -> None:
-    """Teardown: never leave a transaction open on a connection the thread keeps."""
+    """Teardown: give the connection back to the pool."""
     db = g.pop("db", None)
-    if db is not None and db.in_transaction:
-        db.execute("ROLLBACK")
-
-
-def close_thread_connections() -> None:
-    """Close this thread's connections (tests and shutdown)."""
-    for conn in getattr(_local, "connections", {}).values():
-        conn.close()
-    _local.connections = {}
+    if db is not None:
+        pool().release(db)
 
 
 def get_ports() -> Ports:

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from kiosk import texts
-from kiosk.ratelimit import RateLimiter
+from servicepoint.ratelimit import RateLimiter
 from tests.web.faces_support import (CSRF, app, client, db, db_path, demo_db_template,  # noqa: F401
                                      form_key, make_app, post)
 

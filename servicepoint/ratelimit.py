@@ -1,4 +1,4 @@
-"""A small in-process sliding-window limiter: at most ``limit`` tickets per ``window_s`` per kiosk.
+"""A small in-process sliding-window limiter: at most ``limit`` hits per ``window_s`` per key.
 
 One server process serves the branch, so memory is the right place for it; a
 restart forgets the window, which is harmless.

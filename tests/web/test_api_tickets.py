@@ -1,0 +1,173 @@
+"""POST /api/v1/tickets and friends: happy path, idempotency, and bad input never a 5xx."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from servicepoint.db import connect
+from tests.web.webutil import assert_error
+
+ISSUED_FIELDS = {"id", "number", "service", "state", "position", "estimated_wait_s", "issued_at",
+                 "track_url"}
+
+
+def test_issue_two_tickets(client, clock):
+    first = client.post("/api/v1/tickets", json={"service": "A", "language": "es"})
+    assert first.status_code == 201
+    a1 = first.get_json()
+    assert ISSUED_FIELDS <= set(a1)
+    assert (a1["number"], a1["service"], a1["state"], a1["position"], a1["language"],
+            a1["priority"]) == ("A001", "A", "waiting", 0, "es", "normal")
+    assert a1["issued_at"] == clock.now().isoformat()
+    assert a1["estimated_wait_s"] == 0  # nobody ahead
+    assert a1["track_url"].startswith("http://localhost/t/")
+    assert first.headers["Location"] == f"/api/v1/tickets/{a1['id']}"
+    assert "Idempotent-Replayed" not in first.headers
+
+    clock.advance(30)
+    a2 = client.post("/api/v1/tickets", json={"service": "A"}).get_json()
+    assert (a2["number"], a2["position"]) == ("A002", 1)
+    # One person ahead, no history, no counter open: the default (240 s) as an uncertain range.
+    assert (a2["estimated_wait_s"], a2["estimated_wait_low_s"], a2["estimated_wait_high_s"],
+            a2["estimate_uncertain"]) == (240, 120, 360, True)
+    assert a2["id"] != a1["id"] and a2["track_url"] != a1["track_url"]
+    b1 = client.post("/api/v1/tickets", json={"service": "b"}).get_json()
+    assert b1["number"] == "B001"  # per-service numbering, code case-insensitive
+
+    got = client.get(f"/api/v1/tickets/{a2['id']}")
+    assert got.status_code == 200
+    body = got.get_json()
+    assert (body["number"], body["state"], body["position"], body["estimated_wait_s"]) == (
+        "A002", "waiting", 1, 240)
+
+
+def test_issue_from_a_kiosk_queues_a_print_job_in_the_same_transaction(client, demo_db):
+    r = client.post("/api/v1/tickets", json={"service": "C", "kiosk": "K1"})
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["print"]["state"] == "queued" and body["print"]["job_id"]
+    conn = connect(demo_db)
+    try:
+        job = conn.execute("SELECT * FROM print_jobs WHERE id=?",
+                           (body["print"]["job_id"],)).fetchone()
+        assert job["ticket_id"] == body["id"] and job["state"] == "pending"
+        assert json.loads(job["payload"])["number"] == "C001"
+    finally:
+        conn.close()
+
+
+def test_idempotency_key_replays_the_same_ticket(client, demo_db):
+    key = {"Idempotency-Key": "tap-7f3a"}
+    first = client.post("/api/v1/tickets", json={"service": "B"}, headers=key)
+    again = client.post("/api/v1/tickets", json={"service": "B"}, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    a, b = first.get_json(), again.get_json()
+    for k in ("id", "number", "track_url", "issued_at", "state"):
+        assert a[k] == b[k]
+    other = client.post("/api/v1/tickets", json={"service": "B"},
+                        headers={"Idempotency-Key": "tap-other"}).get_json()
+    assert other["number"] == "B002"
+    conn = connect(demo_db)
+    try:
+        assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 2
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("key", ["", "x" * 129])
+def test_bad_idempotency_key(client, key):
+    r = client.post("/api/v1/tickets", json={"service": "A"}, headers={"Idempotency-Key": key})
+    assert_error(r, 400, "bad_header")
+
+
+BAD_BODIES = [
+    pytest.param(b"{not json", "application/json", 400, "bad_json", id="malformed"),
+    pytest.param(b"\xff\xfe\x00", "application/json", 400, "bad_json", id="not-utf8"),
+    pytest.param(b"[1, 2]", "application/json", 400, "bad_json", id="array"),
+    pytest.param(b'"A"', "application/json", 400, "bad_json", id="string"),
+    pytest.param(b"null", "application/json", 400, "bad_json", id="null"),
+    pytest.param(b"{}", "application/json", 400, "missing_field", id="empty-object"),
+    pytest.param(b"", "application/json", 400, "missing_field", id="empty-body"),
+    pytest.param(b'{"service": 5}', "application/json", 400, "bad_field", id="service-int"),
+    pytest.param(b'{"service": ["A"]}', "application/json", 400, "bad_field", id="service-list"),
+    pytest.param(b'{"service": "  "}', "application/json", 400, "bad_field", id="service-blank"),
+    pytest.param(b'{"service": "ABCD"}', "application/json", 400, "bad_field", id="service-long"),
+    pytest.param(b'{"service": "A", "priority": true}', "application/json", 400, "bad_field",
+                 id="priority-bool"),
+    pytest.param(b'{"service": "A", "priority": "vip"}', "application/json", 400, "bad_field",
+                 id="priority-unknown"),
+    pytest.param(b'{"service": "A", "language": 5}', "application/json", 400, "bad_field",
+                 id="language-int"),
+    pytest.param(b'{"service": "Z"}', "application/json", 404, "unknown_service",
+                 id="unknown-service"),
+    pytest.param(b'{"service": "A", "kiosk": "K99"}', "application/json", 404, "unknown_kiosk",
+                 id="unknown-kiosk"),
+    pytest.param(b'{"service": "A", "priority": "priority"}', "application/json", 403,
+                 "priority_not_allowed", id="anonymous-priority"),
+    pytest.param(b"service=A", "application/x-www-form-urlencoded", 400, "bad_json", id="form"),
+]
+
+
+@pytest.mark.parametrize(("body", "ctype", "status", "code"), BAD_BODIES)
+def test_bad_input_is_a_json_4xx(client, demo_db, body, ctype, status, code):
+    r = client.post("/api/v1/tickets", data=body, content_type=ctype)
+    assert_error(r, status, code)
+    conn = connect(demo_db)
+    try:
+        assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_oversized_body_is_413_json(client, app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    body = json.dumps({"service": "A", "pad": "x" * limit}).encode()
+    r = client.post("/api/v1/tickets", data=body, content_type="application/json")
+    body = assert_error(r, 413)
+    assert str(limit) in body["message"]
+
+
+def test_inactive_service_is_a_conflict(client, demo_db):
+    conn = connect(demo_db)
+    conn.execute("UPDATE services SET active = 0 WHERE code = 'D'")
+    conn.close()
+    assert_error(client.post("/api/v1/tickets", json={"service": "D"}), 409, "service_inactive")
+
+
+def test_priority_ticket_from_a_kiosk(client):
+    r = client.post("/api/v1/tickets", json={"service": "A", "priority": "priority"},
+                    headers={"X-Kiosk": "K2"})
+    assert r.status_code == 201 and r.get_json()["priority"] == "priority"
+
+
+def test_unknown_ticket_is_404(client):
+    assert_error(client.get("/api/v1/tickets/4242"), 404, "unknown_ticket")
+
+
+def test_huge_ticket_id_is_404_not_500(client):
+    assert_error(client.get("/api/v1/tickets/99999999999999999999"), 404)
+
+
+def test_unknown_api_path_and_wrong_method_are_json(client):
+    assert_error(client.get("/api/v1/nothing-here"), 404)
+    assert_error(client.get("/api/v1/tickets"), 405)
+
+
+def test_queue_overview(client, clock, staff):
+    for svc in ("A", "A", "B"):
+        client.post("/api/v1/tickets", json={"service": svc})
+    clock.advance(90)
+    assert client.post("/api/v1/counters/3/open", headers=staff).status_code == 200
+    body = client.get("/api/v1/queue").get_json()
+    by = {s["service"]: s for s in body["services"]}
+    assert list(by) == ["A", "B", "C", "D"]
+    assert (by["A"]["waiting"], by["A"]["open_counters"], by["A"]["longest_wait_s"]) == (2, 0, 90)
+    assert (by["B"]["waiting"], by["B"]["open_counters"]) == (1, 1)  # counter 3 serves B and C
+    assert by["A"]["estimated_wait_s"] == 2 * 240  # a new arrival has 2 ahead, default 240 s
+    assert by["A"]["estimate_uncertain"] is True and by["A"]["target_wait_s"] == 600
+    assert by["B"]["name"] == "Payments and cash"
+    es = client.get("/api/v1/queue?lang=es").get_json()
+    assert es["services"][1]["name"] == "Pagos y caja"
+    assert isinstance(body["version"], int) and body["version"] >= 4

@@ -1,0 +1,127 @@
+"""Staff sign-in and sign-out, CSRF on forms, the customer's tracking page."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from servicepoint.db import connect
+from tests.web.webutil import assert_error, csrf_from, login
+
+
+def test_login_page(client):
+    r = client.get("/login")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert 'name="csrf_token"' in html and 'name="password"' in html and "Staff sign-in" in html
+
+
+def test_wrong_password_is_401_with_a_message(client):
+    r = login(client, "clerk", "wrong")
+    assert r.status_code == 401
+    assert "Wrong username or password." in r.get_data(as_text=True)
+    with client.session_transaction() as s:
+        assert "user" not in s
+    r = login(client, "nobody", "clerk-demo")
+    assert r.status_code == 401
+
+
+def test_wrong_password_message_in_spanish(client):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    r = client.post("/login?lang=es", data={"username": "clerk", "password": "x",
+                                            "csrf_token": token})
+    assert r.status_code == 401 and "Usuario o contraseña incorrectos." in r.get_data(as_text=True)
+
+
+def test_right_password_starts_a_session(client):
+    r = login(client, "manager", "manager-demo")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    with client.session_transaction() as s:
+        assert s["user"] == {"username": "manager", "role": "manager", "name": "Marta Manager"}
+    page = client.get("/").get_data(as_text=True)
+    assert "Marta Manager" in page and "Sign out" in page
+
+
+def test_inactive_account_cannot_sign_in(client, demo_db):
+    conn = connect(demo_db)
+    conn.execute("UPDATE staff SET active = 0 WHERE username = 'clerk'")
+    conn.close()
+    assert login(client, "clerk", "clerk-demo").status_code == 401
+
+
+@pytest.mark.parametrize("target", ["/counter", "//evil.example/x", "https://evil.example/",
+                                    "/\\evil.example", "http:evil.example"])
+def test_login_redirects_only_to_local_paths(client, target):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    r = client.post("/login", query_string={"next": target},
+                    data={"username": "clerk", "password": "clerk-demo", "csrf_token": token})
+    assert r.status_code == 302
+    location = urlsplit(r.headers["Location"])
+    assert location.netloc in ("", "localhost")
+    assert not location.path.startswith("//") and not location.path.startswith("/\\")
+    if target == "/counter":
+        assert location.path == "/counter"
+    elif target.startswith(("//", "http")):
+        assert location.path == "/"
+
+
+def test_form_post_without_csrf_is_a_friendly_400(client):
+    r = client.post("/login", data={"username": "clerk", "password": "clerk-demo"})
+    assert r.status_code == 400
+    assert r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    assert "This form has expired" in html and "Go back to the start" in html
+    with client.session_transaction() as s:
+        assert "user" not in s
+
+
+def test_logout(client, staff):
+    assert login(client, "clerk", "clerk-demo").status_code == 302
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    # Without the token the logout form is refused ...
+    assert client.post("/logout").status_code == 400
+    with client.session_transaction() as s:
+        assert s["user"]["username"] == "clerk"
+    # ... with it the session ends and the API no longer knows the caller.
+    r = client.post("/logout", data={"csrf_token": token})
+    assert r.status_code == 302
+    with client.session_transaction() as s:
+        assert "user" not in s
+    assert_error(client.post("/api/v1/counters/1/call-next", headers={"X-CSRF-Token": token}), 401)
+    assert client.get("/logout").status_code == 405  # a link cannot sign anyone out
+
+
+def test_tracking_page_follows_the_ticket(client, staff):
+    a1 = client.post("/api/v1/tickets", json={"service": "A"}).get_json()
+    a2 = client.post("/api/v1/tickets", json={"service": "A", "language": "es"}).get_json()
+    path = a2["track_url"].replace("http://localhost", "")
+    assert path.startswith("/t/")
+    r = client.get(path)
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "A002" in html and "1 ahead of you" in html and 'lang="es"' in html
+    client.post("/api/v1/counters/2/call-next", headers=staff)  # calls A001
+    assert "0 ahead of you" in client.get(path).get_data(as_text=True)
+    client.post(f"/api/v1/tickets/{a1['id']}/no-show", headers=staff)
+    client.post("/api/v1/counters/2/call-next", headers=staff)
+    assert "Please go to counter 2" in client.get(path).get_data(as_text=True)
+
+
+def test_tracking_page_does_not_leak_by_id(client):
+    client.post("/api/v1/tickets", json={"service": "A"})
+    assert client.get("/t/1").status_code == 404
+    r = client.get("/t/not-a-ticket")
+    assert r.status_code == 404 and "We could not find that page." in r.get_data(as_text=True)
+
+
+def test_index_links_the_faces(client):
+    html = client.get("/").get_data(as_text=True)
+    for href in ("/kiosk/K1", "/counter", "/display/D1", "/manager", "/hardware",
+                 "/api/v1/openapi.json", "/healthz", "/metrics"):
+        assert f'href="{href}"' in html
+
+
+def test_html_404_page(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and r.mimetype == "text/html"
+    assert "We could not find that page." in r.get_data(as_text=True)
