@@ -107,7 +107,7 @@ def ticket_json(conn, ticket, *, public_id: str | None = None, people_ahead: int
         "target_counter": ticket.target_counter,
         "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
         "recalls": ticket.recalls,
-        "track_url": url_for("web.track", public_id=public_id, _external=True),
+        "track_url": f"{request.host_url}t/{public_id}",
     }
     if estimate is not None:
         out.update(estimate)
@@ -147,7 +147,7 @@ def create_ticket():
                         "not_printed", "none") else None}
     response = jsonify(out)
     response.status_code = 201
-    response.headers["Location"] = url_for("api.get_ticket", ticket_id=result.ticket.id)
+    response.headers["Location"] = f"{request.script_root}/api/v1/tickets/{result.ticket.id}"
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response

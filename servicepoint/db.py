@@ -376,3 +376,15 @@ def m004_service_codes_letters_only(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE TRIGGER {name} BEFORE {event} ON services"
                    " WHEN NEW.code GLOB '*[^A-Z]*' OR length(NEW.code) NOT BETWEEN 1 AND 3"
                    " BEGIN SELECT RAISE(ABORT, 'service codes are 1 to 3 letters A-Z'); END")
+
+
+@migrations()
+def m005_fewer_write_indexes(db: sqlite_utils.Database) -> None:
+    """Drop indexes no query uses: every index is one more page written per ticket.
+
+    ``tickets (day, origin_service_id)`` duplicates the UNIQUE ``(day, number)``
+    index for per-day queries; reports find their tickets by day through that
+    one too, and nothing searches events by time alone.
+    """
+    db.execute("DROP INDEX tickets_day")
+    db.execute("DROP INDEX ticket_events_at")

@@ -52,10 +52,14 @@ def parse_period(start: str | None, end: str | None, tz: str,
 
 def events_between(conn, start: dt.datetime, end: dt.datetime) -> list:
     """Events of the tickets issued in [start, end), oldest first."""
+    # Branch days are local dates within a day of the UTC dates; the day range lets
+    # SQLite use the (day, number) index before checking the exact instants.
+    first = (start - dt.timedelta(days=1)).date().isoformat()
+    last = (end + dt.timedelta(days=1)).date().isoformat()
     rows = conn.execute(
-        "SELECT e.* FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
-        " WHERE t.issued_at >= ? AND t.issued_at < ? ORDER BY e.id",
-        (to_db(start), to_db(end))).fetchall()
+        "SELECT e.* FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id"
+        " WHERE t.day BETWEEN ? AND ? AND t.issued_at >= ? AND t.issued_at < ? ORDER BY e.id",
+        (first, last, to_db(start), to_db(end))).fetchall()
     return [row_to_event(r) for r in rows]
 
 
