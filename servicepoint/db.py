@@ -388,3 +388,30 @@ def m005_fewer_write_indexes(db: sqlite_utils.Database) -> None:
     """
     db.execute("DROP INDEX tickets_day")
     db.execute("DROP INDEX ticket_events_at")
+
+
+@migrations()
+def m006_queue_counts(db: sqlite_utils.Database) -> None:
+    """Keep the number of tickets waiting in each service's open queue, maintained by triggers.
+
+    Counting a queue with ``count(*)`` reads every waiting ticket; kiosks, displays
+    and every new ticket ask for it, so it grew with the queue. Triggers update the
+    count in the same transaction as the ticket, so it can never drift from the rows.
+    (Tickets sent to a named counter are not in their service's open queue.)
+    """
+    db.execute("CREATE TABLE queue_counts (service_id TEXT PRIMARY KEY, waiting INTEGER NOT NULL)")
+    db.execute("INSERT INTO queue_counts (service_id, waiting) SELECT s.code, (SELECT count(*)"
+               " FROM tickets t WHERE t.state = 'waiting' AND t.target_counter_id IS NULL"
+               " AND t.service_id = s.code) FROM services s")
+    db.execute("CREATE TRIGGER queue_counts_service AFTER INSERT ON services BEGIN"
+               " INSERT OR IGNORE INTO queue_counts (service_id, waiting) VALUES (NEW.code, 0); END")
+    db.execute("CREATE TRIGGER queue_counts_insert AFTER INSERT ON tickets"
+               " WHEN NEW.state = 'waiting' AND NEW.target_counter_id IS NULL BEGIN"
+               " UPDATE queue_counts SET waiting = waiting + 1 WHERE service_id = NEW.service_id; END")
+    db.execute("CREATE TRIGGER queue_counts_update AFTER UPDATE OF state, service_id, target_counter_id"
+               " ON tickets WHEN (OLD.state = 'waiting' AND OLD.target_counter_id IS NULL)"
+               " OR (NEW.state = 'waiting' AND NEW.target_counter_id IS NULL) BEGIN"
+               " UPDATE queue_counts SET waiting = waiting - 1 WHERE service_id = OLD.service_id"
+               "  AND OLD.state = 'waiting' AND OLD.target_counter_id IS NULL;"
+               " UPDATE queue_counts SET waiting = waiting + 1 WHERE service_id = NEW.service_id"
+               "  AND NEW.state = 'waiting' AND NEW.target_counter_id IS NULL; END")

@@ -188,8 +188,18 @@ class UnitOfWork:
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE counter_id=? AND state IN ({marks})"
             " ORDER BY called_at", (counter, *states))]
 
-    def people_ahead(self, ticket: Ticket) -> int:
-        """Waiting tickets of the same service that routing would call before ``ticket``."""
+    def people_ahead(self, ticket: Ticket, *, just_issued: bool = False) -> int:
+        """Waiting tickets of the same service that routing would call before ``ticket``.
+
+        ``just_issued``: the ticket was inserted in this transaction, so for a normal
+        one every other ticket in its open queue is ahead of it (they all waited
+        longer or rank higher) and the maintained queue count answers at once.
+        """
+        if just_issued and ticket.priority == Priority.NORMAL and not ticket.front:
+            row = self.conn.execute("SELECT waiting FROM queue_counts WHERE service_id = ?",
+                                    (ticket.service,)).fetchone()
+            if row is not None:
+                return max(0, row[0] - 1)
         prank = PRIORITY_RANK[ticket.priority]
         return self.conn.execute(
             "SELECT count(*) FROM tickets WHERE state='waiting' AND service_id=?"

@@ -135,6 +135,27 @@ def issue_ticket(
     :class:`DomainError` for an inactive service or bad priority.
     """
     now = ports.clock.now()
+    conn = ports.conn
+    # Reads first, outside the write lock: the service (with its open counters), the
+    # kiosk and its printer. Only what allocates and writes runs under the lock.
+    svc = conn.execute(
+        "SELECT s.*, (SELECT count(*) FROM counter_services cs JOIN counters c ON c.code ="
+        " cs.counter_code WHERE cs.service_code = s.code AND c.state = 'open') AS open_counters"
+        " FROM services s WHERE s.code = ?", (service,)).fetchone()
+    if svc is None:
+        raise NotFound("service", service)
+    if not svc["active"]:
+        raise DomainError(f"Service {service} is not available now", "service_inactive")
+    printer = None
+    if device:
+        kiosk = conn.execute(
+            "SELECT d.code, p.id, p.enabled, p.status FROM devices d LEFT JOIN printers p"
+            " ON p.id = d.printer_id WHERE d.code = ? AND d.kind = 'kiosk'", (device,)).fetchone()
+        if kiosk is None:
+            raise NotFound("kiosk", device)
+        printer = kiosk if kiosk["id"] is not None and kiosk["enabled"] else None
+    stats = ports.stats.get(conn, service, now)
+    day = branch_day(now, ports.timezone)
     with ports.uow() as uow:
         if idempotency_key:
             existing = uow.ticket_by_idempotency_key(idempotency_key)
@@ -146,16 +167,6 @@ def issue_ticket(
                                       f"{origin}; use a new key for a new ticket",
                                       "idempotency_conflict")
                 return _replayed(ports, uow, existing)
-        svc = uow.service(service)
-        if not svc["active"]:
-            raise DomainError(f"Service {service} is not available now", "service_inactive")
-        device_row = None
-        if device:
-            device_row = uow.conn.execute("SELECT * FROM devices WHERE code = ? AND kind = 'kiosk'",
-                                          (device,)).fetchone()
-            if device_row is None:
-                raise NotFound("kiosk", device)
-        day = branch_day(now, ports.timezone)
         seq = uow.next_seq(service, day)
         ticket, event = lifecycle.issue(service=service, prefix=service, day=day, seq=seq, at=now,
                                         priority=priority, language=language, staff=staff)
@@ -163,26 +174,22 @@ def issue_ticket(
         ticket = uow.add_ticket(ticket, public_id=public_id, device=device,
                                 idempotency_key=idempotency_key)
         uow.add_event(dataclasses.replace(event, ticket_id=ticket.id))
-        ahead = uow.people_ahead(ticket)
-        estimate = wait_estimate(ports, svc, ahead)
+        ahead = uow.people_ahead(ticket, just_issued=True)
+        estimate = est.estimate_wait(ahead, stats, svc["open_counters"], svc["default_service_s"])
         print_state, reason, job_id = "none", None, None
-        if device_row is not None and device_row["printer_id"] is not None:
-            printer = uow.conn.execute("SELECT * FROM printers WHERE id = ?",
-                                       (device_row["printer_id"],)).fetchone()
-            if printer is not None and printer["enabled"]:
-                payload = ticket_payload(ports, uow, ticket, svc, public_id, ahead, estimate,
-                                         track_base)
-                if printer["status"] in PRINTABLE_STATES:
-                    print_state = "queued"
-                    job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
-                                               payload=payload, at=now)
-                else:
-                    # Printing it minutes later, when nobody stands at the kiosk, helps no
-                    # one: record the job as failed so it can be reprinted on request.
-                    print_state, reason = "not_printed", printer["status"]
-                    job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
-                                               payload=payload, at=now, state="failed",
-                                               error=f"printer {printer['status']} at issue")
+        if printer is not None:
+            payload = ticket_payload(ports, uow, ticket, svc, public_id, ahead, estimate, track_base)
+            if printer["status"] in PRINTABLE_STATES:
+                print_state = "queued"
+                job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
+                                           payload=payload, at=now)
+            else:
+                # Printing it minutes later, when nobody stands at the kiosk, helps no
+                # one: record the job as failed so it can be reprinted on request.
+                print_state, reason = "not_printed", printer["status"]
+                job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
+                                           payload=payload, at=now, state="failed",
+                                           error=f"printer {printer['status']} at issue")
     ports.notify("queue")
     if job_id is not None and print_state == "queued":
         ports.notify("print")
@@ -378,10 +385,11 @@ def queue_overview(ports: Ports, language: str = "en") -> list[dict]:
     conn = ports.conn
     now = ports.clock.now()
     rows = conn.execute(
-        "SELECT s.*, (SELECT count(*) FROM tickets t WHERE t.state='waiting' AND t.service_id=s.code)"
-        " AS waiting, (SELECT min(t.queued_at) FROM tickets t WHERE t.state='waiting'"
-        " AND t.service_id=s.code) AS oldest FROM services s WHERE s.active ORDER BY s.sort, s.code"
-    ).fetchall()
+        "SELECT s.*, coalesce(q.waiting, 0) + (SELECT count(*) FROM tickets t WHERE"
+        " t.state='waiting' AND t.service_id=s.code AND t.target_counter_id IS NOT NULL) AS waiting,"
+        " (SELECT min(t.queued_at) FROM tickets t WHERE t.state='waiting'"
+        " AND t.service_id=s.code) AS oldest FROM services s LEFT JOIN queue_counts q"
+        " ON q.service_id = s.code WHERE s.active ORDER BY s.sort, s.code").fetchall()
     out = []
     for r in rows:
         estimate = wait_estimate(ports, r, r["waiting"])

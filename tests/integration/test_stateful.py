@@ -338,6 +338,15 @@ class QueueMachine(RuleBasedStateMachine):
         assert set(last) == set(seqs)
 
     @invariant()
+    def queue_counts_match_the_rows(self):
+        """The trigger-maintained queue sizes equal a fresh count of the waiting tickets."""
+        counted = dict(self.conn.execute(
+            "SELECT s.code, (SELECT count(*) FROM tickets t WHERE t.state='waiting'"
+            " AND t.target_counter_id IS NULL AND t.service_id=s.code) FROM services s").fetchall())
+        kept = dict(self.conn.execute("SELECT service_id, waiting FROM queue_counts").fetchall())
+        assert kept == counted
+
+    @invariant()
     def tickets_match_their_history(self):
         """One valid state each, one holder at most, and the events rebuild every row."""
         events = defaultdict(list)
