@@ -207,16 +207,19 @@ def emulator_state(name: str):
     from .emulator import lookup_emulator
 
     emulator = lookup_emulator(name)
+    message, category = None, "ok"
     if emulator is None:
-        flash(f"No emulator {name!r} is running.", "error")
+        message, category = f"No emulator {name!r} is running.", "error"
     else:
         try:
             emulator.set_state(request.form.get("state", "ok"))
-            flash(f"Emulator {name} is now {emulator.state}.", "ok")
+            message = f"Emulator {name} is now {emulator.state}."
         except ValueError as exc:
-            flash(str(exc), "error")
+            message, category = str(exc), "error"
     if _is_htmx():
+        # The partial shows the new state itself; a flash would surface on some later page.
         return printers_partial()
+    flash(message, category)
     return redirect(url_for("hardware.index"))
 
 

@@ -191,7 +191,7 @@ def issue_ticket(
                                            payload=payload, at=now, state="failed",
                                            error=f"printer {printer['status']} at issue")
     ports.notify("queue")
-    if job_id is not None and print_state == "queued":
+    if job_id is not None:
         ports.notify("print")
     return IssueResult(ticket, public_id, ahead, estimate, print_state, reason, job_id)
 
