@@ -92,11 +92,15 @@ def init(obj: Context, demo: bool, timezone: str | None, branch_name: str) -> No
         click.echo(f"Database {obj.db}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
         if demo:
             if seed(conn, _now()):
-                click.echo("Seeded the demo branch. Staff sign-in (username / password):")
-                for username, password, role, _name in STAFF:
-                    click.echo(f"  {username:<8} / {password:<13} ({role})")
+                click.echo("Seeded the demo branch.")
             else:
                 click.echo("Demo branch already present; nothing seeded.")
+            demo_users = [u for u in STAFF if conn.execute(
+                "SELECT 1 FROM staff WHERE username = ? AND active", (u[0],)).fetchone()]
+            if demo_users:
+                click.echo("Demo staff sign-in (username / password):")
+                for username, password, role, _name in demo_users:
+                    click.echo(f"  {username:<8} / {password:<13} ({role})")
     finally:
         conn.close()
 
