@@ -55,5 +55,8 @@ def test_changelog_entries_are_dated_and_cite_issues():
     text = (ROOT / "CHANGES.md").read_text()
     dates = re.findall(r"^## (\d{4}-\d{2}-\d{2})", text, re.M)
     assert dates, "CHANGES.md needs dated sections"
-    entries = [line for line in text.splitlines() if line.startswith("- ")]
-    assert entries and all(re.search(r"\(#\d+\)", e) for e in entries)
+    # An entry is a bullet and its indented continuation lines.
+    entries = [e for e in re.split(r"^- ", text, flags=re.M)[1:]]
+    assert entries
+    for entry in entries:
+        assert re.search(r"\(#\d+\)", entry), f"changelog entry names no issue: {entry[:60]!r}"
