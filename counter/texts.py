@@ -1,6 +1,8 @@
 """The counter terminal's texts (English and Spanish) and how durations are written."""
 from __future__ import annotations
 
+from servicepoint import texts as shared
+
 CATALOGUE: dict[str, dict[str, str]] = {
     "title": {"en": "Counter terminal", "es": "Terminal de mostrador"},
     "choose.title": {"en": "Choose your counter", "es": "Elija su mostrador"},
@@ -76,31 +78,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
                                      "es": "Elija un servicio o un mostrador al que transferir."},
     "err.transfer_to_self": {"en": "This ticket is already at this counter; choose another one.",
                              "es": "Este turno ya está en este mostrador; elija otro."},
-    "dur.s": {"en": "{s} s", "es": "{s} s"},
-    "dur.m": {"en": "{m} min", "es": "{m} min"},
-    "dur.ms": {"en": "{m} min {s:02d} s", "es": "{m} min {s:02d} s"},
-    "dur.hm": {"en": "{h} h {m:02d} min", "es": "{h} h {m:02d} min"},
 }
 
 
 def t(key: str, lang: str, **values) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
-    entry = CATALOGUE.get(key)
-    if entry is None:
-        return key
-    text = entry.get(lang) or entry.get("en") or key
-    return text.format(**values) if values else text
+    return shared.lookup(CATALOGUE, key, lang, **values)
 
 
 def duration(seconds: float | None, lang: str) -> str:
-    """``42 s``, ``4 min 05 s`` or ``1 h 02 min``; an em dash for nothing."""
-    if seconds is None:
-        return "—"
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return t("dur.s", lang, s=seconds)
-    if seconds < 3600 and seconds % 60 == 0:
-        return t("dur.m", lang, m=seconds // 60)
-    if seconds < 3600:
-        return t("dur.ms", lang, m=seconds // 60, s=seconds % 60)
-    return t("dur.hm", lang, h=seconds // 3600, m=seconds % 3600 // 60)
+    """``42 s``, ``4 min 05 s`` or ``1 h 02 min`` (fractions cut off); an em dash for nothing."""
+    return shared.duration(seconds, lang)

@@ -5,7 +5,7 @@ translation never breaks the customer's screen.
 """
 from __future__ import annotations
 
-from servicepoint.domain.estimate import WaitEstimate
+from servicepoint import texts as shared
 
 LANGUAGES = {"en": "English", "es": "Español"}
 
@@ -70,11 +70,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 def t(key: str, lang: str, **values) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in."""
-    entry = CATALOGUE.get(key)
-    if entry is None:
-        return key
-    text = entry.get(lang) or entry.get("en") or key
-    return text.format(**values) if values else text
+    return shared.lookup(CATALOGUE, key, lang, **values)
 
 
 def counted(prefix: str, n: int, lang: str) -> str:
@@ -85,11 +81,4 @@ def counted(prefix: str, n: int, lang: str) -> str:
 
 def wait_text(point_s: int, low_s: int, high_s: int, lang: str) -> str:
     """A wait as customers read it: "No wait", "about 5 min" or a range "10–15 min"."""
-    estimate = WaitEstimate(point_s=point_s, low_s=low_s, high_s=high_s, uncertain=False)
-    if estimate.is_range and low_s < 60:
-        return t("wait.upto", lang, hi=high_s // 60)
-    if estimate.is_range:
-        return t("wait.range", lang, lo=low_s // 60, hi=high_s // 60)
-    if point_s <= 0:
-        return t("wait.none", lang)
-    return t("wait.about", lang, m=max(1, point_s // 60))
+    return shared.wait_text(point_s, low_s, high_s, lang, CATALOGUE)

@@ -1,6 +1,8 @@
 """The manager dashboard's texts (English and Spanish) and number formatting."""
 from __future__ import annotations
 
+from servicepoint import texts as shared
+
 CATALOGUE: dict[str, dict[str, str]] = {
     "title": {"en": "Branch dashboard", "es": "Panel de la oficina"},
     "updated": {"en": "Live · updated {time}", "es": "En directo · actualizado {time}"},
@@ -43,40 +45,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "export.to": {"en": "To", "es": "Hasta"},
     "export.button": {"en": "Download CSV", "es": "Descargar CSV"},
     "none": {"en": "—", "es": "—"},
-    "dur.s": {"en": "{s} s", "es": "{s} s"},
-    "dur.m": {"en": "{m} min", "es": "{m} min"},
-    "dur.ms": {"en": "{m} min {s:02d} s", "es": "{m} min {s:02d} s"},
-    "dur.hm": {"en": "{h} h {m:02d} min", "es": "{h} h {m:02d} min"},
 }
 
 
 def t(key: str, lang: str, **values) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
-    entry = CATALOGUE.get(key)
-    if entry is None:
-        return key
-    text = entry.get(lang) or entry.get("en") or key
-    return text.format(**values) if values else text
+    return shared.lookup(CATALOGUE, key, lang, **values)
 
 
 def duration(seconds: float | None, lang: str) -> str:
-    """``42 s``, ``4 min 05 s`` or ``1 h 02 min``; an em dash for nothing."""
-    if seconds is None:
-        return t("none", lang)
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return t("dur.s", lang, s=seconds)
-    if seconds < 3600 and seconds % 60 == 0:
-        return t("dur.m", lang, m=seconds // 60)
-    if seconds < 3600:
-        return t("dur.ms", lang, m=seconds // 60, s=seconds % 60)
-    return t("dur.hm", lang, h=seconds // 3600, m=seconds % 3600 // 60)
+    """``42 s``, ``4 min 05 s`` or ``1 h 02 min``, to the nearest second; an em dash for nothing."""
+    return shared.duration(seconds, lang, empty=t("none", lang), rounded=True)
 
 
 def wait_range(point_s: int, low_s: int, high_s: int, lang: str) -> str:
     """A new arrival's estimate: "4 min", or "2–6 min" when it is a range."""
-    if high_s - low_s >= 120:
-        return f"{low_s // 60}–{high_s // 60} min"
+    if shared.is_range(low_s, high_s):
+        return shared.minutes_range(low_s, high_s, lang)
     return duration(point_s, lang)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
+from .texts import lookup
+
 LANGUAGES = {"en": "English", "es": "Español"}
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -36,11 +38,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 def t(key: str, lang: str | None = None) -> str:
     """The text for ``key`` in ``lang`` (default: this request's language)."""
-    lang = lang or current_language()
-    entry = CATALOGUE.get(key)
-    if entry is None:
-        return key
-    return entry.get(lang) or entry.get("en") or key
+    return lookup(CATALOGUE, key, lang or current_language())
 
 
 def current_language() -> str:
