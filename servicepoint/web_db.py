@@ -28,9 +28,10 @@ def pool() -> ConnectionPool:
 
 def get_db():
     """This request's SQLite connection (borrowed from the pool on first use)."""
-    if "db" not in g:
-        g.db = pool().acquire()
-    return g.db
+    db = g.get("db")
+    if db is None:
+        db = g.db = pool().acquire()
+    return db
 
 
 def close_db(exc=None) -> None:
