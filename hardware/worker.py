@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from typing import Callable
 
 from servicepoint.db import connect
@@ -54,16 +53,12 @@ class PrintWorker:
     """Background threads that print jobs and watch printers for one server process."""
 
     def __init__(self, db_path: str, *, notify: Callable[[str], None], clock,
-                 wait_for_change: Callable[[int, float], int] | None = None,
-                 version: Callable[[], int] | None = None,
-                 topics: Callable[[int], list[str]] | None = None,
+                 wake: threading.Event | None = None,
                  status_every_s: float = 1.0, send_timeout: float = 3.0):
         self.db_path = db_path
         self.notify = notify
         self.clock = clock
-        self.wait_for_change = wait_for_change
-        self.version = version or (lambda: 0)
-        self.topics = topics
+        self.wake = wake
         self.status_every_s = status_every_s
         self.send_timeout = send_timeout
         self._stop = threading.Event()
@@ -99,37 +94,22 @@ class PrintWorker:
         conn = connect(self.db_path)
         try:
             while not self._stop.is_set():
-                seen = self.version()
+                if self.wake is not None:
+                    self.wake.clear()
                 try:
                     worked = self.run_once(conn)
                 except Exception:  # keep printing for the other printers
                     log.exception("print worker round failed")
                     worked = False
                 if not worked:
-                    self._wait_for_print(seen)
+                    # Sleep until a print job is announced (or half a second passes, to
+                    # notice leases and jobs written by other processes).
+                    if self.wake is not None:
+                        self.wake.wait(0.5)
+                    else:
+                        self._stop.wait(0.2)
         finally:
             conn.close()
-
-    def _wait_for_print(self, seen: int, idle_s: float = 0.5) -> None:
-        """Sleep until a change on the ``print`` topic (or ``idle_s`` passes).
-
-        Every queue change bumps the live version; waking the worker (and its
-        write transactions) for each of them would make every ticket cost two.
-        """
-        if self.wait_for_change is None or self.topics is None:
-            self._stop.wait(0.2)
-            return
-        deadline = time.monotonic() + idle_s
-        while not self._stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            new = self.wait_for_change(seen, remaining)
-            if new != seen:
-                topics = self.topics(seen)
-                if "print" in topics or "*" in topics:
-                    return
-                seen = new
 
     def run_once(self, conn) -> bool:
         """Print at most one job per server-mode printer; True if any job was handled."""
@@ -226,8 +206,7 @@ def start_in_app(app) -> None:
     db_path = app.config["DATABASE"]
     emulators = start_builtin_emulators(db_path)
     worker = PrintWorker(db_path, notify=broadcaster.publish, clock=ext["clock"],
-                         wait_for_change=broadcaster.wait, version=lambda: broadcaster.version,
-                         topics=broadcaster.topics_since)
+                         wake=broadcaster.topic_event("print"))
     worker.start()
     ext["print_worker"] = worker
     ext["emulators"] = emulators

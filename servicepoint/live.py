@@ -25,6 +25,7 @@ class Broadcaster:
         self._recent: deque[tuple[int, str]] = deque(maxlen=self.HISTORY)
         self.clients = 0
         self.published = 0
+        self._topic_events: dict[str, threading.Event] = {}
 
     @property
     def version(self) -> int:
@@ -40,7 +41,17 @@ class Broadcaster:
             self.published += 1
             self._recent.append((self._version, topic))
             self._cond.notify_all()
-            return self._version
+            event = self._topic_events.get(topic)
+            version = self._version
+        if event is not None:
+            event.set()
+        return version
+
+    def topic_event(self, topic: str) -> threading.Event:
+        """An Event set on every change of ``topic``, for a background worker that only
+        cares about one topic (waking it for every queue change would cost each ticket)."""
+        with self._cond:
+            return self._topic_events.setdefault(topic, threading.Event())
 
     def topics_since(self, version: int) -> list[str]:
         """Topics changed after ``version`` (all known topics if history was lost)."""
