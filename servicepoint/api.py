@@ -92,7 +92,7 @@ def _base_url() -> str:
 
 
 def ticket_json(conn, ticket, *, public_id: str | None = None, people_ahead: int | None = None,
-                estimate: dict | None = None) -> dict:
+                estimate: dict | None = None, base_url: str | None = None) -> dict:
     """The API's view of a ticket."""
     if public_id is None:
         public_id = conn.execute("SELECT public_id FROM tickets WHERE id = ?",
@@ -112,7 +112,7 @@ def ticket_json(conn, ticket, *, public_id: str | None = None, people_ahead: int
         "target_counter": ticket.target_counter,
         "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
         "recalls": ticket.recalls,
-        "track_url": f"{_base_url()}t/{public_id}",
+        "track_url": f"{base_url or _base_url()}t/{public_id}",
     }
     if estimate is not None:
         out.update(estimate)
@@ -141,12 +141,15 @@ def create_ticket():
         # Anyone may take a normal ticket; jumping the queue needs a kiosk or staff.
         raise BadRequest("Priority tickets are issued by a kiosk or staff", "priority_not_allowed",
                          403)
-    result = issue_ticket(get_ports(), service=service, language=language, priority=priority,
+    base_url = _base_url()
+    ports = get_ports()
+    result = issue_ticket(ports, service=service, language=language, priority=priority,
                           device=device, idempotency_key=key,
                           staff=principal["username"] if principal else None,
-                          track_base=_base_url())
-    out = ticket_json(get_db(), result.ticket, public_id=result.public_id,
-                      people_ahead=result.people_ahead, estimate=result.estimate.as_dict())
+                          track_base=base_url)
+    out = ticket_json(ports.conn, result.ticket, public_id=result.public_id,
+                      people_ahead=result.people_ahead, estimate=result.estimate.as_dict(),
+                      base_url=base_url)
     out["print"] = {"state": result.print_state, "reason": result.print_reason,
                     "job_id": result.print_job_id, "printed": False if result.print_state in (
                         "not_printed", "none") else None}

@@ -139,7 +139,8 @@ def issue_ticket(
     # Reads first, outside the write lock: the service (with its open counters), the
     # kiosk and its printer. Only what allocates and writes runs under the lock.
     svc = conn.execute(
-        "SELECT s.*, (SELECT count(*) FROM counter_services cs JOIN counters c ON c.code ="
+        "SELECT s.code, s.names, s.active, s.default_service_s,"
+        " (SELECT count(*) FROM counter_services cs JOIN counters c ON c.code ="
         " cs.counter_code WHERE cs.service_code = s.code AND c.state = 'open') AS open_counters"
         " FROM services s WHERE s.code = ?", (service,)).fetchone()
     if svc is None:
