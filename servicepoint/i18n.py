@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from .texts import lookup
+from .texts import lookup, wait_text
 
 LANGUAGES = {"en": "English", "es": "Español"}
 
@@ -33,12 +33,45 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "login.failed": {"en": "Wrong username or password.",
                      "es": "Usuario o contraseña incorrectos."},
     "logout": {"en": "Sign out", "es": "Salir"},
+    "track.title": {"en": "Your turn", "es": "Su turno"},
+    "track.number": {"en": "Your number", "es": "Su número"},
+    "track.next": {"en": "You are next.", "es": "Usted es el siguiente."},
+    "track.ahead.1": {"en": "1 person ahead of you.", "es": "1 persona delante de usted."},
+    "track.ahead.n": {"en": "{n} people ahead of you.", "es": "{n} personas delante de usted."},
+    "track.wait": {"en": "Estimated wait: {wait}", "es": "Espera estimada: {wait}"},
+    "track.called": {"en": "It is your turn: please go to {counter}.",
+                     "es": "Es su turno: acuda a {counter}."},
+    "track.serving": {"en": "You are being served at {counter}.",
+                      "es": "Le están atendiendo en {counter}."},
+    "track.parked": {"en": "Your visit is on hold; staff will call you again.",
+                     "es": "Su visita está en espera; el personal le volverá a llamar."},
+    "track.done": {"en": "Your visit is finished. Thank you!", "es": "Su visita ha terminado. ¡Gracias!"},
+    "track.no_show": {"en": "You were called but did not come. Please ask at reception.",
+                      "es": "Le llamamos pero no acudió. Pregunte en recepción."},
+    "track.cancelled": {"en": "This ticket was cancelled.", "es": "Este turno se ha cancelado."},
+    "track.expired": {"en": "This ticket has expired.", "es": "Este turno ha caducado."},
+    "track.live": {"en": "This page updates by itself.", "es": "Esta página se actualiza sola."},
+    "track.cancel": {"en": "I no longer need this turn", "es": "Ya no necesito este turno"},
+    "track.cancel_confirm": {"en": "Cancel your ticket? You would need a new one to be served.",
+                             "es": "¿Cancelar su turno? Necesitaría uno nuevo para ser atendido."},
+    "track.cancelled_now": {"en": "Your ticket is cancelled.", "es": "Su turno está cancelado."},
+    "track.cannot_cancel": {"en": "This ticket can no longer be cancelled.",
+                            "es": "Este turno ya no se puede cancelar."},
+    "wait.none": {"en": "less than a minute", "es": "menos de un minuto"},
+    "wait.about": {"en": "about {m} min", "es": "unos {m} min"},
+    "wait.range": {"en": "{lo}–{hi} min", "es": "{lo}–{hi} min"},
+    "wait.upto": {"en": "up to {hi} min", "es": "hasta {hi} min"},
 }
 
 
 def t(key: str, lang: str | None = None) -> str:
     """The text for ``key`` in ``lang`` (default: this request's language)."""
     return lookup(CATALOGUE, key, lang or current_language())
+
+
+def wait_words(point_s: int, low_s: int, high_s: int, lang: str) -> str:
+    """A wait estimate in the customer's words (a range while it is uncertain)."""
+    return wait_text(point_s, low_s, high_s, lang, CATALOGUE)
 
 
 def current_language() -> str:

@@ -5,16 +5,18 @@ import os
 import time
 from urllib.parse import urlparse
 
-from flask import (Blueprint, Response, current_app, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template,
+                   request, session, url_for)
 
 from . import auth
 from .domain.model import State
-from .i18n import t
+from .domain.model import DomainError
+from .i18n import t, wait_words
 from .metrics import escape_label
 from .timeutil import branch_day
 from .uow import UnitOfWork, row_to_ticket
-from .web_db import get_db
+from .usecases import act, service_name, wait_estimate
+from .web_db import get_db, get_ports
 
 bp = Blueprint("web", __name__)
 
@@ -69,17 +71,50 @@ def _safe_next(target: str | None) -> str:
     return url_for("web.index")
 
 
-@bp.get("/t/<public_id>")
-def track(public_id: str):
-    """The customer's own ticket page (linked from the QR code)."""
+def _tracked(public_id: str):
+    """The ticket behind a tracking link and what its owner is told, or None."""
     conn = get_db()
     row = conn.execute("SELECT * FROM tickets WHERE public_id = ?", (public_id,)).fetchone()
     if row is None:
-        return render_template("servicepoint/error.html",
-                               error=_Missing(t("error.404"))), 404
+        return None
     ticket = row_to_ticket(row)
-    ahead = UnitOfWork(conn).people_ahead(ticket) if ticket.state == State.WAITING else None
-    return render_template("servicepoint/track.html", ticket=ticket, ahead=ahead)
+    uow = UnitOfWork(conn)
+    svc = uow.service(ticket.service)
+    view = {"ticket": ticket, "service_name": service_name(svc, ticket.language),
+            "ahead": None, "wait": None, "counter_name": None}
+    if ticket.state == State.WAITING:
+        view["ahead"] = uow.people_ahead(ticket)
+        estimate = wait_estimate(get_ports(), svc, view["ahead"])
+        view["wait"] = wait_words(estimate.point_s, estimate.low_s, estimate.high_s, ticket.language)
+    if ticket.counter:
+        counter = conn.execute("SELECT name FROM counters WHERE code = ?", (ticket.counter,)).fetchone()
+        view["counter_name"] = counter["name"] if counter else ticket.counter
+    return view
+
+
+@bp.get("/t/<public_id>")
+def track(public_id: str):
+    """The customer's own ticket page (linked from the QR code); live, in their language."""
+    view = _tracked(public_id)
+    if view is None:
+        return render_template("servicepoint/error.html", error=_Missing(t("error.404"))), 404
+    template = "servicepoint/_track.html" if request.headers.get("HX-Request") else "servicepoint/track.html"
+    return render_template(template, **view, lang=view["ticket"].language, public_id=public_id)
+
+
+@bp.post("/t/<public_id>/cancel")
+def track_cancel(public_id: str):
+    """The customer gives up their turn from their phone (waiting tickets only)."""
+    view = _tracked(public_id)
+    if view is None:
+        return render_template("servicepoint/error.html", error=_Missing(t("error.404"))), 404
+    lang = view["ticket"].language
+    try:
+        act(get_ports(), ticket_id=view["ticket"].id, action="cancel", staff="customer")
+        flash(t("track.cancelled_now", lang), "ok")
+    except DomainError:
+        flash(t("track.cannot_cancel", lang), "error")
+    return redirect(url_for("web.track", public_id=public_id))
 
 
 class _Missing:

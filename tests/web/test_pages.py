@@ -91,6 +91,12 @@ def test_logout(client, staff):
     assert client.get("/logout").status_code == 405  # a link cannot sign anyone out
 
 
+def _state(html: str) -> str:
+    import re
+
+    return " ".join(re.search(r'id="track-state"[^>]*>(.*?)</p>', html, re.S).group(1).split())
+
+
 def test_tracking_page_follows_the_ticket(client, staff):
     a1 = client.post("/api/v1/tickets", json={"service": "A"}).get_json()
     a2 = client.post("/api/v1/tickets", json={"service": "A", "language": "es"}).get_json()
@@ -99,12 +105,41 @@ def test_tracking_page_follows_the_ticket(client, staff):
     r = client.get(path)
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert "A002" in html and "1 ahead of you" in html and 'lang="es"' in html
+    assert "A002" in html and 'lang="es"' in html and "Consultas generales" in html
+    assert _state(html).startswith("1 persona delante de usted.")
+    assert "Espera estimada" in _state(html)
     client.post("/api/v1/counters/2/call-next", headers=staff)  # calls A001
-    assert "0 ahead of you" in client.get(path).get_data(as_text=True)
+    assert _state(client.get(path).get_data(as_text=True)).startswith("Usted es el siguiente.")
     client.post(f"/api/v1/tickets/{a1['id']}/no-show", headers=staff)
     client.post("/api/v1/counters/2/call-next", headers=staff)
-    assert "Please go to counter 2" in client.get(path).get_data(as_text=True)
+    assert "Es su turno: acuda a Counter 2." in _state(client.get(path).get_data(as_text=True))
+    # htmx re-fetches only the fragment.
+    partial = client.get(path, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in partial and 'id="track-state"' in partial
+
+
+def test_customer_cancels_from_the_tracking_page(client, staff):
+    import re
+
+    a1 = client.post("/api/v1/tickets", json={"service": "A"}).get_json()
+    path = a1["track_url"].replace("http://localhost", "")
+    html = client.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert client.post(f"{path}/cancel").status_code == 400  # no CSRF token: refused
+    assert client.get(f"/api/v1/tickets/{a1['id']}").get_json()["state"] == "waiting"
+    r = client.post(f"{path}/cancel", data={"csrf_token": token})
+    assert r.status_code == 302
+    assert client.get(f"/api/v1/tickets/{a1['id']}").get_json()["state"] == "cancelled"
+    html = client.get(path).get_data(as_text=True)
+    assert _state(html) == "This ticket was cancelled." and "Your ticket is cancelled." in html
+    assert "I no longer need this turn" not in html
+    # A called ticket cannot be cancelled from the phone.
+    a2 = client.post("/api/v1/tickets", json={"service": "A"}).get_json()
+    client.post("/api/v1/counters/2/call-next", headers=staff)
+    path2 = a2["track_url"].replace("http://localhost", "")
+    client.post(f"{path2}/cancel", data={"csrf_token": token})
+    assert client.get(f"/api/v1/tickets/{a2['id']}").get_json()["state"] == "called"
+    assert "This ticket can no longer be cancelled." in client.get(path2).get_data(as_text=True)
 
 
 def test_tracking_page_does_not_leak_by_id(client):
