@@ -5,10 +5,9 @@ Every state change is a POST (CSRF-checked) that calls a use case; refusals
 """
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, g, get_flashed_messages, make_response,
-                   redirect, render_template, request, session, url_for)
+from flask import (Blueprint, abort, current_app, flash, g, get_flashed_messages, redirect, render_template, request, session, url_for)
 
-from servicepoint import usecases
+from servicepoint import htmx, usecases
 from servicepoint.auth import current_principal, login_required
 from servicepoint.domain.lifecycle import allowed_actions
 from servicepoint.domain.model import DomainError, State
@@ -48,16 +47,8 @@ def _texts():
 
 # -- helpers ----------------------------------------------------------------
 
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _no_store(body, status: int = 200):
-    """Staff screens carry a CSRF token and live data: never cache; vary on HX-Request."""
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request"
-    return response
+_is_htmx = htmx.is_htmx
+_no_store = htmx.no_store
 
 
 def _staff() -> str:

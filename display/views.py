@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, g, make_response, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 
-from servicepoint import usecases
+from servicepoint import htmx, usecases
 from servicepoint.timeutil import branch_day, day_bounds, zone
 from servicepoint.web_db import get_db, get_ports
 
@@ -29,12 +29,7 @@ def _texts():
 
 # -- helpers ----------------------------------------------------------------
 
-def _no_store(body, status: int = 200):
-    """The board is live data: never cache it; the page varies on HX-Request."""
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request"
-    return response
+_no_store = htmx.no_store
 
 
 def _device(code: str):
@@ -86,7 +81,7 @@ def board_page(display: str):
     if device is None:
         return _unknown(display)
     g.display_lang = _language(device)
-    if request.headers.get("HX-Request") == "true":
+    if htmx.is_htmx():
         return _no_store(render_template("display/_board.html", **_board_context(device)))
     branch = get_db().execute("SELECT value FROM settings WHERE key = 'branch_name'").fetchone()
     ctx = _board_context(device)

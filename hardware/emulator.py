@@ -47,7 +47,6 @@ import re
 import socket
 import socketserver
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable

@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
+from servicepoint import htmx
 from servicepoint.auth import login_required
 from servicepoint.web_db import get_db
 
@@ -42,8 +43,7 @@ def _notify(topic: str) -> None:
     current_app.extensions["servicepoint"]["broadcaster"].publish(topic)
 
 
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+_is_htmx = htmx.is_htmx
 
 
 def _printers(conn):

@@ -9,9 +9,9 @@ import json
 import re
 import secrets
 
-from flask import Blueprint, current_app, g, make_response, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 
-from servicepoint import usecases
+from servicepoint import htmx, usecases
 from servicepoint.domain.model import DomainError
 from servicepoint.uow import NotFound
 from servicepoint.web_db import get_db, get_ports
@@ -41,22 +41,14 @@ def _texts():
 
 # -- helpers ----------------------------------------------------------------
 
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _no_store(response, status: int = 200):
-    """Screens carry a CSRF token and a one-off key: never cache them; vary on HX-Request."""
-    response = make_response(response, status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request"
-    return response
+_is_htmx = htmx.is_htmx
+_no_store = htmx.no_store
 
 
 def _render(page: str, partial: str, status: int = 200, **ctx):
     """The whole page, or only ``partial`` when htmx asks."""
     ctx.setdefault("page_lang", g.kiosk_lang)
-    return _no_store(render_template(partial if _is_htmx() else page, **ctx), status)
+    return htmx.render(page, partial, status, **ctx)
 
 
 def _device(code: str):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import (Blueprint, abort, current_app, g, make_response, render_template, request,
+from flask import (Blueprint, abort, current_app, g, render_template, request,
                    session)
 
-from servicepoint import reports, usecases
+from servicepoint import htmx, reports, usecases
 from servicepoint.auth import login_required
 from servicepoint.domain.model import State
 from servicepoint.i18n import LANGUAGES, current_language
@@ -45,13 +45,7 @@ def _texts():
 
 # -- helpers ----------------------------------------------------------------
 
-def _no_store(body, status: int = 200, **headers):
-    """Live data for signed-in staff: never cache; the page varies on HX-Request."""
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request"
-    response.headers.update(headers)
-    return response
+_no_store = htmx.no_store
 
 
 def _now() -> dt.datetime:
@@ -100,9 +94,7 @@ def _dashboard_context() -> dict:
 @login_required("manager")
 def dashboard():
     """The live dashboard: queues against target, today's KPIs, counters, export."""
-    template = ("manager/_dashboard.html" if request.headers.get("HX-Request") == "true"
-                else "manager/dashboard.html")
-    return _no_store(render_template(template, **_dashboard_context()))
+    return htmx.render("manager/dashboard.html", "manager/_dashboard.html", **_dashboard_context())
 
 
 @bp.get("/dashboard")

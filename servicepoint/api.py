@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import reports
 from .auth import api_require, current_principal
 from .domain.model import DomainError, State
 from .openapi import spec
-from .uow import NotFound, UnitOfWork, row_to_ticket
+from .uow import NotFound, UnitOfWork
 from .usecases import act, call_next, call_ticket, issue_ticket, queue_overview, set_counter
 from .web_db import get_db, get_ports
 

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template,
                    request, session, url_for)
 
-from . import auth
+from . import auth, htmx
 from .domain.model import State
 from .domain.model import DomainError
 from .i18n import t, wait_words
@@ -98,8 +98,8 @@ def track(public_id: str):
     view = _tracked(public_id)
     if view is None:
         return render_template("servicepoint/error.html", error=_Missing(t("error.404"))), 404
-    template = "servicepoint/_track.html" if request.headers.get("HX-Request") else "servicepoint/track.html"
-    return render_template(template, **view, lang=view["ticket"].language, public_id=public_id)
+    return htmx.render("servicepoint/track.html", "servicepoint/_track.html", **view,
+                       lang=view["ticket"].language, public_id=public_id)
 
 
 @bp.post("/t/<public_id>/cancel")
