@@ -7,10 +7,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import reports
 from .auth import api_require, current_principal
-from .domain.model import DomainError, State
+from .domain.lifecycle import check_issuer
+from .domain.model import HELD_STATES, Action, DomainError, Outcome, Position, Priority, State
 from .openapi import spec
 from .uow import NotFound, UnitOfWork
-from .usecases import act, call_next, call_ticket, issue_ticket, queue_overview, set_counter
+from .usecases import (COUNTER_MOVES, act, call_next, call_ticket, issue_ticket, queue_overview,
+                       set_counter, track_url, waiting_view)
 from .web_db import get_db, get_ports
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -18,8 +20,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Refusals that are about the queue's current state (try again later), not bad input.
 CONFLICTS = {"illegal_transition", "not_holder", "counter_busy", "service_inactive",
              "transfer_to_self", "not_served_here", "idempotency_conflict", "already_rated"}
-ACTIONS = {"recall", "start", "finish", "no-show", "requeue", "transfer", "park", "cancel",
-           "call", "rate"}
+# URL spellings of the actions a ticket endpoint accepts ("no-show" for no_show).
+ACTIONS = {a.value.replace("_", "-") for a in Action if a not in (Action.ISSUE, Action.EXPIRE)}
 
 
 class BadRequest(Exception):
@@ -41,9 +43,14 @@ def _bad_request(exc: BadRequest):
     return error(exc.code, str(exc), exc.status)
 
 
+# Refusals because of who asks, not what is asked.
+FORBIDDEN = {"priority_not_allowed"}
+
+
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
-    return error(exc.code, exc.message, 409 if exc.code in CONFLICTS else 400)
+    status = 409 if exc.code in CONFLICTS else 403 if exc.code in FORBIDDEN else 400
+    return error(exc.code, exc.message, status)
 
 
 @bp.errorhandler(NotFound)
@@ -95,8 +102,7 @@ def ticket_json(conn, ticket, *, public_id: str | None = None, people_ahead: int
                 estimate: dict | None = None, base_url: str | None = None) -> dict:
     """The API's view of a ticket."""
     if public_id is None:
-        public_id = conn.execute("SELECT public_id FROM tickets WHERE id = ?",
-                                 (ticket.id,)).fetchone()[0]
+        public_id = UnitOfWork(conn).public_id(ticket.id)
     if people_ahead is None and ticket.state == State.WAITING:
         people_ahead = UnitOfWork(conn).people_ahead(ticket)
     out = {
@@ -112,12 +118,9 @@ def ticket_json(conn, ticket, *, public_id: str | None = None, people_ahead: int
         "target_counter": ticket.target_counter,
         "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
         "recalls": ticket.recalls,
-        "track_url": f"{base_url or _base_url()}t/{public_id}",
+        "track_url": track_url(base_url or _base_url(), public_id),
     }
-    if estimate is not None:
-        out.update(estimate)
-    elif "estimated_wait_s" not in out:
-        out["estimated_wait_s"] = None
+    out.update(estimate or {"estimated_wait_s": None})
     return out
 
 
@@ -127,8 +130,7 @@ def create_ticket():
     body = json_body()
     service = field(body, "service", str, required=True, max_len=3).upper()
     language = field(body, "language", str, "en", max_len=8)
-    priority = field(body, "priority", str, "normal",
-                     choices={"normal", "priority", "appointment"})
+    priority = field(body, "priority", str, "normal", choices={p.value for p in Priority})
     device = field(body, "kiosk", str, None) or request.headers.get("X-Kiosk") or None
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 128):
@@ -137,10 +139,8 @@ def create_ticket():
     if principal is None and not _rate_ok():
         raise BadRequest("Too many tickets from this address; please wait a minute or use an API "
                          "token", "rate_limited", 429)
-    if priority != "normal" and device is None and principal is None:
-        # Anyone may take a normal ticket; jumping the queue needs a kiosk or staff.
-        raise BadRequest("Priority tickets are issued by a kiosk or staff", "priority_not_allowed",
-                         403)
+    # Anonymous callers are the untrusted ones; a kiosk or a token holder may ask for priority.
+    check_issuer(priority, trusted=device is not None or principal is not None)
     base_url = _base_url()
     ports = get_ports()
     result = issue_ticket(ports, service=service, language=language, priority=priority,
@@ -163,25 +163,18 @@ def create_ticket():
 
 def _rate_ok() -> bool:
     """Anonymous callers share a per-address budget (``API_TICKET_RATE_LIMIT`` per minute)."""
-    if not current_app.config["API_TICKET_RATE_LIMIT"]:
-        return True
-    limiter = current_app.extensions["servicepoint"]["api_limiter"]
-    return limiter.allow(request.remote_addr or "unknown")
+    limiter = current_app.extensions["servicepoint"]["api_limiter"]  # None when the limit is 0
+    return limiter is None or limiter.allow(request.remote_addr or "unknown")
 
 
 @bp.get("/tickets/<int:ticket_id>")
 def get_ticket(ticket_id: int):
     """One ticket's state, position and estimate."""
-    conn = get_db()
     ports = get_ports()
-    ticket = UnitOfWork(conn).ticket(ticket_id)
-    estimate = None
-    if ticket.state == State.WAITING:
-        from .usecases import wait_estimate
-
-        ahead = UnitOfWork(conn).people_ahead(ticket)
-        estimate = wait_estimate(ports, UnitOfWork(conn).service(ticket.service), ahead).as_dict()
-    return jsonify(ticket_json(conn, ticket, estimate=estimate))
+    ticket = UnitOfWork(ports.conn).ticket(ticket_id)
+    ahead, estimate = waiting_view(ports, ticket)
+    return jsonify(ticket_json(ports.conn, ticket, people_ahead=ahead,
+                               estimate=estimate.as_dict() if estimate else None))
 
 
 @bp.get("/queue")
@@ -200,7 +193,7 @@ def counters():
     out = []
     for row in conn.execute("SELECT * FROM counters ORDER BY code"):
         uow = UnitOfWork(conn)
-        held = uow.held_by(row["code"], (State.CALLED, State.SERVING, State.PARKED))
+        held = uow.held_by(row["code"], HELD_STATES)
         out.append({"code": row["code"], "name": row["name"], "state": row["state"],
                     "staff": row["staff_username"], "services": uow.counter_services(row["code"]),
                     "tickets": [ticket_json(conn, t) for t in held]})
@@ -225,7 +218,7 @@ def counter_call_next(counter: str):
 @api_require("staff")
 def counter_move(counter: str, move: str):
     """Open, close, pause or resume a counter."""
-    if move not in ("open", "close", "break", "resume"):
+    if move not in COUNTER_MOVES:
         raise BadRequest(f"Unknown counter action {move!r}", "bad_action", 404)
     state = set_counter(get_ports(), counter=counter, move=move,
                         staff=current_principal()["username"])
@@ -255,10 +248,10 @@ def ticket_action(ticket_id: int, action: str):
             params["target_counter"] = field(body, "to_counter", str)
         if action in ("transfer", "requeue"):
             params["position"] = field(body, "position", str, "time",
-                                       choices={"front", "time", "back"})
+                                       choices={p.value for p in Position})
         if action == "finish":
             params["outcome"] = field(body, "outcome", str, "resolved",
-                                      choices={"resolved", "follow_up"})
+                                      choices={o.value for o in Outcome})
         if action == "rate":
             params["rating"] = {"csat": field(body, "csat", int), "nps": field(body, "nps", int)}
         ticket = act(ports, ticket_id=ticket_id, action=action.replace("-", "_"), counter=counter,

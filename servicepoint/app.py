@@ -10,6 +10,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from . import auth, i18n, web_db
+from .db import connect, get_setting
 from .live import Broadcaster
 from .metrics import Metrics
 from .ratelimit import RateLimiter
@@ -71,7 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["TIMEZONE"] = _setting(app.config["DATABASE"], "timezone", "UTC")
 
     app.extensions["servicepoint"] = {
-        "api_limiter": RateLimiter(app.config["API_TICKET_RATE_LIMIT"] or 10**9, 60.0),
+        "api_limiter": (RateLimiter(app.config["API_TICKET_RATE_LIMIT"], 60.0)
+                        if app.config["API_TICKET_RATE_LIMIT"] else None),
         "broadcaster": Broadcaster(),
         "clock": app.config.get("CLOCK") or SystemClock(),
         "stats": ServiceTimeCache(),
@@ -154,14 +156,14 @@ def _secret_key(db_path: str) -> str:
 
 
 def _setting(db_path: str, key: str, default):
+    """A branch setting read at start-up (``default`` when there is no database yet)."""
     if not os.path.exists(db_path):
         return default
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        conn = connect(db_path, readonly=True)
         try:
-            row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+            return get_setting(conn, key, default)
         finally:
             conn.close()
     except sqlite3.Error:
         return default
-    return json.loads(row[0]) if row else default

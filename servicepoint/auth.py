@@ -15,7 +15,7 @@ import sqlite3
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 
 ROLES = ("staff", "manager", "technician", "admin")
 # Which roles satisfy a requirement: a manager may do a clerk's work; admin may do anything.
@@ -181,8 +181,6 @@ def protect_forms() -> None:
     The API has its own rule (bearer token, or session plus ``X-CSRF-Token``).
     """
     if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
-        return
-    if current_app.config.get("CSRF_DISABLED"):
         return
     supplied = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
     if not csrf_valid(supplied):

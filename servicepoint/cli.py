@@ -5,7 +5,6 @@ else ``instance/servicepoint.db`` in the current folder.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -244,6 +243,7 @@ def config() -> None:
 @click.pass_obj
 def config_check(obj: Context) -> None:
     """Check the database and the branch setup; exit 1 when something would stop the branch."""
+    from .db import get_setting
     from .timeutil import zone
 
     problems, notes = [], []
@@ -254,8 +254,7 @@ def config_check(obj: Context) -> None:
             problems.append(f"database integrity: {integrity}")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             problems.append("database is not in WAL mode (run init)")
-        tz = json.loads((conn.execute("SELECT value FROM settings WHERE key='timezone'").fetchone()
-                         or ['"UTC"'])[0])
+        tz = get_setting(conn, "timezone", "UTC")
         try:
             zone(tz)
             notes.append(f"time zone {tz}")

@@ -9,6 +9,7 @@ duplicates (DESIGN §3).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import threading
@@ -90,12 +91,17 @@ class ConnectionPool:
             self._idle.append(conn)
             self._cond.notify()
 
-    def close(self) -> None:
-        with self._cond:
-            for conn in self._idle:
-                conn.close()
-            self._created -= len(self._idle)
-            self._idle.clear()
+
+def get_setting(conn: sqlite3.Connection, key: str, default=None):
+    """A branch setting from the ``settings`` table (JSON-decoded), or ``default``."""
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return json.loads(row[0]) if row else default
+
+
+def set_setting(conn: sqlite3.Connection, key: str, value) -> None:
+    """Store a branch setting (JSON-encoded), replacing any earlier value."""
+    conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
 
 def checkpoint(conn: sqlite3.Connection, mode: str = "PASSIVE") -> tuple[int, int, int]:

@@ -5,6 +5,7 @@ import json
 import sqlite3
 
 from . import auth
+from .db import set_setting
 
 SERVICES = [
     # code, English, Spanish, target wait s, default service s, weight
@@ -26,11 +27,6 @@ STAFF = [
 PRINTER = ("Lobby printer (emulator)", "emulator:", 80)
 KIOSKS = [("K1", "Entrance kiosk", "en"), ("K2", "Second kiosk", "es")]
 DISPLAYS = [("D1", "Lobby display")]
-
-
-def set_setting(conn: sqlite3.Connection, key: str, value) -> None:
-    conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
-                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
 
 def ensure_base_settings(conn: sqlite3.Connection, timezone: str, branch_name: str) -> None:

@@ -30,8 +30,3 @@ def render(page: str, partial: str, status: int = 200, **context):
     """The whole ``page``, or only ``partial`` when htmx asks; never cached."""
     return no_store(render_template(partial if is_htmx() else page, **context), status)
 
-
-def trigger(response, event: str):
-    """Ask htmx to fire ``event`` on the client after swapping this response."""
-    response.headers["HX-Trigger"] = event
-    return response

@@ -24,7 +24,6 @@ class Broadcaster:
         self._version = 0
         self._recent: deque[tuple[int, str]] = deque(maxlen=self.HISTORY)
         self.clients = 0
-        self.published = 0
         self._topic_events: dict[str, threading.Event] = {}
 
     @property
@@ -38,7 +37,6 @@ class Broadcaster:
         """Record a change on ``topic`` and wake every stream; returns the new version."""
         with self._cond:
             self._version += 1
-            self.published += 1
             self._recent.append((self._version, topic))
             self._cond.notify_all()
             event = self._topic_events.get(topic)

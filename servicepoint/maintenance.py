@@ -28,7 +28,6 @@ class Checkpointer:
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.runs = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="wal-checkpointer", daemon=True)
@@ -46,7 +45,6 @@ class Checkpointer:
             while not self._stop.wait(self.interval_s):
                 try:
                     checkpoint(conn, "PASSIVE")
-                    self.runs += 1
                 except Exception:  # a locked or busy database: try again next second
                     log.exception("WAL checkpoint failed")
             checkpoint(conn, "PASSIVE")

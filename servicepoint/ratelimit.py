@@ -46,7 +46,3 @@ class RateLimiter:
             if len(hits) < self.limit:
                 return 0
             return max(1, int(hits[0] + self.window_s - now + 0.999))
-
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()

@@ -6,7 +6,7 @@ import datetime as dt
 import io
 
 from .domain import kpi
-from .timeutil import UTC, day_bounds, from_db, to_db
+from .timeutil import UTC, branch_day, day_bounds, from_db, to_db
 from .uow import row_to_event
 
 
@@ -22,8 +22,6 @@ def parse_period(start: str | None, end: str | None, tz: str,
 
     def one(value: str | None, is_end: bool) -> dt.datetime:
         if not value:
-            from .timeutil import branch_day
-
             bounds = day_bounds(branch_day(today, tz), tz)
             return bounds[1] if is_end else bounds[0]
         try:

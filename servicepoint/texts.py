@@ -53,9 +53,9 @@ def duration(seconds: float | None, lang: str, *, empty: str = "—",
 
 def is_range(low_s: int, high_s: int) -> bool:
     """Whether a wait from ``low_s`` to ``high_s`` is shown as a range (the domain's rule)."""
-    from servicepoint.domain.estimate import WaitEstimate  # late: importing stays free
+    from servicepoint.domain import estimate  # late: importing this module stays free
 
-    return WaitEstimate(point_s=low_s, low_s=low_s, high_s=high_s, uncertain=False).is_range
+    return estimate.is_range(low_s, high_s)
 
 
 def minutes_range(low_s: int, high_s: int, lang: str, catalogue: Catalogue = WORDS) -> str:

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from typing import Any, Iterable
 
-from .db import immediate
+from .db import get_setting, immediate
 from .domain.model import PRIORITY_RANK, Action, Event, Outcome, Priority, State, Ticket
 from .timeutil import from_db, to_db
 
@@ -20,6 +20,12 @@ _TICKET_COLUMNS = (
     "id, number, service_id, day, seq, state, priority, language, issued_at, queued_at, "
     "rank_at, front, counter_id, target_counter_id, called_at, recalls, outcome"
 )
+
+
+# Within one service every ticket has the same weight, so the routing order
+# (domain.routing.rank_key) is this index order: front first, priority class,
+# longest wait, then issue order.
+QUEUE_ORDER = "front DESC, prank, rank_at, id"
 
 
 class NotFound(LookupError):
@@ -74,8 +80,7 @@ class UnitOfWork:
 
     # -- reference data -------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        return get_setting(self.conn, key, default)
 
     def service(self, code: str) -> sqlite3.Row:
         row = self.conn.execute("SELECT * FROM services WHERE code = ?", (code,)).fetchone()
@@ -128,6 +133,18 @@ class UnitOfWork:
             raise NotFound("ticket", ticket_id)
         return row_to_ticket(row)
 
+    def public_id(self, ticket_id: int) -> str:
+        """The unguessable id in a ticket's tracking link."""
+        row = self.conn.execute("SELECT public_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            raise NotFound("ticket", ticket_id)
+        return row[0]
+
+    def ticket_by_public_id(self, public_id: str) -> Ticket | None:
+        row = self.conn.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE public_id = ?",
+                                (public_id,)).fetchone()
+        return row_to_ticket(row) if row else None
+
     def ticket_by_idempotency_key(self, key: str) -> Ticket | None:
         row = self.conn.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE idempotency_key = ?",
                                 (key,)).fetchone()
@@ -166,7 +183,7 @@ class UnitOfWork:
         for svc in services:
             row = self.conn.execute(
                 f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state='waiting' AND service_id=?"
-                " AND target_counter_id IS NULL ORDER BY front DESC, prank, rank_at, id LIMIT 1",
+                f" AND target_counter_id IS NULL ORDER BY {QUEUE_ORDER} LIMIT 1",
                 (svc,)).fetchone()
             if row:
                 heads.append(row_to_ticket(row))
@@ -175,7 +192,7 @@ class UnitOfWork:
         seen = set()
         for row in self.conn.execute(
                 f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state='waiting' AND target_counter_id=?"
-                " ORDER BY service_id, front DESC, prank, rank_at, id", (counter,)):
+                f" ORDER BY service_id, {QUEUE_ORDER}", (counter,)):
             if row["service_id"] not in seen:
                 seen.add(row["service_id"])
                 heads.append(row_to_ticket(row))
@@ -210,18 +227,11 @@ class UnitOfWork:
              to_db(ticket.rank_at), to_db(ticket.rank_at), ticket.id),
         ).fetchone()[0]
 
-    def waiting_tickets(self, day: str | None = None) -> list[Ticket]:
-        sql = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state IN ('waiting','called','parked')"
-        params: tuple = ()
-        if day:
-            sql += " AND day = ?"
-            params = (day,)
-        return [row_to_ticket(r) for r in self.conn.execute(sql, params)]
-
     def open_tickets_before(self, day: str) -> list[Ticket]:
+        """Waiting, called or parked tickets of branch days before ``day``."""
         return [row_to_ticket(r) for r in self.conn.execute(
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE state IN ('waiting','called','parked')"
-            " AND day <= ?", (day,))]
+            " AND day < ?", (day,))]
 
     # -- counters -------------------------------------------------------
     def set_counter_state(self, code: str, state: str, at: dt.datetime, staff: str | None,

@@ -15,20 +15,26 @@ import secrets
 import threading
 from typing import Callable
 
+from .db import get_setting
 from .domain import estimate as est
-from .domain import lifecycle, routing
+from .domain import kpi, lifecycle, routing
 from .domain.model import Action, DomainError, State, Ticket
 from .timeutil import branch_day, from_db
 from .uow import NotFound, UnitOfWork
 
 Notify = Callable[[str], None]
 
-# Printer states in which a new job is worth sending at all.
-PRINTABLE_STATES = {"ok", "paper_low", "unknown"}
+# Every status a printer row can have ("unknown" until first checked), and those in
+# which a new job is worth sending at all. The one vocabulary for the whole server.
+PRINTER_STATES = ("ok", "paper_low", "paper_out", "cover_open", "offline", "no_reply", "unknown")
+PRINTABLE_STATES = frozenset({"ok", "paper_low", "unknown"})
 
 
 def _noop(topic: str) -> None:
     return None
+
+
+_SERVICE_ENDS_SQL = ",".join(f"'{a.value}'" for a in sorted(kpi.SERVICE_ENDS))
 
 
 class ServiceTimeCache:
@@ -45,10 +51,6 @@ class ServiceTimeCache:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, est.ServiceTimeStats | None]] = {}
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
     def get(self, conn, service: str, now: dt.datetime) -> est.ServiceTimeStats | None:
         stamp = now.timestamp()
         with self._lock:
@@ -57,7 +59,7 @@ class ServiceTimeCache:
                 return hit[1]
         rows = conn.execute(
             "SELECT s.at AS started, (SELECT e.at FROM ticket_events e WHERE e.ticket_id = s.ticket_id"
-            "  AND e.id > s.id AND e.action IN ('finish','transfer','park','requeue')"
+            f"  AND e.id > s.id AND e.action IN ({_SERVICE_ENDS_SQL})"
             "  ORDER BY e.id LIMIT 1) AS ended"
             " FROM ticket_events s WHERE s.service_id = ? AND s.action = 'start'"
             " ORDER BY s.id DESC LIMIT ?", (service, self.SAMPLE)).fetchall()
@@ -97,18 +99,41 @@ class IssueResult:
     replayed: bool = False
 
 
+# Open counters serving the service ``s.code`` of the enclosing query.
+OPEN_COUNTERS_SQL = ("(SELECT count(*) FROM counter_services cs JOIN counters c ON c.code ="
+                     " cs.counter_code WHERE cs.service_code = s.code AND c.state = 'open')")
+
+
 def open_counters(conn, service: str) -> int:
     """How many open counters serve ``service`` now."""
-    return conn.execute(
-        "SELECT count(*) FROM counters c JOIN counter_services cs ON cs.counter_code = c.code"
-        " WHERE cs.service_code = ? AND c.state = 'open'", (service,)).fetchone()[0]
+    return conn.execute(f"SELECT {OPEN_COUNTERS_SQL} FROM services s WHERE s.code = ?",
+                        (service,)).fetchone()[0]
 
 
-def wait_estimate(ports: Ports, service_row, people_ahead: int) -> est.WaitEstimate:
-    """The wait shown to someone with ``people_ahead`` in ``service_row``'s queue."""
+def wait_estimate(ports: Ports, service_row, people_ahead: int,
+                  open_now: int | None = None) -> est.WaitEstimate:
+    """The wait shown to someone with ``people_ahead`` in ``service_row``'s queue.
+
+    ``open_now`` saves a query when the caller already counted the open counters.
+    """
     stats = ports.stats.get(ports.conn, service_row["code"], ports.clock.now())
-    return est.estimate_wait(people_ahead, stats, open_counters(ports.conn, service_row["code"]),
-                             service_row["default_service_s"])
+    if open_now is None:
+        open_now = open_counters(ports.conn, service_row["code"])
+    return est.estimate_wait(people_ahead, stats, open_now, service_row["default_service_s"])
+
+
+def track_url(base: str, public_id: str) -> str:
+    """The customer's tracking page for a ticket (what its QR code carries)."""
+    return f"{base.rstrip('/')}/t/{public_id}"
+
+
+def waiting_view(ports: Ports, ticket: Ticket) -> tuple[int | None, est.WaitEstimate | None]:
+    """People ahead of a waiting ticket and the wait it is shown; (None, None) otherwise."""
+    if ticket.state != State.WAITING:
+        return None, None
+    uow = UnitOfWork(ports.conn)
+    ahead = uow.people_ahead(ticket)
+    return ahead, wait_estimate(ports, uow.service(ticket.service), ahead)
 
 
 def service_name(service_row, language: str) -> str:
@@ -139,9 +164,7 @@ def issue_ticket(
     # Reads first, outside the write lock: the service (with its open counters), the
     # kiosk and its printer. Only what allocates and writes runs under the lock.
     svc = conn.execute(
-        "SELECT s.code, s.names, s.active, s.default_service_s,"
-        " (SELECT count(*) FROM counter_services cs JOIN counters c ON c.code ="
-        " cs.counter_code WHERE cs.service_code = s.code AND c.state = 'open') AS open_counters"
+        f"SELECT s.code, s.names, s.active, s.default_service_s, {OPEN_COUNTERS_SQL} AS open_counters"
         " FROM services s WHERE s.code = ?", (service,)).fetchone()
     if svc is None:
         raise NotFound("service", service)
@@ -157,51 +180,66 @@ def issue_ticket(
         printer = kiosk if kiosk["id"] is not None and kiosk["enabled"] else None
     stats = ports.stats.get(conn, service, now)
     day = branch_day(now, ports.timezone)
+    branch_name = get_setting(conn, "branch_name", "ServicePoint") if printer is not None else None
+    existing = None
     with ports.uow() as uow:
         if idempotency_key:
-            existing = uow.ticket_by_idempotency_key(idempotency_key)
-            if existing is not None:
-                origin = uow.conn.execute("SELECT origin_service_id FROM tickets WHERE id = ?",
-                                          (existing.id,)).fetchone()[0]
-                if origin != service:
-                    raise DomainError("This Idempotency-Key was already used for a ticket of service "
-                                      f"{origin}; use a new key for a new ticket",
-                                      "idempotency_conflict")
-                return _replayed(ports, uow, existing)
-        seq = uow.next_seq(service, day)
-        ticket, event = lifecycle.issue(service=service, prefix=service, day=day, seq=seq, at=now,
-                                        priority=priority, language=language, staff=staff)
-        public_id = secrets.token_urlsafe(9)
-        ticket = uow.add_ticket(ticket, public_id=public_id, device=device,
-                                idempotency_key=idempotency_key)
-        uow.add_event(dataclasses.replace(event, ticket_id=ticket.id))
-        ahead = uow.people_ahead(ticket, just_issued=True)
-        estimate = est.estimate_wait(ahead, stats, svc["open_counters"], svc["default_service_s"])
-        print_state, reason, job_id = "none", None, None
-        if printer is not None:
-            payload = ticket_payload(ports, uow, ticket, svc, public_id, ahead, estimate, track_base)
-            if printer["status"] in PRINTABLE_STATES:
-                print_state = "queued"
-                job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
-                                           payload=payload, at=now)
-            else:
-                # Printing it minutes later, when nobody stands at the kiosk, helps no
-                # one: record the job as failed so it can be reprinted on request.
-                print_state, reason = "not_printed", printer["status"]
-                job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
-                                           payload=payload, at=now, state="failed",
-                                           error=f"printer {printer['status']} at issue")
+            existing = _idempotent_match(uow, idempotency_key, service)
+        if existing is None:
+            seq = uow.next_seq(service, day)
+            ticket, event = lifecycle.issue(service=service, prefix=service, day=day, seq=seq,
+                                            at=now, priority=priority, language=language,
+                                            staff=staff)
+            public_id = secrets.token_urlsafe(9)
+            ticket = uow.add_ticket(ticket, public_id=public_id, device=device,
+                                    idempotency_key=idempotency_key)
+            uow.add_event(dataclasses.replace(event, ticket_id=ticket.id))
+            ahead = uow.people_ahead(ticket, just_issued=True)
+            estimate = est.estimate_wait(ahead, stats, svc["open_counters"], svc["default_service_s"])
+            print_state, reason, job_id = "none", None, None
+            if printer is not None:
+                payload = ticket_payload(ticket, svc, public_id, ahead, estimate, track_base,
+                                         ports.timezone, branch_name)
+                if printer["status"] in PRINTABLE_STATES:
+                    print_state = "queued"
+                    job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
+                                               payload=payload, at=now)
+                else:
+                    # Printing it minutes later, when nobody stands at the kiosk, helps no
+                    # one: record the job as failed so it can be reprinted on request.
+                    print_state, reason = "not_printed", printer["status"]
+                    job_id = uow.add_print_job(ticket_id=ticket.id, printer_id=printer["id"],
+                                               payload=payload, at=now, state="failed",
+                                               error=f"printer {printer['status']} at issue")
+    if existing is not None:
+        return _replayed(ports, existing, svc, stats)
     ports.notify("queue")
     if job_id is not None:
         ports.notify("print")
     return IssueResult(ticket, public_id, ahead, estimate, print_state, reason, job_id)
 
 
-def _replayed(ports: Ports, uow: UnitOfWork, ticket: Ticket) -> IssueResult:
-    public_id = uow.conn.execute("SELECT public_id FROM tickets WHERE id = ?",
-                                 (ticket.id,)).fetchone()[0]
+def _idempotent_match(uow: UnitOfWork, key: str, service: str) -> Ticket | None:
+    """The ticket an earlier request with ``key`` created; refuses a key reused for another service."""
+    existing = uow.ticket_by_idempotency_key(key)
+    if existing is not None:
+        origin = uow.conn.execute("SELECT origin_service_id FROM tickets WHERE id = ?",
+                                  (existing.id,)).fetchone()[0]
+        if origin != service:
+            raise DomainError("This Idempotency-Key was already used for a ticket of service "
+                              f"{origin}; use a new key for a new ticket", "idempotency_conflict")
+    return existing
+
+
+def _replayed(ports: Ports, ticket: Ticket, svc, stats) -> IssueResult:
+    """What a repeated request is told: the original ticket as it stands now (read outside the lock)."""
+    uow = UnitOfWork(ports.conn)
+    public_id = uow.public_id(ticket.id)
     ahead = uow.people_ahead(ticket) if ticket.state == State.WAITING else 0
-    estimate = wait_estimate(ports, uow.service(ticket.service), ahead)
+    if ticket.service != svc["code"]:  # transferred since: estimate for its current queue
+        estimate = wait_estimate(ports, uow.service(ticket.service), ahead)
+    else:
+        estimate = est.estimate_wait(ahead, stats, svc["open_counters"], svc["default_service_s"])
     job = uow.conn.execute("SELECT id, state, error FROM print_jobs WHERE ticket_id = ?"
                            " ORDER BY id LIMIT 1", (ticket.id,)).fetchone()
     if job is None:
@@ -213,8 +251,8 @@ def _replayed(ports: Ports, uow: UnitOfWork, ticket: Ticket) -> IssueResult:
     return IssueResult(ticket, public_id, ahead, estimate, state, reason, job_id, replayed=True)
 
 
-def ticket_payload(ports: Ports, uow: UnitOfWork, ticket: Ticket, svc, public_id: str,
-                   ahead: int, estimate: est.WaitEstimate, track_base: str) -> dict:
+def ticket_payload(ticket: Ticket, svc, public_id: str, ahead: int, estimate: est.WaitEstimate,
+                   track_base: str, timezone: str, branch_name: str) -> dict:
     """What the printed ticket shows, frozen at issue time."""
     return {
         "number": ticket.number,
@@ -222,12 +260,12 @@ def ticket_payload(ports: Ports, uow: UnitOfWork, ticket: Ticket, svc, public_id
         "service_name": service_name(svc, ticket.language),
         "language": ticket.language,
         "issued_at": ticket.issued_at.isoformat(),
-        "timezone": ports.timezone,
+        "timezone": timezone,
         "people_ahead": ahead,
         "estimated_wait_s": estimate.point_s,
         "estimated_wait_range_s": [estimate.low_s, estimate.high_s] if estimate.is_range else None,
-        "track_url": f"{track_base.rstrip('/')}/t/{public_id}" if track_base else None,
-        "branch_name": uow.setting("branch_name", "ServicePoint"),
+        "track_url": track_url(track_base, public_id) if track_base else None,
+        "branch_name": branch_name,
     }
 
 
@@ -253,8 +291,8 @@ def call_next(ports: Ports, *, counter: str, staff: str | None = None,
                     f"Counter {counter} still has {current.number} ({current.state.value}); "
                     "finish, requeue or mark it no-show first", "counter_busy")
         if row["state"] != "open":
-            uow.set_counter_state(counter, "open", now, staff or row["staff_username"],
-                                  "resume" if row["state"] == "break" else "open")
+            new_state, move = COUNTER_MOVES["resume" if row["state"] == "break" else "open"]
+            uow.set_counter_state(counter, new_state, now, staff or row["staff_username"], move)
         services = uow.counter_services(counter)
         chosen = routing.pick_next(uow.head_of_queues(services, counter), counter, services,
                                    now, uow.weights())
@@ -301,12 +339,9 @@ def act(ports: Ports, *, ticket_id: int, action: str, counter: str | None = None
     with ports.uow() as uow:
         ticket = uow.ticket(ticket_id)
         if action == Action.RATE:
-            lifecycle.apply(ticket, action, now, rating=params.get("rating"))  # bad input first
-        if action == Action.RATE and uow.conn.execute(
+            params["already_rated"] = uow.conn.execute(
                 "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND action = 'rate'",
-                (ticket_id,)).fetchone():
-            # One rating per visit, or a keen customer would skew CSAT and NPS.
-            raise DomainError(f"Ticket {ticket.number} has already been rated", "already_rated")
+                (ticket_id,)).fetchone() is not None
         if counter is not None:
             uow.counter(counter)
         if action == Action.TRANSFER:
@@ -372,8 +407,6 @@ def expire_day(ports: Ports, *, before_day: str | None = None) -> int:
     count = 0
     with ports.uow() as uow:
         for ticket in uow.open_tickets_before(before_day):
-            if ticket.day >= before_day:
-                continue
             _transition(uow, ticket, Action.EXPIRE, now)
             count += 1
     if count:
@@ -389,17 +422,18 @@ def queue_overview(ports: Ports, language: str = "en") -> list[dict]:
         "SELECT s.*, coalesce(q.waiting, 0) + (SELECT count(*) FROM tickets t WHERE"
         " t.state='waiting' AND t.service_id=s.code AND t.target_counter_id IS NOT NULL) AS waiting,"
         " (SELECT min(t.queued_at) FROM tickets t WHERE t.state='waiting'"
-        " AND t.service_id=s.code) AS oldest FROM services s LEFT JOIN queue_counts q"
+        f" AND t.service_id=s.code) AS oldest, {OPEN_COUNTERS_SQL} AS open_counters"
+        " FROM services s LEFT JOIN queue_counts q"
         " ON q.service_id = s.code WHERE s.active ORDER BY s.sort, s.code").fetchall()
     out = []
     for r in rows:
-        estimate = wait_estimate(ports, r, r["waiting"])
+        estimate = wait_estimate(ports, r, r["waiting"], r["open_counters"])
         oldest = from_db(r["oldest"])
         out.append({
             "service": r["code"],
             "name": service_name(r, language),
             "waiting": r["waiting"],
-            "open_counters": open_counters(conn, r["code"]),
+            "open_counters": r["open_counters"],
             "longest_wait_s": int((now - oldest).total_seconds()) if oldest else 0,
             "target_wait_s": r["target_wait_s"],
             **estimate.as_dict(),

@@ -5,17 +5,16 @@ import os
 import time
 from urllib.parse import urlparse
 
-from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template,
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    request, session, url_for)
 
 from . import auth, htmx
-from .domain.model import State
 from .domain.model import DomainError
 from .i18n import t, wait_words
 from .metrics import escape_label
 from .timeutil import branch_day
-from .uow import UnitOfWork, row_to_ticket
-from .usecases import act, service_name, wait_estimate
+from .uow import UnitOfWork
+from .usecases import act, service_name, waiting_view
 from .web_db import get_db, get_ports
 
 bp = Blueprint("web", __name__)
@@ -71,57 +70,43 @@ def _safe_next(target: str | None) -> str:
     return url_for("web.index")
 
 
-def _tracked(public_id: str):
-    """The ticket behind a tracking link and what its owner is told, or None."""
-    conn = get_db()
-    row = conn.execute("SELECT * FROM tickets WHERE public_id = ?", (public_id,)).fetchone()
-    if row is None:
-        return None
-    ticket = row_to_ticket(row)
-    uow = UnitOfWork(conn)
-    svc = uow.service(ticket.service)
-    view = {"ticket": ticket, "service_name": service_name(svc, ticket.language),
-            "ahead": None, "wait": None, "counter_name": None}
-    if ticket.state == State.WAITING:
-        view["ahead"] = uow.people_ahead(ticket)
-        estimate = wait_estimate(get_ports(), svc, view["ahead"])
-        view["wait"] = wait_words(estimate.point_s, estimate.low_s, estimate.high_s, ticket.language)
-    if ticket.counter:
-        counter = conn.execute("SELECT name FROM counters WHERE code = ?", (ticket.counter,)).fetchone()
-        view["counter_name"] = counter["name"] if counter else ticket.counter
-    return view
+def _ticket_or_404(public_id: str):
+    """The ticket behind a tracking link (404 for an unknown link)."""
+    ticket = UnitOfWork(get_db()).ticket_by_public_id(public_id)
+    if ticket is None:
+        abort(404)
+    return ticket
 
 
 @bp.get("/t/<public_id>")
 def track(public_id: str):
     """The customer's own ticket page (linked from the QR code); live, in their language."""
-    view = _tracked(public_id)
-    if view is None:
-        return render_template("servicepoint/error.html", error=_Missing(t("error.404"))), 404
-    return htmx.render("servicepoint/track.html", "servicepoint/_track.html", **view,
-                       lang=view["ticket"].language, public_id=public_id)
+    ticket = _ticket_or_404(public_id)
+    ports = get_ports()
+    ahead, estimate = waiting_view(ports, ticket)
+    counter_name = None
+    if ticket.counter:
+        counter = ports.conn.execute("SELECT name FROM counters WHERE code = ?",
+                                     (ticket.counter,)).fetchone()
+        counter_name = counter["name"] if counter else ticket.counter
+    lang = ticket.language
+    return htmx.render(
+        "servicepoint/track.html", "servicepoint/_track.html", ticket=ticket, lang=lang,
+        public_id=public_id, ahead=ahead, counter_name=counter_name,
+        service_name=service_name(UnitOfWork(ports.conn).service(ticket.service), lang),
+        wait=wait_words(estimate.point_s, estimate.low_s, estimate.high_s, lang) if estimate else None)
 
 
 @bp.post("/t/<public_id>/cancel")
 def track_cancel(public_id: str):
     """The customer gives up their turn from their phone (waiting tickets only)."""
-    view = _tracked(public_id)
-    if view is None:
-        return render_template("servicepoint/error.html", error=_Missing(t("error.404"))), 404
-    lang = view["ticket"].language
+    ticket = _ticket_or_404(public_id)
     try:
-        act(get_ports(), ticket_id=view["ticket"].id, action="cancel", staff="customer")
-        flash(t("track.cancelled_now", lang), "ok")
+        act(get_ports(), ticket_id=ticket.id, action="cancel", staff="customer")
+        flash(t("track.cancelled_now", ticket.language), "ok")
     except DomainError:
-        flash(t("track.cannot_cancel", lang), "error")
+        flash(t("track.cannot_cancel", ticket.language), "error")
     return redirect(url_for("web.track", public_id=public_id))
-
-
-class _Missing:
-    code = 404
-
-    def __init__(self, description: str):
-        self.description = description
 
 
 @bp.get("/favicon.ico")

@@ -44,11 +44,16 @@ class WaitEstimate:
 
     @property
     def is_range(self) -> bool:
-        return self.high_s - self.low_s >= 120
+        return is_range(self.low_s, self.high_s)
 
     def as_dict(self) -> dict:
         return {"estimated_wait_s": self.point_s, "estimated_wait_low_s": self.low_s,
                 "estimated_wait_high_s": self.high_s, "estimate_uncertain": self.uncertain}
+
+
+def is_range(low_s: int, high_s: int) -> bool:
+    """A wait is shown as a range ("10–15 min") when its ends are two minutes or more apart."""
+    return high_s - low_s >= 120
 
 
 def service_time_stats(durations: Iterable[float], alpha: float = ALPHA) -> ServiceTimeStats | None:
@@ -86,22 +91,17 @@ def estimate_wait(
     estimate assumes one and is marked uncertain.
     """
     people_ahead = max(0, int(people_ahead))
-    uncertain = open_counters <= 0
     counters = max(1, int(open_counters))
-    if stats is None or stats.n < MIN_SAMPLES:
-        mean = stats.mean if stats is not None else float(default_service_s)
-        spread_per_person = 0.5 * mean
-        uncertain = True
-    else:
-        mean = stats.mean
-        spread_per_person = stats.std
+    little_history = stats is None or stats.n < MIN_SAMPLES
+    uncertain = little_history or open_counters <= 0
+    mean = stats.mean if stats is not None else float(default_service_s)
     raw = people_ahead * mean / counters
-    # The sum of k independent service times spreads with sqrt(k); with little
-    # history we widen to ±50% of the mean per person instead.
-    if uncertain and (stats is None or stats.n < MIN_SAMPLES):
-        spread = people_ahead * spread_per_person / counters
+    if little_history:
+        # A guess: widen to ±50% of the mean per person.
+        spread = people_ahead * 0.5 * mean / counters
     else:
-        spread = math.sqrt(people_ahead) * spread_per_person / counters
+        # The sum of k independent service times spreads with sqrt(k).
+        spread = math.sqrt(people_ahead) * stats.std / counters
     if open_counters <= 0:
         spread = max(spread, raw * 0.5)
     point = _ceil_minute(raw)

@@ -29,7 +29,8 @@ from .model import Action, Event, Outcome
 
 _SEGMENT_STARTS = {Action.ISSUE, Action.REQUEUE, Action.TRANSFER}
 _SEGMENT_ABANDONS = {Action.CANCEL, Action.EXPIRE}
-_SERVICE_ENDS = {Action.FINISH, Action.TRANSFER, Action.PARK, Action.REQUEUE}
+# Actions that end a customer's time at the counter (used by the service-time statistics too).
+SERVICE_ENDS = frozenset({Action.FINISH, Action.TRANSFER, Action.PARK, Action.REQUEUE})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +99,7 @@ def service_spans(events: Iterable[Event]) -> list[ServiceSpan]:
         for ev in evs:
             if ev.action == Action.START:
                 started = ev
-            elif started is not None and ev.action in _SERVICE_ENDS:
+            elif started is not None and ev.action in SERVICE_ENDS:
                 spans.append(ServiceSpan(tid, started.service, started.counter, started.at, ev.at))
                 started = None
     return spans

@@ -55,6 +55,15 @@ def allowed_actions(state: State) -> list[Action]:
     return [a for (s, a) in TRANSITIONS if s == state]
 
 
+def check_issuer(priority: Priority | str, *, trusted: bool) -> None:
+    """Anyone may take a normal ticket; jumping the queue needs a kiosk or staff.
+
+    Raises :class:`DomainError` (``priority_not_allowed``) for an untrusted priority request.
+    """
+    if priority != Priority.NORMAL and not trusted:
+        raise DomainError("Priority tickets are issued by a kiosk or staff", "priority_not_allowed")
+
+
 def issue(
     *,
     service: str,
@@ -107,6 +116,7 @@ def apply(
     position: Position | str = Position.TIME,
     outcome: Outcome | str | None = None,
     rating: dict | None = None,
+    already_rated: bool = False,
 ) -> tuple[Ticket, Event]:
     """Apply ``action`` to ``ticket`` at time ``at``; return the new ticket and its event.
 
@@ -114,7 +124,7 @@ def apply(
     a held ticket). ``service``/``target_counter`` say where a transfer goes;
     ``position`` where a requeued or transferred ticket lines up; ``outcome``
     how a finish ended; ``rating`` the scores of a rate (``{"csat": 1-5}`` and/or
-    ``{"nps": 0-10}``).
+    ``{"nps": 0-10}``); ``already_rated`` refuses a second rating of one visit.
 
     Raises :class:`IllegalTransition` when the table has no such move and
     :class:`NotHolder`/:class:`DomainError` when the move breaks a queue rule.
@@ -188,17 +198,17 @@ def apply(
                               "bad_outcome") from None
         changes.update(outcome=outcome, counter=None)
         data["outcome"] = outcome.value
-        event_counter = counter
     elif action == Action.RATE:
         data.update(_check_rating(rating))
+        if already_rated:
+            # One rating per visit, or a keen customer would skew CSAT and NPS.
+            raise DomainError(f"Ticket {ticket.number} has already been rated", "already_rated")
         event_counter = None
     elif action in (Action.NO_SHOW, Action.EXPIRE, Action.CANCEL):
         changes["counter"] = None
         if action != Action.NO_SHOW:
+            # Expiry records the counter that still held the ticket; a cancel has none.
             event_counter = ticket.counter if action == Action.EXPIRE else None
-
-    if action == Action.EXPIRE and counter is None:
-        event_counter = ticket.counter
 
     new_ticket = ticket.replace(**changes)
     event = Event(
@@ -251,11 +261,10 @@ def replay(events: Iterable[Event]) -> Ticket:
         language=first.data.get("language", "en"), ticket_id=first.ticket_id,
     )
     for ev in events[1:]:
-        acting = ev.counter
-        if ev.action in (Action.EXPIRE, Action.CANCEL, Action.RATE):
-            acting = None
+        # The recorded counter acted; events without one (expire, cancel, rate) need none,
+        # and the holder stands in for them.
         ticket, _ = apply(
-            ticket, ev.action, ev.at, counter=acting if acting is not None else ticket.counter,
+            ticket, ev.action, ev.at, counter=ev.counter if ev.counter is not None else ticket.counter,
             staff=ev.staff,
             service=ev.data.get("to_service") if ev.action == Action.TRANSFER else None,
             target_counter=ev.data.get("to_counter"),

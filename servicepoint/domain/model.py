@@ -125,10 +125,6 @@ class Ticket:
     recalls: int = 0
     outcome: Outcome | None = None
 
-    @property
-    def terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
-
     def replace(self, **changes: Any) -> "Ticket":
         return dataclasses.replace(self, **changes)
 

@@ -26,7 +26,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -35,7 +34,8 @@ from urllib.parse import urlsplit
 LOOPBACK = "127.0.0.1"
 HEALTH_PATH = "/healthz"
 
-_live: "weakref.WeakSet[ServerProcess]" = weakref.WeakSet()
+# A plain set: a server dropped without stop() must still be killed at exit.
+_live: "set[ServerProcess]" = set()
 
 
 def free_port(host: str = LOOPBACK) -> int:
