@@ -50,7 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     app.config["DATABASE"] = os.path.join(app.instance_path, "servicepoint.db")
     config_file = os.path.join(app.instance_path, "config.json")
-    if test_config is None and os.path.exists(config_file):
+    # `serve` passes its own overrides too, so only tests skip the installation's file.
+    if not (test_config or {}).get("TESTING") and os.path.exists(config_file):
         app.config.from_file(config_file, load=json.load)
     if os.environ.get("SERVICEPOINT_DB"):
         app.config["DATABASE"] = os.environ["SERVICEPOINT_DB"]
