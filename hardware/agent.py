@@ -116,7 +116,6 @@ class PrintAgent:
         from .printers import parse_printer_url
 
         self.client = client
-        self.printer_url = printer_url
         self.spec = parse_printer_url(printer_url)
         self.journal = journal
         self.status_every_s = status_every_s
@@ -158,12 +157,13 @@ class PrintAgent:
                                   "error": "the print agent stopped while printing; reprint if needed"})
             self.journal.forget(job_id)
 
-    def report_status(self, force: bool = False) -> str | None:
-        """Query the local printer and report it when it changed (or every 30 s)."""
+    def report_status(self) -> str | None:
+        """Query the local printer (at most every ``status_every_s``) and report its status
+        to the server when it changed; returns the last status seen."""
         from .status import query_status
 
         now = time.monotonic()
-        if not force and now < self._next_status:
+        if now < self._next_status:
             return self.last_status
         self._next_status = now + self.status_every_s
         report = query_status(self.spec, timeout=0.3, connect_timeout=1.0)
@@ -197,11 +197,11 @@ class PrintAgent:
         try:
             report = send_bytes(self.spec, data, timeout=self.send_timeout)
         except PrinterNotReady as exc:
-            self._result(job["id"], False, exc.reason, sent=False, status=exc.status.status.value)
+            self._not_printed(job["id"], exc.reason, sent=False, status=exc.status.status.value)
         except PrinterOffline as exc:
-            self._result(job["id"], False, exc.reason, sent=getattr(exc, "sent", True), status="offline")
+            self._not_printed(job["id"], exc.reason, sent=getattr(exc, "sent", True), status="offline")
         except PrinterError as exc:
-            self._result(job["id"], False, exc.reason, sent=True)
+            self._not_printed(job["id"], exc.reason, sent=True)
         else:
             self.journal.printed(job["id"])
             self.client.post(f"/print-jobs/{job['id']}/result",
@@ -212,9 +212,10 @@ class PrintAgent:
             log.info("printed job %s (ticket %s, %d bytes)", job["id"], job.get("ticket_number"), len(data))
         return True
 
-    def _result(self, job_id: int, ok: bool, error: str, *, sent: bool, status: str | None = None) -> None:
+    def _not_printed(self, job_id: int, error: str, *, sent: bool, status: str | None = None) -> None:
+        """Report a job the printer did not print (``sent``: bytes may have reached it)."""
         log.warning("job %s not printed: %s", job_id, error)
-        body = {"ok": ok, "error": error[:490], "sent": sent}
+        body = {"ok": False, "error": error[:490], "sent": sent}
         if status:
             body["status"] = status
             self.last_status = status

@@ -6,7 +6,6 @@ code; ``servicepoint.openapi`` documents these routes with the rest.
 from __future__ import annotations
 
 import base64
-import threading
 import time
 
 from flask import Blueprint, current_app, jsonify
@@ -16,11 +15,13 @@ from servicepoint.auth import api_require, current_principal
 from servicepoint.web_db import get_db
 
 from . import jobstore
-from .worker import render_job, ticket_template
+from .rendering import RenderFailed, render_or_fail
+from .status import PrinterStatus
 
 bp = Blueprint("hardware_api", __name__, url_prefix="/api/v1")
 
-STATUSES = {"ok", "paper_low", "paper_out", "cover_open", "offline", "no_reply"}
+# What a device may report for its printer.
+STATUSES = frozenset(status.value for status in PrinterStatus)
 
 
 def _ext():
@@ -67,8 +68,8 @@ def claim_job():
     clock = _ext()["clock"]
     name = current_principal()["name"]
     worker = f"agent:{name}:{session}"
-    sessions = _ext().setdefault("agent_sessions", {})
-    lock = _ext().setdefault("agent_lock", threading.Lock())
+    sessions = _ext()["agent_sessions"]
+    lock = _ext()["agent_lock"]
     if restart:
         with lock:
             sessions[name] = session
@@ -91,11 +92,10 @@ def claim_job():
     if job is None:
         return jsonify(job=None, printer={"id": printer["id"], "name": printer["name"]})
     try:
-        data = render_job(job, printer, ticket_template(conn))
-    except Exception as exc:  # a job that cannot be rendered must not block the queue
-        jobstore.mark_failed(conn, job["id"], f"cannot render ticket: {exc}", clock.now())
+        data = render_or_fail(conn, job, printer, clock.now())
+    except RenderFailed as exc:
         broadcaster.publish("print")
-        raise BadRequest(f"Job {job['id']} could not be rendered: {exc}", "render_failed", 409) from None
+        raise BadRequest(str(exc), "render_failed", 409) from None
     broadcaster.publish("print")
     number = jobstore.payload(job).get("number")
     return jsonify(job={"id": job["id"], "kind": job["kind"], "ticket_number": number,
@@ -150,14 +150,17 @@ def printer_status(printer_id: int):
 def printers():
     """Printers with their live status and job counts."""
     conn = get_db()
+    counts: dict[int, dict[str, int]] = {}
+    for printer_id, state, count in conn.execute(
+            "SELECT printer_id, state, count(*) FROM print_jobs WHERE printer_id IS NOT NULL"
+            " GROUP BY printer_id, state ORDER BY printer_id, state"):
+        counts.setdefault(printer_id, {})[state] = count
     out = []
     for row in conn.execute("SELECT * FROM printers ORDER BY name"):
-        counts = dict(conn.execute("SELECT state, count(*) FROM print_jobs WHERE printer_id=?"
-                                   " GROUP BY state", (row["id"],)).fetchall())
         out.append({"id": row["id"], "name": row["name"], "url": row["url"], "mode": row["mode"],
                     "paper_mm": row["paper_mm"], "enabled": bool(row["enabled"]),
                     "status": row["status"], "status_detail": row["status_detail"],
-                    "status_at": row["status_at"], "jobs": counts})
+                    "status_at": row["status_at"], "jobs": counts.get(row["id"], {})})
     return jsonify(printers=out)
 
 

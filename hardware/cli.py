@@ -17,6 +17,8 @@ import time
 
 import click
 
+from hardware.emulator import STATES as EMULATOR_STATES
+
 EXIT_NOT_READY = 1
 EXIT_USAGE = 2
 EXIT_OFFLINE = 3
@@ -102,15 +104,15 @@ def status_command(url: str, timeout: float, as_json: bool) -> None:
     "self-test page shows the setting). USB printers that are not serial adapters are not listed: "
     "use usb:VENDOR:PRODUCT with the ids shown by lsusb."))
 def ports_command() -> None:
-    from serial.tools import list_ports
+    from hardware.printers import list_serial_ports
 
-    found = sorted(list_ports.comports(), key=lambda p: p.device)
+    found = list_serial_ports()
     if not found:
         click.echo("No serial ports found. USB printers that are not serial adapters use usb:VID:PID (see lsusb).")
         return
     for port in found:
-        details = ", ".join(x for x in (port.description, port.hwid) if x and x != "n/a")
-        click.echo(f"serial:{port.device}" + (f"  {details}" if details else ""))
+        details = ", ".join(x for x in (port["description"], port["hwid"]) if x and x != "n/a")
+        click.echo(f"serial:{port['device']}" + (f"  {details}" if details else ""))
 
 
 @printer.command("emulate", help=(
@@ -119,7 +121,7 @@ def ports_command() -> None:
     "Without --tcp or --serial it listens on TCP port 9100. For serial, create a pseudo-terminal pair "
     "first, e.g. `socat -d -d pty,raw,echo=0,link=/tmp/printer pty,raw,echo=0,link=/tmp/emulator`, "
     "run `printer emulate --serial /tmp/emulator` and print to serial:/tmp/printer.\n\n"
-    "Control port (--control): send lines `state ok|paper_low|paper_out|cover_open|silent`, `state`, "
+    f"Control port (--control): send lines `state {'|'.join(EMULATOR_STATES)}`, `state`, "
     "`count`, `jobs`, `last`, `clear`, `help`, `quit`; replies start with OK or ERR. "
     "`last` answers `OK <seq> <n>` followed by n lines of the last ticket."))
 @click.option("--tcp", "tcp_port", type=click.IntRange(0, 65535), default=None,
@@ -133,7 +135,7 @@ def ports_command() -> None:
               help="TCP port for the line-based control protocol (0 = any free port).")
 @click.option("--out", "output_dir", type=click.Path(file_okay=False), default=None,
               help="Directory to save ticket-NNNN.bin/.txt/.png files.")
-@click.option("--state", type=click.Choice(["ok", "paper_low", "paper_out", "cover_open", "silent"]),
+@click.option("--state", type=click.Choice(EMULATOR_STATES),
               default="ok", show_default=True, help="Initial printer state.")
 @click.option("--name", default="default", show_default=True, help="Emulator name (URL emulator:NAME in-process).")
 @click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True,

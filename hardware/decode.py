@@ -562,8 +562,3 @@ def decode(data: bytes, profile: str = "default", paper_dots: int = 576) -> Deco
     """Decode a complete ESC/POS job (text code pages per `profile`) into a `Decoded` ticket."""
     commands, _ = parse_commands(data, final=True)
     return Decoded(commands, interpret(commands, profile), paper_dots)
-
-
-def decode_text_only(data: bytes, profile: str = "default", paper_dots: int = 576) -> str:
-    """Shortcut: the plain-text rendering of `data`."""
-    return decode(data, profile, paper_dots).text()

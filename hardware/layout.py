@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Union
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hardware.i18n import base_language, is_rtl, label
+from servicepoint.timeutil import zone
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +151,13 @@ def format_local_time(issued_at: datetime, tz_name: str | None) -> str:
     if issued_at.tzinfo is None or issued_at.utcoffset() is None:
         raise ValueError("issued_at must be timezone-aware (UTC)")
     try:
-        zone = ZoneInfo(tz_name) if tz_name else None
-    except (ZoneInfoNotFoundError, ValueError):
+        tz = zone(tz_name) if tz_name else None
+    except ValueError:
         log.warning("unknown time zone %r on ticket; printing UTC", tz_name)
-        zone = None
-    if zone is None:
+        tz = None
+    if tz is None:
         return issued_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") + " UTC"
-    return issued_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return issued_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def _localized(value: object, language: str) -> str | None:

@@ -672,3 +672,12 @@ def send_bytes(url_or_spec: str | PrinterSpec, data: bytes, timeout: float = 3.0
         raise
     log.debug("sent %d bytes to %s in %.3f s (%s)", len(data), spec.url, time.monotonic() - started, after)
     return after
+
+
+def list_serial_ports() -> list[dict[str, str]]:
+    """The serial ports of this machine (built-in and USB-serial adapters), sorted by device:
+    ``{"device", "description", "hwid"}`` each ("n/a" where the system does not know)."""
+    from serial.tools import list_ports
+
+    return [{"device": p.device, "description": p.description, "hwid": p.hwid}
+            for p in sorted(list_ports.comports(), key=lambda p: p.device)]

@@ -183,9 +183,11 @@ def printable_as_text(text: str, encoder: Any) -> str | None:
 # --------------------------------------------------------------------------- raster text
 
 
-def _font_candidates(bold: bool) -> list[str]:
+@functools.lru_cache(maxsize=2)
+def _font_candidates(bold: bool) -> tuple[str, ...]:
+    """Font files to try, shipped ones first (looked up once per process)."""
     shipped = sorted(p for d in FONT_DIRS for p in glob.glob(os.path.join(d, "*.[ot]t[fc]")))
-    return shipped + [p for p in SYSTEM_FONTS[bold] if os.path.exists(p)]
+    return tuple(shipped + [p for p in SYSTEM_FONTS[bold] if os.path.exists(p)])
 
 
 @functools.lru_cache(maxsize=64)

@@ -3,7 +3,7 @@
 The fragment is safe to insert into a page: every text is escaped, styling is
 done with classes only (no inline styles, so a strict Content-Security-Policy
 holds), and the QR code is an inline SVG drawn from the `qrcode` package's
-module matrix.  `TICKET_PREVIEW_CSS` is a starting stylesheet for the classes.
+module matrix.  `TICKET_PREVIEW_CSS` styles the classes (the preview page serves it).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ TICKET_PREVIEW_CSS = """
 """
 
 
-def qr_svg(payload: str, label: str | None = None) -> str:
+def qr_svg(payload: str) -> str:
     """Return an inline SVG QR code for `payload` (error correction M, 4-module quiet zone)."""
     import qrcode
 
@@ -49,7 +49,7 @@ def qr_svg(payload: str, label: str | None = None) -> str:
         for x, dark in enumerate(row)
         if dark
     )
-    title = escape(label if label is not None else f"QR code: {payload}")
+    title = escape(f"QR code: {payload}")
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img" '
         f'aria-label="{title}" shape-rendering="crispEdges"><title>{title}</title>'

@@ -44,9 +44,6 @@ class PrinterStatus(str, enum.Enum):
         return self.value
 
 
-READY = frozenset({PrinterStatus.ok, PrinterStatus.paper_low})
-
-
 @dataclass(frozen=True)
 class StatusReport:
     """A status with a human-readable detail and when it was checked (aware UTC)."""

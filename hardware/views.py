@@ -1,17 +1,21 @@
 """Technician pages at ``/hardware``: printers, their live status, jobs, kiosks, ports."""
 from __future__ import annotations
 
-import datetime as dt
-import json
+import sqlite3
+import threading
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from servicepoint import htmx
 from servicepoint.auth import login_required
+from servicepoint.db import get_setting, immediate, set_setting
+from servicepoint.htmx import is_htmx
+from servicepoint.i18n import LANGUAGES
 from servicepoint.web_db import get_db
 
 from . import jobstore
-from .worker import ticket_template
+from .emulator import EMULATORS, STATES as EMULATOR_STATES
+from .printers import list_serial_ports
+from .rendering import layout_data, ticket_template
 
 bp = Blueprint("hardware", __name__, url_prefix="/hardware", template_folder="templates",
                static_folder="static", static_url_path="/hardware-static")
@@ -29,6 +33,9 @@ def init_app(app) -> None:
 
     app.register_blueprint(api.bp)
     ext = app.extensions["servicepoint"]
+    # The print agents' current sessions (agent name → session), guarded by the lock.
+    ext["agent_sessions"] = {}
+    ext["agent_lock"] = threading.Lock()
     if app.config.get("START_WORKERS"):
         ext["start_workers"] = lambda: start_in_app(app)
         ext["stop_workers"] = lambda: stop_in_app(app)
@@ -43,9 +50,6 @@ def _notify(topic: str) -> None:
     current_app.extensions["servicepoint"]["broadcaster"].publish(topic)
 
 
-_is_htmx = htmx.is_htmx
-
-
 def _printers(conn):
     return conn.execute("SELECT * FROM printers ORDER BY name").fetchall()
 
@@ -58,10 +62,6 @@ def _jobs(conn, limit: int = 25):
 
 
 def _emulators():
-    try:
-        from .emulator import EMULATORS
-    except ImportError:
-        return []
     return sorted(EMULATORS.values(), key=lambda e: e.name)
 
 
@@ -72,7 +72,8 @@ def index():
     conn = get_db()
     kiosks = conn.execute("SELECT * FROM devices WHERE kind='kiosk' ORDER BY code").fetchall()
     return render_template("hardware/index.html", printers=_printers(conn), jobs=_jobs(conn),
-                           kiosks=kiosks, ports=_serial_ports(), emulators=_emulators())
+                           kiosks=kiosks, ports=list_serial_ports(), emulators=_emulators(),
+                           emulator_states=EMULATOR_STATES)
 
 
 @bp.get("/printers")
@@ -80,7 +81,7 @@ def index():
 def printers_partial():
     """The printers table alone (re-fetched live)."""
     return render_template("hardware/_printers.html", printers=_printers(get_db()),
-                           emulators=_emulators())
+                           emulators=_emulators(), emulator_states=EMULATOR_STATES)
 
 
 @bp.get("/jobs")
@@ -100,10 +101,10 @@ def add_printer():
         return redirect(url_for("hardware.index"))
     conn = get_db()
     try:
-        with conn:
+        with immediate(conn):
             conn.execute("INSERT INTO printers (name, url, paper_mm, profile, mode) VALUES (?,?,?,?,?)",
                          (form["name"], form["url"], form["paper_mm"], form["profile"], form["mode"]))
-    except Exception as exc:  # sqlite3.IntegrityError: duplicate name
+    except sqlite3.Error as exc:  # IntegrityError: a duplicate name
         flash(f"Could not add the printer: {_friendly(exc)}", "error")
         return redirect(url_for("hardware.index"))
     _start_emulator_if_needed(form["url"])
@@ -121,10 +122,14 @@ def edit_printer(printer_id: int):
         flash(error, "error")
         return redirect(url_for("hardware.index"))
     conn = get_db()
-    with conn:
-        conn.execute("UPDATE printers SET name=?, url=?, paper_mm=?, profile=?, mode=?, status='unknown',"
-                     " status_detail=NULL WHERE id=?", (form["name"], form["url"], form["paper_mm"],
-                                                        form["profile"], form["mode"], printer_id))
+    try:
+        with immediate(conn):
+            conn.execute("UPDATE printers SET name=?, url=?, paper_mm=?, profile=?, mode=?, status='unknown',"
+                         " status_detail=NULL WHERE id=?", (form["name"], form["url"], form["paper_mm"],
+                                                            form["profile"], form["mode"], printer_id))
+    except sqlite3.IntegrityError as exc:  # a duplicate name
+        flash(f"Could not save the printer: {_friendly(exc)}", "error")
+        return redirect(url_for("hardware.index"))
     _start_emulator_if_needed(form["url"])
     flash(f"Saved printer {form['name']}.", "ok")
     _notify("printer")
@@ -136,10 +141,9 @@ def edit_printer(printer_id: int):
 def delete_printer(printer_id: int):
     """Remove a printer (its kiosks show numbers on screen only; past jobs stay)."""
     conn = get_db()
-    with conn:
+    with immediate(conn):
         conn.execute("UPDATE devices SET printer_id = NULL WHERE printer_id = ?", (printer_id,))
-        conn.execute("UPDATE print_jobs SET state='failed', error='printer removed'"
-                     " WHERE printer_id = ? AND state IN ('pending','sent')", (printer_id,))
+        jobstore.fail_for_printer(conn, printer_id, "printer removed", _now())
         conn.execute("UPDATE printers SET enabled = 0 WHERE id = ?", (printer_id,))
         conn.execute("DELETE FROM printers WHERE id = ? AND NOT EXISTS"
                      " (SELECT 1 FROM print_jobs WHERE printer_id = ?)", (printer_id, printer_id))
@@ -153,7 +157,7 @@ def delete_printer(printer_id: int):
 def enable_printer(printer_id: int):
     """Re-enable a disabled printer."""
     conn = get_db()
-    with conn:
+    with immediate(conn):
         conn.execute("UPDATE printers SET enabled = 1 WHERE id = ?", (printer_id,))
     _notify("printer")
     return redirect(url_for("hardware.index"))
@@ -180,7 +184,7 @@ def assign_printer(code: str):
     value = request.form.get("printer_id", "")
     printer_id = int(value) if value.isdigit() else None
     conn = get_db()
-    with conn:
+    with immediate(conn):
         conn.execute("UPDATE devices SET printer_id = ? WHERE code = ? AND kind='kiosk'", (printer_id, code))
     flash(f"Kiosk {code} updated.", "ok")
     _notify("printer")
@@ -216,7 +220,7 @@ def emulator_state(name: str):
             message = f"Emulator {name} is now {emulator.state}."
         except ValueError as exc:
             message, category = str(exc), "error"
-    if _is_htmx():
+    if is_htmx():
         # The partial shows the new state itself; a flash would surface on some later page.
         return printers_partial()
     flash(message, category)
@@ -228,28 +232,24 @@ def emulator_state(name: str):
 def preview():
     """Preview the ticket layout (a sample, or ?ticket=ID for a real one)."""
     from .layout import build_ticket_layout
-    from .render_html import render_html
+    from .render_html import TICKET_PREVIEW_CSS, render_html
 
     conn = get_db()
     ticket_id = request.args.get("ticket", "")
-    data = None
-    if ticket_id.isdigit():
-        job = conn.execute("SELECT payload FROM print_jobs WHERE ticket_id=? ORDER BY id LIMIT 1",
-                           (int(ticket_id),)).fetchone()
-        data = json.loads(job["payload"]) if job else None
-    if data is None:
-        data = {"number": "A042", "service_name": "General enquiries", "language": request.args.get("lang", "en"),
-                "issued_at": _now().isoformat(), "timezone": current_app.config["TIMEZONE"],
-                "people_ahead": 4, "estimated_wait_s": 600, "estimated_wait_range_s": [480, 900],
-                "track_url": request.host_url + "t/example", "branch_name": "ServicePoint"}
-    data["issued_at"] = dt.datetime.fromisoformat(data["issued_at"])
-    if data.get("estimated_wait_range_s"):
-        data["estimated_wait_range_s"] = tuple(data["estimated_wait_range_s"])
-    html = render_html(build_ticket_layout(data, ticket_template(conn)))
-    return render_template("hardware/preview.html", preview_html=html)
+    job = jobstore.first_job(conn, int(ticket_id)) if ticket_id.isdigit() else None
+    if job is not None:
+        payload = jobstore.payload(job)
+    else:
+        payload = {"number": "A042", "service_name": "General enquiries",
+                   "language": request.args.get("lang", "en"), "issued_at": _now().isoformat(),
+                   "timezone": current_app.config["TIMEZONE"], "people_ahead": 4, "estimated_wait_s": 600,
+                   "estimated_wait_range_s": [480, 900], "track_url": request.host_url + "t/example",
+                   "branch_name": "ServicePoint"}
+    html = render_html(build_ticket_layout(layout_data(payload), ticket_template(conn)))
+    return render_template("hardware/preview.html", preview_html=html, preview_css=TICKET_PREVIEW_CSS)
 
 
-TEMPLATE_LANGUAGES = ("en", "es")
+TEMPLATE_LANGUAGES = tuple(LANGUAGES)
 
 
 @bp.route("/template", methods=["GET", "POST"])
@@ -277,17 +277,14 @@ def edit_template():
             new["logo_path"] = os.path.join(current_app.instance_path, "ticket-logo.png")
         if request.form.get("remove_logo") == "on":
             new.pop("logo_path", None)
-        with conn:
-            conn.execute("INSERT INTO settings (key, value) VALUES ('ticket_template', ?)"
-                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (json.dumps(new),))
+        with immediate(conn):
+            set_setting(conn, "ticket_template", new)
             if branch:
-                conn.execute("INSERT INTO settings (key, value) VALUES ('branch_name', ?)"
-                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (json.dumps(branch),))
+                set_setting(conn, "branch_name", branch)
         flash("Ticket template saved; new tickets use it.", "ok")
         return redirect(url_for("hardware.edit_template"))
-    row = conn.execute("SELECT value FROM settings WHERE key='branch_name'").fetchone()
     return render_template("hardware/template.html", template=template, languages=TEMPLATE_LANGUAGES,
-                           branch_name=json.loads(row[0]) if row else "")
+                           branch_name=get_setting(conn, "branch_name", ""))
 
 
 def _save_logo(upload) -> str | None:
@@ -335,11 +332,11 @@ def _printer_form():
     return {"name": name, "url": url, "paper_mm": int(paper), "mode": mode, "profile": profile}, None
 
 
-def _friendly(exc: Exception) -> str:
-    text = str(exc)
-    if "UNIQUE" in text:
+def _friendly(exc: sqlite3.Error) -> str:
+    # printers.name is the table's only UNIQUE column.
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_UNIQUE":
         return "a printer with that name already exists"
-    return text
+    return str(exc)
 
 
 def _start_emulator_if_needed(url: str) -> None:
@@ -349,12 +346,3 @@ def _start_emulator_if_needed(url: str) -> None:
 
     started = start_builtin_emulators(current_app.config["DATABASE"])
     current_app.extensions["servicepoint"].setdefault("emulators", []).extend(started)
-
-
-def _serial_ports() -> list[dict]:
-    try:
-        from serial.tools import list_ports
-    except ImportError:
-        return []
-    return [{"device": p.device, "description": p.description, "hwid": p.hwid}
-            for p in sorted(list_ports.comports(), key=lambda p: p.device)]

@@ -9,44 +9,18 @@ with a job on the same wire. Kiosk PCs with their own printer use
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Callable
 
 from servicepoint.db import connect
-from servicepoint.timeutil import from_db
 
 from . import jobstore
+from .rendering import RenderFailed, render_or_fail
 
 log = logging.getLogger(__name__)
 
 WORKER_ID = "server"
-
-
-def render_job(job, printer, template: dict | None) -> bytes:
-    """ESC/POS bytes for a job row on a printer row (profile and paper from the printer)."""
-    from .layout import build_test_layout, build_ticket_layout
-    from .printers import parse_printer_url
-    from .render_escpos import render_escpos
-
-    spec = parse_printer_url(printer["url"])
-    profile = printer["profile"] if printer["profile"] != "default" else spec.profile
-    paper = printer["paper_mm"] or spec.paper_mm
-    if job["kind"] == "test":
-        blocks = build_test_layout(printer["name"], printer["url"])
-    else:
-        data = jobstore.payload(job)
-        data["issued_at"] = from_db(data["issued_at"]) if isinstance(data.get("issued_at"), str) else data.get("issued_at")
-        if data.get("estimated_wait_range_s"):
-            data["estimated_wait_range_s"] = tuple(data["estimated_wait_range_s"])
-        blocks = build_ticket_layout(data, template or {})
-    return render_escpos(blocks, profile=profile, paper_mm=paper)
-
-
-def ticket_template(conn) -> dict:
-    row = conn.execute("SELECT value FROM settings WHERE key='ticket_template'").fetchone()
-    return json.loads(row[0]) if row else {}
 
 
 class PrintWorker:
@@ -115,11 +89,11 @@ class PrintWorker:
         """Print at most one job per server-mode printer; True if any job was handled."""
         now = self.clock.now()
         jobstore.expire_leases(conn, now)
-        printers = conn.execute("SELECT * FROM printers WHERE enabled AND mode='server'").fetchall()
+        printers = conn.execute(
+            "SELECT * FROM printers p WHERE p.enabled AND p.mode='server' AND EXISTS"
+            " (SELECT 1 FROM print_jobs j WHERE j.printer_id = p.id AND j.state = 'pending')").fetchall()
         handled = False
         for printer in printers:
-            if not jobstore.has_pending(conn, printer["id"]):
-                continue
             job = jobstore.claim(conn, printer["id"], WORKER_ID, self.clock.now())
             if job is None:
                 continue
@@ -132,12 +106,10 @@ class PrintWorker:
         from .printers import PrinterError, PrinterNotReady, PrinterOffline, send_bytes
 
         try:
-            data = render_job(job, printer, ticket_template(conn))
-        except Exception as exc:
-            log.exception("cannot render job %s", job["id"])
-            state = jobstore.mark_failed(conn, job["id"], f"cannot render ticket: {exc}", self.clock.now())
+            data = render_or_fail(conn, job, printer, self.clock.now())
+        except RenderFailed as exc:
             self.notify("print")
-            return state
+            return exc.state
         try:
             with self.lock_for(printer["id"]):
                 report = send_bytes(printer["url"], data, timeout=self.send_timeout)

@@ -6,6 +6,7 @@ here and every path described here exists.
 from __future__ import annotations
 
 from . import __version__
+from .usecases import PRINTER_STATES
 
 
 def _err(description: str) -> dict:
@@ -144,7 +145,7 @@ def _print_paths() -> dict:
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["status"],
                 "properties": {"status": {"type": "string", "enum": [
-                    "ok", "paper_low", "paper_out", "cover_open", "offline", "no_reply"]},
+                    *(s for s in PRINTER_STATES if s != "unknown")]},
                     "detail": {"type": "string"}}}}}},
             "responses": {"200": {"description": "Recorded"}, **ERRORS}}},
         "/printers": {"get": {

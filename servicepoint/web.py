@@ -14,7 +14,7 @@ from .i18n import t, wait_words
 from .metrics import escape_label
 from .timeutil import branch_day
 from .uow import UnitOfWork
-from .usecases import act, service_name, waiting_view
+from .usecases import PRINTABLE_STATES, PRINTER_STATES, act, service_name, waiting_view
 from .web_db import get_db, get_ports
 
 bp = Blueprint("web", __name__)
@@ -129,7 +129,7 @@ def healthz():
                               "path": os.path.basename(current_app.config["DATABASE"])}
         printers = [dict(r) for r in conn.execute(
             "SELECT id, name, status, status_detail, status_at FROM printers WHERE enabled")]
-        bad = [p["name"] for p in printers if p["status"] not in ("ok", "paper_low", "unknown")]
+        bad = [p["name"] for p in printers if p["status"] not in PRINTABLE_STATES]
         checks["printers"] = {"ok": not bad, "items": printers, "problems": bad}
     except Exception as exc:  # the health page must answer even when the DB is gone
         ok = False
@@ -165,11 +165,10 @@ def metrics():
            [({"service": s}, issued.get(s, 0)) for s in services])
     metric("servicepoint_tickets_waiting", "gauge", "Tickets waiting now",
            [({"service": s}, waiting.get(s, 0)) for s in services])
-    states = ["ok", "paper_low", "paper_out", "cover_open", "offline", "no_reply", "unknown"]
     printer_rows = conn.execute("SELECT name, status FROM printers WHERE enabled").fetchall()
     metric("servicepoint_printer_status", "gauge", "1 for each printer's current status",
            [({"printer": r["name"], "status": s}, int(r["status"] == s))
-            for r in printer_rows for s in states])
+            for r in printer_rows for s in PRINTER_STATES])
     jobs = dict(conn.execute("SELECT state, count(*) FROM print_jobs GROUP BY state").fetchall())
     metric("servicepoint_print_jobs", "gauge", "Print jobs by state",
            [({"state": s}, jobs.get(s, 0)) for s in ("pending", "sent", "printed", "failed")])

@@ -8,9 +8,7 @@ the serial tests into silent skips.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import time
 from datetime import datetime, timezone
@@ -18,18 +16,8 @@ from datetime import datetime, timezone
 import pytest
 
 from hardware.emulator import PrinterEmulator, register_emulator, unregister_emulator
-
-
-def require_tool(name: str, why: str) -> str:
-    """Return the path of executable `name`; skip the test loudly when it is missing, or
-    fail when SERVICEPOINT_REQUIRE_ALL=1."""
-    path = shutil.which(name)
-    if path:
-        return path
-    message = f"{name} is not installed: {why} (apt-get install {name})"
-    if os.environ.get("SERVICEPOINT_REQUIRE_ALL") == "1":
-        pytest.fail(f"SERVICEPOINT_REQUIRE_ALL=1 but {message}")
-    pytest.skip(f"SKIPPED LOUDLY: {message}")
+from tests.support.require import require_socat
+from tests.support.server import free_port as unused_port
 
 
 class SocatPair:
@@ -71,7 +59,7 @@ class SocatPair:
 @pytest.fixture
 def socat_pair(tmp_path):
     """Yield a started SocatPair whose links live in tmp_path; socat is stopped afterwards."""
-    socat = require_tool("socat", "serial printer tests need pseudo-terminal pairs")
+    socat = require_socat()
     pair = SocatPair(socat, str(tmp_path / "printer"), str(tmp_path / "device"))
     pair.start()
     try:
@@ -102,9 +90,7 @@ def tcp_url(emulator):
 @pytest.fixture
 def free_port():
     """A loopback port with nothing listening on it (connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return unused_port()
 
 
 @pytest.fixture
