@@ -1,4 +1,4 @@
-"""The counter terminal's texts (English and Spanish) and how durations are written."""
+"""The counter terminal's texts (English and Spanish)."""
 from __future__ import annotations
 
 from servicepoint import texts as shared
@@ -54,7 +54,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "queues.service": {"en": "Service", "es": "Servicio"},
     "queues.waiting": {"en": "Waiting", "es": "En espera"},
     "queues.longest": {"en": "Longest wait", "es": "Espera máxima"},
-    "queues.estimate": {"en": "New arrival waits", "es": "Espera para nuevos"},
     "queues.targeted": {"en": "Sent to this counter", "es": "Enviados a este mostrador"},
     "counter.state": {"en": "Counter", "es": "Mostrador"},
     "shortcuts": {"en": "Keyboard shortcuts", "es": "Atajos de teclado"},
@@ -84,8 +83,3 @@ CATALOGUE: dict[str, dict[str, str]] = {
 def t(key: str, lang: str, **values) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
     return shared.lookup(CATALOGUE, key, lang, **values)
-
-
-def duration(seconds: float | None, lang: str) -> str:
-    """``42 s``, ``4 min 05 s`` or ``1 h 02 min`` (fractions cut off); an em dash for nothing."""
-    return shared.duration(seconds, lang)

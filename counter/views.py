@@ -5,13 +5,15 @@ Every state change is a POST (CSRF-checked) that calls a use case; refusals
 """
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, g, get_flashed_messages, redirect, render_template, request, session, url_for)
+from flask import (Blueprint, abort, current_app, flash, get_flashed_messages, redirect,
+                   render_template, request, url_for)
 
 from servicepoint import htmx, usecases
+from servicepoint import texts as shared
 from servicepoint.auth import current_principal, login_required
 from servicepoint.domain.lifecycle import allowed_actions
-from servicepoint.domain.model import DomainError, State
-from servicepoint.i18n import LANGUAGES, current_language
+from servicepoint.domain.model import HELD_STATES, DomainError, State
+from servicepoint.i18n import current_language, remember_language
 from servicepoint.timeutil import zone
 from servicepoint.uow import NotFound, UnitOfWork
 from servicepoint.web_db import get_db, get_ports
@@ -22,32 +24,23 @@ bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="temp
                static_folder="static")
 
 TICKET_ACTIONS = ("recall", "start", "finish", "no_show", "requeue", "transfer", "park", "call")
-COUNTER_MOVES = ("open", "break", "resume", "close")
 # Keyboard shortcut per button (shown on it and in aria-keyshortcuts).
 SHORTCUTS = {"next": "N", "recall": "R", "start": "S", "finish": "F", "no_show": "X",
              "park": "P", "transfer": "T", "requeue": "Q"}
 
 
-@bp.before_request
-def _remember_language() -> None:
-    """``?lang=`` switches this terminal's language and is remembered in the session."""
-    lang = request.args.get("lang")
-    if lang in LANGUAGES:
-        session["lang"] = lang
-    elif session.get("lang") in LANGUAGES:
-        g.lang = session["lang"]
+bp.before_request(remember_language)
 
 
 @bp.context_processor
 def _texts():
     lang = current_language()
     return {"tr": lambda key, **kw: texts.t(key, lang, **kw),
-            "dur": lambda s: texts.duration(s, lang), "SHORTCUTS": SHORTCUTS}
+            "dur": lambda s: shared.duration(s, lang), "SHORTCUTS": SHORTCUTS}
 
 
 # -- helpers ----------------------------------------------------------------
 
-_is_htmx = htmx.is_htmx
 _no_store = htmx.no_store
 
 
@@ -69,9 +62,8 @@ def _service_names() -> dict[str, dict]:
             for r in get_db().execute("SELECT * FROM services ORDER BY sort, code")}
 
 
-def _ticket_view(ticket, names: dict, now) -> dict:
-    """What the panel shows about one held ticket."""
-    tz = zone(current_app.config["TIMEZONE"])
+def _ticket_view(ticket, names: dict, now, tz) -> dict:
+    """What the panel shows about one held ticket (``tz``: the branch's zone)."""
     waited = (ticket.called_at - ticket.queued_at).total_seconds() if ticket.called_at else None
     return {
         "id": ticket.id, "number": ticket.number, "service": ticket.service,
@@ -93,12 +85,14 @@ def _panel_context(code: str, message: str | None = None, error: bool = False) -
     uow = UnitOfWork(conn)
     names = _service_names()
     now = current_app.extensions["servicepoint"]["clock"].now()
-    held = uow.held_by(code)
-    parked = uow.held_by(code, (State.PARKED,))
+    tz = zone(current_app.config["TIMEZONE"])
+    tickets = uow.held_by(code, HELD_STATES)
+    held = [t for t in tickets if t.state in (State.CALLED, State.SERVING)]
+    parked = [t for t in tickets if t.state == State.PARKED]
     return {
         "counter": row, "code": code, "message": message, "error": error,
-        "current": _ticket_view(held[0], names, now) if held else None,
-        "parked": [_ticket_view(t, names, now) for t in parked],
+        "current": _ticket_view(held[0], names, now, tz) if held else None,
+        "parked": [_ticket_view(t, names, now, tz) for t in parked],
         "transfer_services": [s for s in names.values() if s["active"]],
         "transfer_counters": [r for r in conn.execute(
             "SELECT code, name FROM counters WHERE code != ? ORDER BY code", (code,))],
@@ -118,7 +112,7 @@ def _queues_context(code: str) -> dict:
 
 def _respond(code: str, message: str, error: bool = False, status: int = 200):
     """After a POST: the panel for htmx, else a redirect back to the terminal (PRG)."""
-    if _is_htmx():
+    if htmx.is_htmx():
         ctx = _panel_context(code, message, error)
         return _no_store(render_template("counter/_panel.html", **ctx), status)
     flash(message, "error" if error else "ok")
@@ -233,7 +227,7 @@ def _action_params(action: str) -> dict:
 def counter_state(code: str, move: str):
     """Open, pause, resume or close this counter."""
     _counter_row(code)
-    if move not in COUNTER_MOVES:
+    if move not in usecases.COUNTER_MOVES:
         abort(404, description=texts.t("err.unknown_action", current_language()))
     try:
         state = usecases.set_counter(get_ports(), counter=code, move=move, staff=_staff())

@@ -4,15 +4,13 @@ from __future__ import annotations
 import re
 
 from servicepoint import texts as shared
-
-LANGUAGES = {"en": "English", "es": "Español"}
+from servicepoint.i18n import LANGUAGES
 
 CATALOGUE: dict[str, dict[str, str]] = {
     "title": {"en": "Lobby display", "es": "Pantalla de sala"},
     "now_calling": {"en": "Now calling", "es": "Llamando"},
     "ticket": {"en": "Ticket", "es": "Turno"},
     "counter": {"en": "Counter", "es": "Mostrador"},
-    "recent": {"en": "Recent calls", "es": "Llamadas recientes"},
     "no_calls": {"en": "No tickets called yet today.", "es": "Aún no se ha llamado a nadie hoy."},
     "queues": {"en": "Queues", "es": "Colas"},
     "service": {"en": "Service", "es": "Servicio"},

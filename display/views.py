@@ -6,7 +6,10 @@ import json
 from flask import Blueprint, current_app, g, render_template, request
 
 from servicepoint import htmx, usecases
+from servicepoint.db import get_setting
+from servicepoint.i18n import LANGUAGES, device_language
 from servicepoint.timeutil import branch_day, day_bounds, zone
+from servicepoint.uow import UnitOfWork
 from servicepoint.web_db import get_db, get_ports
 
 from . import texts
@@ -24,7 +27,7 @@ def init_app(app) -> None:
 
 @bp.context_processor
 def _texts():
-    return {"tr": lambda key, **kw: texts.t(key, g.get("display_lang", "en"), **kw)}
+    return {"tr": lambda key, **kw: texts.t(key, g.get("lang", "en"), **kw)}
 
 
 # -- helpers ----------------------------------------------------------------
@@ -33,22 +36,17 @@ _no_store = htmx.no_store
 
 
 def _device(code: str):
-    return get_db().execute("SELECT * FROM devices WHERE code = ? AND kind = 'display'",
-                            (code,)).fetchone()
+    return UnitOfWork(get_db()).device(code, "display")
 
 
 def _language(device) -> str:
-    lang = request.args.get("lang")
-    if lang not in texts.LANGUAGES:
-        lang = device["language"] if device is not None else None
-    g.lang = lang if lang in texts.LANGUAGES else "en"  # also for the app's error pages
-    return g.lang
+    """``?lang=`` when it is one we speak, else the display's own; sets ``g.lang``."""
+    return device_language(device, request.args.get("lang"))
 
 
 def _unknown(code: str):
-    g.display_lang = _language(None)
-    return _no_store(render_template("display/unknown.html", code=code,
-                                     page_lang=g.display_lang), 404)
+    _language(None)
+    return _no_store(render_template("display/unknown.html", code=code), 404)
 
 
 def _board_context(device) -> dict:
@@ -56,11 +54,11 @@ def _board_context(device) -> dict:
     tz = current_app.config["TIMEZONE"]
     now = current_app.extensions["servicepoint"]["clock"].now()
     day_start, _ = day_bounds(branch_day(now, tz), tz)
-    lang = g.display_lang
+    lang = g.lang
     calls = recent_calls(get_db(), day_start, current_app.config["DISPLAY_CALLS"])
     for call in calls:
         call["say"] = texts.announcement(call["number"], call["counter"], call["language"])
-        call["say_lang"] = call["language"] if call["language"] in texts.LANGUAGES else "en"
+        call["say_lang"] = call["language"] if call["language"] in LANGUAGES else "en"
     allowed = json.loads(device["services"]) if device["services"] else None
     queues = [q for q in usecases.queue_overview(get_ports(), lang)
               if allowed is None or q["service"] in allowed]
@@ -80,14 +78,11 @@ def board_page(display: str):
     device = _device(display)
     if device is None:
         return _unknown(display)
-    g.display_lang = _language(device)
-    if htmx.is_htmx():
-        return _no_store(render_template("display/_board.html", **_board_context(device)))
-    branch = get_db().execute("SELECT value FROM settings WHERE key = 'branch_name'").fetchone()
-    ctx = _board_context(device)
-    ctx.update(page_lang=g.display_lang, branch_name=json.loads(branch[0]) if branch else "",
-               speech=current_app.config["DISPLAY_SPEECH"] and request.args.get("speech") != "0")
-    return _no_store(render_template("display/board.html", **ctx))
+    _language(device)
+    return htmx.render("display/board.html", "display/_board.html", **_board_context(device),
+                       branch_name=get_setting(get_db(), "branch_name", ""),
+                       speech=current_app.config["DISPLAY_SPEECH"]
+                       and request.args.get("speech") != "0")
 
 
 @bp.get("/<display>/board")
@@ -96,5 +91,5 @@ def board(display: str):
     device = _device(display)
     if device is None:
         return _unknown(display)
-    g.display_lang = _language(device)
+    _language(device)
     return _no_store(render_template("display/_board.html", **_board_context(device)))

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from servicepoint import texts as shared
 
-LANGUAGES = {"en": "English", "es": "Español"}
-
 CATALOGUE: dict[str, dict[str, str]] = {
     "title": {"en": "Take a ticket", "es": "Saque su turno"},
     "welcome": {"en": "Welcome", "es": "Bienvenido"},
@@ -33,7 +31,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "ticket.ahead.0": {"en": "You are next", "es": "Usted es el siguiente"},
     "ticket.ahead.1": {"en": "1 person ahead of you", "es": "1 persona delante de usted"},
     "ticket.ahead.n": {"en": "{n} people ahead of you", "es": "{n} personas delante de usted"},
-    "ticket.ahead": {"en": "People ahead", "es": "Personas delante"},
     "ticket.take": {"en": "Please take your printed ticket.",
                     "es": "Por favor, recoja su ticket impreso."},
     "ticket.note": {"en": "Please note your number.", "es": "Por favor, anote su número."},

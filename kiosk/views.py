@@ -13,17 +13,16 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 
 from servicepoint import htmx, usecases
 from servicepoint.domain.model import DomainError
-from servicepoint.uow import NotFound
+from servicepoint.i18n import device_language
+from servicepoint.ratelimit import RateLimiter
+from servicepoint.uow import NotFound, UnitOfWork
 from servicepoint.web_db import get_db, get_ports
 
 from . import texts
-from servicepoint.ratelimit import RateLimiter
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates",
                static_folder="static")
 
-# Printer states in which the customer should be told the ticket will not come out.
-PRINTER_PROBLEMS = {"paper_out", "cover_open", "offline", "no_reply"}
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -35,53 +34,64 @@ def init_app(app) -> None:
 
 @bp.context_processor
 def _texts():
-    return {"tr": lambda key, **kw: texts.t(key, g.get("kiosk_lang", "en"), **kw),
-            "KIOSK_LANGUAGES": texts.LANGUAGES}
+    return {"tr": lambda key, **kw: texts.t(key, g.get("lang", "en"), **kw)}
 
 
 # -- helpers ----------------------------------------------------------------
 
-_is_htmx = htmx.is_htmx
 _no_store = htmx.no_store
 
 
-def _render(page: str, partial: str, status: int = 200, **ctx):
-    """The whole page, or only ``partial`` when htmx asks."""
-    ctx.setdefault("page_lang", g.kiosk_lang)
+def _render(device, page: str, partial: str, status: int = 200, **ctx):
+    """The whole page (with the printer banner), or only ``partial`` when htmx asks."""
+    if not htmx.is_htmx():
+        ctx["printer_problem"] = _printer_problem(device)
     return htmx.render(page, partial, status, **ctx)
 
 
 def _device(code: str):
     """The kiosk's device row, or None."""
-    return get_db().execute("SELECT * FROM devices WHERE code = ? AND kind = 'kiosk'",
-                            (code,)).fetchone()
+    return UnitOfWork(get_db()).device(code, "kiosk")
 
 
 def _unknown(code: str):
-    g.kiosk_lang = _language(None)
-    html = render_template("kiosk/unknown.html", code=code, page_lang=g.kiosk_lang)
-    return _no_store(html, 404)
+    _language(None)
+    return _no_store(render_template("kiosk/unknown.html", code=code), 404)
 
 
 def _language(device) -> str:
     """``lang`` from the query or form when it is one we speak, else the kiosk's own."""
-    lang = request.values.get("lang")
-    if lang not in texts.LANGUAGES:
-        lang = device["language"] if device is not None else None
-    g.lang = lang if lang in texts.LANGUAGES else "en"  # also for the app's error pages
-    return g.lang
+    return device_language(device, request.values.get("lang"))
+
+
+def _allowed(device) -> list[str] | None:
+    """The service codes this kiosk offers, or None for every active service."""
+    return json.loads(device["services"]) if device["services"] else None
 
 
 def _offered(device) -> list[dict]:
     """The services this kiosk offers, with their waiting counts and estimates."""
-    overview = usecases.queue_overview(get_ports(), g.kiosk_lang)
-    allowed = json.loads(device["services"]) if device["services"] else None
-    rows = [s for s in overview if allowed is None or s["service"] in allowed]
+    lang = g.lang
+    allowed = _allowed(device)
+    rows = [s for s in usecases.queue_overview(get_ports(), lang)
+            if allowed is None or s["service"] in allowed]
     for s in rows:
-        s["waiting_text"] = texts.counted("waiting", s["waiting"], g.kiosk_lang)
+        s["waiting_text"] = texts.counted("waiting", s["waiting"], lang)
         s["wait_text"] = texts.wait_text(s["estimated_wait_s"], s["estimated_wait_low_s"],
-                                         s["estimated_wait_high_s"], g.kiosk_lang)
+                                         s["estimated_wait_high_s"], lang)
     return rows
+
+
+def _offered_service(device, code: str):
+    """Service ``code``'s row when this kiosk offers it (allowed here and active), else None."""
+    allowed = _allowed(device)
+    if allowed is not None and code not in allowed:
+        return None
+    try:
+        row = UnitOfWork(get_db()).service(code)
+    except NotFound:
+        return None
+    return row if row["active"] else None
 
 
 def _printer_problem(device) -> str | None:
@@ -90,7 +100,7 @@ def _printer_problem(device) -> str | None:
         return None
     row = get_db().execute("SELECT status, enabled FROM printers WHERE id = ?",
                            (device["printer_id"],)).fetchone()
-    if row is None or not row["enabled"] or row["status"] not in PRINTER_PROBLEMS:
+    if row is None or not row["enabled"] or row["status"] in usecases.PRINTABLE_STATES:
         return None
     return row["status"]
 
@@ -103,42 +113,38 @@ def _idempotency_key(kiosk: str) -> str | None:
 
 def _is_replay(key: str | None) -> bool:
     """True when this one-off key already issued a ticket (a double tap or a resubmit)."""
-    return key is not None and get_db().execute(
-        "SELECT 1 FROM tickets WHERE idempotency_key = ?", (key,)).fetchone() is not None
+    return key is not None and UnitOfWork(get_db()).ticket_by_idempotency_key(key) is not None
 
 
 def _ticket_context(device, result, service_name: str) -> dict:
     """What the ticket screen shows about a freshly issued (or replayed) ticket."""
-    lang, est = g.kiosk_lang, result.estimate
+    lang, est = g.lang, result.estimate
     return {
         "kiosk": device["code"], "lang": lang, "ticket": result.ticket,
         "service_name": service_name, "print_state": result.print_state,
         "ahead_text": texts.counted("ticket.ahead", result.people_ahead, lang),
         "wait_text": texts.wait_text(est.point_s, est.low_s, est.high_s, lang),
-        "printer_problem": _printer_problem(device),
         "return_s": current_app.config["KIOSK_RETURN_S"],
         "start_url": url_for("kiosk.start", kiosk=device["code"]),
     }
 
 
 def _unavailable(device, status: int):
-    lang = g.kiosk_lang
+    lang = g.lang
     return _message(device, texts.t("error.title", lang),
                     f"{texts.t('error.service', lang)} {texts.t('error.retry', lang)}", status)
 
 
 def _start_context(device) -> dict:
-    return {"kiosk": device["code"], "lang": g.kiosk_lang, "services": _offered(device),
-            "printer_problem": _printer_problem(device), "key": secrets.token_urlsafe(16),
-            "default_lang": device["language"],
+    return {"kiosk": device["code"], "lang": g.lang, "services": _offered(device),
+            "key": secrets.token_urlsafe(16), "default_lang": device["language"],
             "idle_reset_s": current_app.config["KIOSK_IDLE_RESET_S"]}
 
 
 def _message(device, title: str, body: str, status: int):
-    ctx = {"kiosk": device["code"], "lang": g.kiosk_lang, "title": title, "body": body,
-           "printer_problem": _printer_problem(device),
+    ctx = {"kiosk": device["code"], "lang": g.lang, "title": title, "body": body,
            "return_s": current_app.config["KIOSK_RETURN_S"]}
-    return _render("kiosk/message.html", "kiosk/_message.html", status, **ctx)
+    return _render(device, "kiosk/message.html", "kiosk/_message.html", status, **ctx)
 
 
 # -- views ------------------------------------------------------------------
@@ -149,8 +155,8 @@ def start(kiosk: str):
     device = _device(kiosk)
     if device is None:
         return _unknown(kiosk)
-    g.kiosk_lang = _language(device)
-    return _render("kiosk/start.html", "kiosk/_start.html", **_start_context(device))
+    _language(device)
+    return _render(device, "kiosk/start.html", "kiosk/_start.html", **_start_context(device))
 
 
 @bp.get("/<kiosk>/services")
@@ -159,7 +165,7 @@ def services(kiosk: str):
     device = _device(kiosk)
     if device is None:
         return _unknown(kiosk)
-    g.kiosk_lang = _language(device)
+    _language(device)
     return _no_store(render_template("kiosk/_services.html", services=_offered(device)))
 
 
@@ -169,7 +175,7 @@ def printer(kiosk: str):
     device = _device(kiosk)
     if device is None:
         return _unknown(kiosk)
-    g.kiosk_lang = _language(device)
+    _language(device)
     return _no_store(render_template("kiosk/_printer.html",
                                      printer_problem=_printer_problem(device)))
 
@@ -180,10 +186,10 @@ def issue(kiosk: str):
     device = _device(kiosk)
     if device is None:
         return _unknown(kiosk)
-    g.kiosk_lang = lang = _language(device)
+    lang = _language(device)
     service = request.form.get("service", "").strip().upper()
-    offered = {s["service"]: s for s in _offered(device)}
-    if service not in offered:
+    row = _offered_service(device, service)
+    if row is None:
         return _unavailable(device, 404)
     key = _idempotency_key(kiosk)
     limiter = current_app.extensions["kiosk"]["limiter"]
@@ -200,6 +206,6 @@ def issue(kiosk: str):
                                        track_base=request.host_url)
     except (DomainError, NotFound):
         return _unavailable(device, 409)
-    ctx = _ticket_context(device, result, offered[service]["name"])
-    return _render("kiosk/ticket.html", "kiosk/_ticket.html", 200 if result.replayed else 201,
-                   **ctx)
+    ctx = _ticket_context(device, result, usecases.service_name(row, lang))
+    return _render(device, "kiosk/ticket.html", "kiosk/_ticket.html",
+                   200 if result.replayed else 201, **ctx)

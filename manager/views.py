@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import (Blueprint, abort, current_app, g, render_template, request,
-                   session)
+from flask import Blueprint, abort, current_app, render_template, request
 
 from servicepoint import htmx, reports, usecases
 from servicepoint.auth import login_required
-from servicepoint.domain.model import State
-from servicepoint.i18n import LANGUAGES, current_language
+from servicepoint.domain.model import HELD_STATES, State
+from servicepoint.i18n import current_language, remember_language
 from servicepoint.timeutil import zone
 from servicepoint.uow import UnitOfWork
 from servicepoint.web_db import get_db, get_ports
@@ -24,14 +23,7 @@ bp = Blueprint("manager", __name__, url_prefix="/manager", template_folder="temp
                static_folder="static")
 
 
-@bp.before_request
-def _remember_language() -> None:
-    """``?lang=`` switches this terminal's language and is remembered in the session."""
-    lang = request.args.get("lang")
-    if lang in LANGUAGES:
-        session["lang"] = lang
-    elif session.get("lang") in LANGUAGES:
-        g.lang = session["lang"]
+bp.before_request(remember_language)
 
 
 @bp.context_processor
@@ -64,12 +56,13 @@ def _counters() -> list[dict]:
     uow = UnitOfWork(conn)
     out = []
     for row in conn.execute("SELECT * FROM counters ORDER BY code"):
-        held = uow.held_by(row["code"], (State.CALLED, State.SERVING))
-        parked = uow.held_by(row["code"], (State.PARKED,))
+        tickets = uow.held_by(row["code"], HELD_STATES)
+        held = [t for t in tickets if t.state in (State.CALLED, State.SERVING)]
         out.append({"code": row["code"], "name": row["name"], "state": row["state"],
                     "staff": row["staff_username"],
                     "services": uow.counter_services(row["code"]),
-                    "current": held[0] if held else None, "parked": len(parked)})
+                    "current": held[0] if held else None,
+                    "parked": sum(1 for t in tickets if t.state == State.PARKED)})
     return out
 
 

@@ -6,7 +6,7 @@ the key itself, so a missing translation never breaks a page.
 """
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 
 from .texts import lookup, wait_text
 
@@ -74,6 +74,14 @@ def wait_words(point_s: int, low_s: int, high_s: int, lang: str) -> str:
     return wait_text(point_s, low_s, high_s, lang, CATALOGUE)
 
 
+def device_language(device, requested: str | None) -> str:
+    """A kiosk's or display's language: ``requested`` when we speak it, else the device's own,
+    else English. Sets ``g.lang``, which the face's texts and the app's error pages read."""
+    lang = requested if requested in LANGUAGES else (device["language"] if device is not None else None)
+    g.lang = lang if lang in LANGUAGES else "en"
+    return g.lang
+
+
 def current_language() -> str:
     """The request's language: ``?lang=``, then the browser's preference, then English."""
     try:
@@ -86,6 +94,19 @@ def current_language() -> str:
         return lang
     except RuntimeError:  # outside a request
         return "en"
+
+
+def remember_language() -> None:
+    """``?lang=`` switches a staff terminal's language and is remembered in the session.
+
+    A ``before_request`` hook for the staff faces (``bp.before_request(remember_language)``):
+    without ``?lang=``, the session's language becomes ``g.lang`` for this request.
+    """
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    elif session.get("lang") in LANGUAGES:
+        g.lang = session["lang"]
 
 
 def init_app(app: Flask) -> None:

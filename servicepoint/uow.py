@@ -88,6 +88,11 @@ class UnitOfWork:
             raise NotFound("service", code)
         return row
 
+    def device(self, code: str, kind: str) -> sqlite3.Row | None:
+        """A paired kiosk or display by its code, or None."""
+        return self.conn.execute("SELECT * FROM devices WHERE code = ? AND kind = ?",
+                                 (code, kind)).fetchone()
+
     def counter(self, code: str) -> sqlite3.Row:
         row = self.conn.execute("SELECT * FROM counters WHERE code = ?", (code,)).fetchone()
         if row is None:
