@@ -95,28 +95,23 @@ def jobs_partial():
 @login_required("technician")
 def add_printer():
     """Add a printer by URL."""
-    form, error = _printer_form()
-    if error:
-        flash(error, "error")
-        return redirect(url_for("hardware.index"))
-    conn = get_db()
-    try:
-        with immediate(conn):
-            conn.execute("INSERT INTO printers (name, url, paper_mm, profile, mode) VALUES (?,?,?,?,?)",
-                         (form["name"], form["url"], form["paper_mm"], form["profile"], form["mode"]))
-    except sqlite3.Error as exc:  # IntegrityError: a duplicate name
-        flash(f"Could not add the printer: {_friendly(exc)}", "error")
-        return redirect(url_for("hardware.index"))
-    _start_emulator_if_needed(form["url"])
-    flash(f"Added printer {form['name']}.", "ok")
-    _notify("printer")
-    return redirect(url_for("hardware.index"))
+    return _save_printer(
+        "INSERT INTO printers (name, url, paper_mm, profile, mode) VALUES (?,?,?,?,?)", (),
+        failed="Could not add the printer", done="Added printer")
 
 
 @bp.post("/printers/<int:printer_id>")
 @login_required("technician")
 def edit_printer(printer_id: int):
     """Change a printer's name, URL, paper, profile or mode."""
+    return _save_printer(
+        "UPDATE printers SET name=?, url=?, paper_mm=?, profile=?, mode=?, status='unknown',"
+        " status_detail=NULL WHERE id=?", (printer_id,),
+        failed="Could not save the printer", done="Saved printer")
+
+
+def _save_printer(sql: str, extra: tuple, *, failed: str, done: str):
+    """Check the printer form, run ``sql`` with its values (+ ``extra``), report, redirect."""
     form, error = _printer_form()
     if error:
         flash(error, "error")
@@ -124,14 +119,13 @@ def edit_printer(printer_id: int):
     conn = get_db()
     try:
         with immediate(conn):
-            conn.execute("UPDATE printers SET name=?, url=?, paper_mm=?, profile=?, mode=?, status='unknown',"
-                         " status_detail=NULL WHERE id=?", (form["name"], form["url"], form["paper_mm"],
-                                                            form["profile"], form["mode"], printer_id))
-    except sqlite3.IntegrityError as exc:  # a duplicate name
-        flash(f"Could not save the printer: {_friendly(exc)}", "error")
+            conn.execute(sql, (form["name"], form["url"], form["paper_mm"], form["profile"],
+                               form["mode"], *extra))
+    except sqlite3.Error as exc:  # IntegrityError: a duplicate name
+        flash(f"{failed}: {_friendly(exc)}", "error")
         return redirect(url_for("hardware.index"))
     _start_emulator_if_needed(form["url"])
-    flash(f"Saved printer {form['name']}.", "ok")
+    flash(f"{done} {form['name']}.", "ok")
     _notify("printer")
     return redirect(url_for("hardware.index"))
 

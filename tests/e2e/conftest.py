@@ -172,6 +172,15 @@ def page(context: Any, page_events: PageEvents) -> Iterator[Any]:
 
 
 # -- helpers -----------------------------------------------------------------
+def sign_in(page: Any, username: str, password: str, next_url: str) -> None:
+    """Sign in through the login form and wait for the page it leads to."""
+    page.goto(f"/login?next={next_url}", wait_until="load")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{next_url}")
+
+
 def take_screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     """Save ``screenshots/<name>.png`` at the repo root (gitignored) and return its path."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "page"

@@ -5,17 +5,9 @@ import time
 
 import pytest
 
-from .conftest import format_violations
+from .conftest import format_violations, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def sign_in(page, username: str, password: str, next_url: str) -> None:
-    page.goto(f"/login?next={next_url}", wait_until="load")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{next_url}")
 
 
 def clear_counter(page) -> None:
