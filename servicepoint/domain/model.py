@@ -56,6 +56,14 @@ class Priority(StrEnum):
 PRIORITY_RANK = {Priority.APPOINTMENT: 0, Priority.PRIORITY: 1, Priority.NORMAL: 2}
 
 
+class CounterState(StrEnum):
+    """Whether a counter takes customers now."""
+
+    OPEN = "open"
+    BREAK = "break"
+    CLOSED = "closed"
+
+
 class Outcome(StrEnum):
     """How a finished visit ended, for first-contact resolution."""
 
