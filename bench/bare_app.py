@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
 
-# Keep in step with `servicepoint serve` (DESIGN §4); see bench/README.md.
+# Keep in step with `servicepoint serve` (docs/architecture.md, *Live updates*); see bench/README.md.
 WAITRESS_DEFAULTS = {
     "threads": 100,
     "connection_limit": 200,          # servicepoint: max(threads * 2, 200)

@@ -1,4 +1,4 @@
-"""JSON API v1 (DESIGN §6). Errors are ``{"error": code, "message": text}`` with a 4xx."""
+"""JSON API v1 (docs/architecture.md, *Interfaces*). Errors are ``{"error": code, "message": text}`` with a 4xx."""
 from __future__ import annotations
 
 import json

@@ -4,7 +4,7 @@ WAL mode lets displays read while a kiosk writes. Connections run in
 autocommit mode (``isolation_level=None``) so that every write transaction is an
 explicit ``BEGIN IMMEDIATE``: taking the write lock up front is what keeps
 number allocation and call-next free of "database is locked" upgrades and of
-duplicates (DESIGN §3).
+duplicates (docs/architecture.md, *Storage*).
 """
 from __future__ import annotations
 

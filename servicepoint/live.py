@@ -1,4 +1,4 @@
-"""The in-process live broadcaster behind Server-Sent Events (DESIGN §4).
+"""The in-process live broadcaster behind Server-Sent Events (docs/architecture.md, *Live updates*).
 
 A version number plus a condition variable: every change bumps the version and
 wakes all waiting streams; each stream then sends one small "changed" signal

@@ -1,6 +1,6 @@
 """Per-request database access: each request borrows a pooled connection on ``g``.
 
-DESIGN §3 asks for one connection per thread at a time. Opening a connection
+The house rule is one connection (docs/architecture.md, *Storage*) per thread at a time. Opening a connection
 per request (flaskr's way) is costly for SQLite in WAL mode: when the last
 connection closes, SQLite checkpoints and deletes the WAL, and the next write
 must recreate and sync it. So connections stay open in a small pool: a request

@@ -48,7 +48,36 @@ def test_readme_documents_every_option(path, command):
 
 @pytest.mark.parametrize("key", sorted(DEFAULTS) + ["DATABASE", "SECRET_KEY", "TIMEZONE"])
 def test_readme_documents_setting(key):
-    assert f"`{key}`" in README or key in README, f"README.md does not document {key}"
+    # A setting is documented when it heads a row of the README's settings table
+    # (first cell), with its default and meaning in the other cells.
+    rows = [line.split("|")[1:-1] for line in README.splitlines() if line.startswith("| `")]
+    documented = [cells for cells in rows if f"`{key}`" in cells[0]]
+    assert documented, f"README.md's settings table has no row for `{key}`"
+    assert all(len(cells) == 3 and cells[2].strip() for cells in documented), (
+        f"README.md's row for `{key}` needs a default and a meaning"
+    )
+
+
+ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text()
+SECTIONS = set(re.findall(r"^## (.+)$", ARCHITECTURE, re.M))
+_SOURCES = [
+    path for folder in ("servicepoint", "kiosk", "counter", "display", "manager", "hardware",
+                        "tests", "bench")
+    for path in sorted((ROOT / folder).rglob("*")) if path.suffix in (".py", ".md", ".html")
+]
+
+
+def test_code_cites_sections_of_the_architecture_that_exist():
+    cited = {
+        (path.relative_to(ROOT).as_posix(), section)
+        for path in _SOURCES
+        for section in re.findall(r"docs/architecture\.md, \*([^*]+)\*", path.read_text())
+    }
+    assert cited, "nothing cites docs/architecture.md"
+    missing = sorted((path, section) for path, section in cited if section not in SECTIONS)
+    assert not missing, f"cited sections missing from docs/architecture.md: {missing}"
+    stale = sorted(p.relative_to(ROOT).as_posix() for p in _SOURCES if "DESIGN" + " §" in p.read_text())
+    assert not stale, f"these files cite a design document the repository does not hold: {stale}"
 
 
 def test_changelog_entries_are_dated_and_cite_issues():

@@ -1,7 +1,7 @@
 """Wait estimates shown to customers on the kiosk, the ticket and the display.
 
 Estimate = people ahead × recent mean service time ÷ counters open for the
-service (DESIGN §2). The mean is exponentially weighted so a slow morning does
+service (docs/architecture.md, *Waits*). The mean is exponentially weighted so a slow morning does
 not haunt the afternoon. The result is never negative, rounded up to the
 minute, and carries a range when it is uncertain: with little history, or when
 no counter is open.

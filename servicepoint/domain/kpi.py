@@ -1,4 +1,4 @@
-"""Key performance indicators computed from ticket events (DESIGN §7).
+"""Key performance indicators computed from ticket events (docs/architecture.md, *KPIs*).
 
 Definitions, as the industry uses them:
 

@@ -1,6 +1,6 @@
 """Who is next for a counter.
 
-Default rule (DESIGN §2): among the waiting tickets of the counter's services,
+Default rule (docs/architecture.md, *The ticket lifecycle*): among the waiting tickets of the counter's services,
 tickets put at the front first, then the highest priority class, then the
 longest *effective* wait, where a service's weight multiplies its tickets'
 waiting time (Qmatic-style "call by max waiting time" with ratios). A ticket

@@ -1,4 +1,4 @@
-"""Concurrent writers on one WAL file (DESIGN §3): gap-free numbers, no double calls.
+"""Concurrent writers on one WAL file (docs/architecture.md, *Storage*): gap-free numbers, no double calls.
 
 Every thread opens its own connection with ``servicepoint.db.connect``, as the
 server does (one connection per thread), and runs the real use cases.

@@ -2,7 +2,7 @@
 
 A real ``servicepoint serve`` process takes concurrent ticket POSTs from several
 threads and is killed with SIGKILL while requests are in flight; it is then
-restarted on the same database. Two kill cycles per test (DESIGN §7: "every
+restarted on the same database. Two kill cycles per test (docs/architecture.md, *Guarantees*: "every
 acknowledged ticket survives kill -9"; numbers "unique and gap-free per service
 and day under concurrency and crashes").
 """

@@ -4,7 +4,7 @@ Each example starts from a fresh demo branch (services A–D, counters 1–6) an
 a fixed clock that moves a few seconds per step. Rules issue tickets, call the
 next one at random counters, act on random tickets (legal or not), call parked
 tickets back, open/close counters, and end the day. Each outcome is predicted
-from the lifecycle table (DESIGN §2) and checked; refused actions must change
+from the lifecycle table (docs/architecture.md, *The ticket lifecycle*) and checked; refused actions must change
 nothing. After every step the invariants of §2/§3/§7 are checked against the
 database, including a full replay of ``ticket_events``.
 """
@@ -45,7 +45,7 @@ pytestmark = pytest.mark.timeout(420)
 SERVICES = ("A", "B", "C", "D")
 COUNTERS = ("1", "2", "3", "4", "5", "6")
 W, C, S, P = State.WAITING, State.CALLED, State.SERVING, State.PARKED
-# DESIGN §2's table, independent of the code's (the unit tests compare the two).
+# The table of docs/architecture.md, *The ticket lifecycle*, independent of the code's (the unit tests compare the two).
 TABLE = {
     (W, "call"): C, (P, "call"): C, (C, "recall"): C, (C, "start"): S, (C, "no_show"): State.NO_SHOW,
     (C, "requeue"): W, (S, "requeue"): W, (S, "transfer"): W, (S, "park"): P,

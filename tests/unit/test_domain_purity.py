@@ -1,4 +1,4 @@
-"""``servicepoint/domain`` imports only the standard library (DESIGN §1)."""
+"""``servicepoint/domain`` imports only the standard library (docs/architecture.md, *Layers*)."""
 from __future__ import annotations
 
 import ast

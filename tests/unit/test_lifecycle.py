@@ -1,4 +1,4 @@
-"""The ticket lifecycle table and the rules around it (DESIGN §2), on plain values."""
+"""The ticket lifecycle table and the rules around it (docs/architecture.md, *The ticket lifecycle*), on plain values."""
 from __future__ import annotations
 
 import dataclasses
@@ -28,7 +28,7 @@ UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 W, C, S, P = State.WAITING, State.CALLED, State.SERVING, State.PARKED
 
-# DESIGN §2 written out independently of the code's table. ``rate`` annotates a
+# The table of docs/architecture.md, *The ticket lifecycle*, written out independently of the code's table. ``rate`` annotates a
 # finished visit (CSAT/NPS, §7) and leaves it done.
 EXPECTED = {
     (W, Action.CALL): C,
