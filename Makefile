@@ -26,7 +26,7 @@ BENCH_ARGS  ?=
 
 DB_OPT := $(if $(DB),--db $(DB),)
 
-.PHONY: help install run init test test-fast e2e screenshots bench bench-quick clean distclean
+.PHONY: help install run init test test-fast lint mutation e2e screenshots bench bench-quick clean distclean
 
 help: ## list the targets
 	@echo "ServicePoint make targets:"
@@ -60,6 +60,15 @@ test: $(STAMP) ## run every test (unit, web, integration, e2e with Debian chromi
 test-fast: $(STAMP) ## run the tests that start no browser and no server process
 	$(PY) -m pytest -m 'not e2e and not slow' $(PYTEST_ARGS)
 
+lint: $(STAMP) ## ruff (F, E9, B, I) over the code and tests, mypy over servicepoint/ and hardware/
+	$(VENV)/bin/ruff check servicepoint kiosk counter display manager hardware tests bench
+	$(VENV)/bin/mypy
+
+mutation: $(STAMP) ## mutation testing of the domain and use cases with mutmut (not in `make test`; minutes)
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2
+	$(PY) bench/mutation_score.py
+
 e2e: $(STAMP) ## run only the real-Chromium end-to-end tests
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
@@ -74,7 +83,7 @@ bench-quick: $(STAMP) ## a short benchmark run (about a minute)
 	$(PY) bench/issue_load.py --quick $(BENCH_ARGS)
 
 clean: ## remove caches, build output, screenshots and bench results (keeps .venv and instance/)
-	rm -rf .pytest_cache .hypothesis build dist screenshots bench/results
+	rm -rf .pytest_cache .hypothesis .mypy_cache .ruff_cache mutants build dist screenshots bench/results
 	find . -path ./.venv -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
 
 distclean: clean ## clean, and remove .venv too (never the branch database in instance/)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,8 +30,19 @@ def foreign_imports(source: str) -> list[str]:
     return bad
 
 
-def test_the_domain_has_modules():
-    assert {p.stem for p in MODULES} >= {"model", "lifecycle", "routing", "estimate", "kpi"}
+def test_importing_the_domain_loads_nothing_outside_the_standard_library():
+    """The real import graph, in a fresh interpreter: catches ``from .. import db`` too."""
+    names = ", ".join(f"servicepoint.domain.{p.stem}" for p in MODULES if p.stem != "__init__")
+    probe = (
+        f"import sys; before = set(sys.modules); import {names}; "
+        "print('\\n'.join(sorted(m for m in set(sys.modules) - before "
+        "if m.split('.')[0] not in sys.stdlib_module_names)))"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=DOMAIN.parents[1]).stdout.split()
+    assert "servicepoint.domain.lifecycle" in out  # the probe really imported the domain
+    outside = [m for m in out if m != "servicepoint" and not m.startswith("servicepoint.domain")]
+    assert outside == []
 
 
 @pytest.mark.parametrize("path", MODULES, ids=[p.name for p in MODULES])
