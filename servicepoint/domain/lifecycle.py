@@ -207,8 +207,9 @@ def apply(
     elif action in (Action.NO_SHOW, Action.EXPIRE, Action.CANCEL):
         changes["counter"] = None
         if action != Action.NO_SHOW:
-            # Expiry records the counter that still held the ticket; a cancel has none.
-            event_counter = ticket.counter if action == Action.EXPIRE else None
+            # Expiry records the counter that still held the ticket; a cancelled
+            # (waiting) ticket is held by none.
+            event_counter = ticket.counter
 
     new_ticket = ticket.replace(**changes)
     event = Event(
@@ -261,12 +262,10 @@ def replay(events: Iterable[Event]) -> Ticket:
         language=first.data.get("language", "en"), ticket_id=first.ticket_id,
     )
     for ev in events[1:]:
-        # The recorded counter acted; events without one (expire, cancel, rate) need none,
-        # and the holder stands in for them.
+        # The recorded counter acted (an expiry records the holder; cancel and rate need none).
         ticket, _ = apply(
-            ticket, ev.action, ev.at, counter=ev.counter if ev.counter is not None else ticket.counter,
-            staff=ev.staff,
-            service=ev.data.get("to_service") if ev.action == Action.TRANSFER else None,
+            ticket, ev.action, ev.at, counter=ev.counter,
+            service=ev.data.get("to_service"),
             target_counter=ev.data.get("to_counter"),
             position=ev.data.get("position", Position.TIME),
             outcome=ev.data.get("outcome"),
