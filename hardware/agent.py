@@ -27,6 +27,11 @@ import urllib.request
 
 import click
 
+from servicepoint.domain.printing import PrinterStatus
+
+from .printer_url import PrinterURLError, parse_printer_url
+from .printers import PrinterError, PrinterNotReady, PrinterOffline, query_status, send_bytes
+
 log = logging.getLogger("servicepoint.print_agent")
 
 
@@ -113,8 +118,6 @@ class PrintAgent:
 
     def __init__(self, client: Client, printer_url: str, journal: Journal, *,
                  status_every_s: float = 2.0, poll_s: float = 10.0, send_timeout: float = 5.0):
-        from .printers import parse_printer_url
-
         self.client = client
         self.spec = parse_printer_url(printer_url)
         self.journal = journal
@@ -160,8 +163,6 @@ class PrintAgent:
     def report_status(self) -> str | None:
         """Query the local printer (at most every ``status_every_s``) and report its status
         to the server when it changed; returns the last status seen."""
-        from .status import query_status
-
         now = time.monotonic()
         if now < self._next_status:
             return self.last_status
@@ -175,8 +176,6 @@ class PrintAgent:
 
     def run_once(self, wait_s: float) -> bool:
         """Claim and print at most one job; True if there was one."""
-        from .printers import PrinterError, PrinterNotReady, PrinterOffline, send_bytes
-
         try:
             claim = self.client.post("/print-jobs/claim", {"wait_s": wait_s, "session": self.session,
                                                            "restart": self.restart},
@@ -197,9 +196,9 @@ class PrintAgent:
         try:
             report = send_bytes(self.spec, data, timeout=self.send_timeout)
         except PrinterNotReady as exc:
-            self._not_printed(job["id"], exc.reason, sent=False, status=exc.status.status.value)
+            self._not_printed(job["id"], exc.reason, sent=False, status=exc.status.status)
         except PrinterOffline as exc:
-            self._not_printed(job["id"], exc.reason, sent=getattr(exc, "sent", True), status="offline")
+            self._not_printed(job["id"], exc.reason, sent=getattr(exc, "sent", True), status=PrinterStatus.OFFLINE)
         except PrinterError as exc:
             self._not_printed(job["id"], exc.reason, sent=True)
         else:
@@ -212,13 +211,13 @@ class PrintAgent:
             log.info("printed job %s (ticket %s, %d bytes)", job["id"], job.get("ticket_number"), len(data))
         return True
 
-    def _not_printed(self, job_id: int, error: str, *, sent: bool, status: str | None = None) -> None:
+    def _not_printed(self, job_id: int, error: str, *, sent: bool, status: PrinterStatus | None = None) -> None:
         """Report a job the printer did not print (``sent``: bytes may have reached it)."""
         log.warning("job %s not printed: %s", job_id, error)
-        body = {"ok": False, "error": error[:490], "sent": sent}
+        body: dict[str, object] = {"ok": False, "error": error[:490], "sent": sent}
         if status:
-            body["status"] = status
-            self.last_status = status
+            body["status"] = status.value
+            self.last_status = status.value
         self.client.post(f"/print-jobs/{job_id}/result", body)
         self.journal.forget(job_id)
 
@@ -238,8 +237,6 @@ class PrintAgent:
 def print_agent(server: str, token: str, printer_url: str, journal: str | None,
                 status_every: float, verbose: bool) -> None:
     """Print this kiosk's tickets on a printer attached to this PC."""
-    from .printers import PrinterURLError
-
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s")
     try:

@@ -12,26 +12,33 @@ from flask import Blueprint, current_app, jsonify
 
 from servicepoint.api import BadRequest, field, json_body
 from servicepoint.auth import api_require, current_principal
+from servicepoint.domain.printing import PrinterStatus
 from servicepoint.web_db import get_db
 
 from . import jobstore
 from .rendering import RenderFailed, render_or_fail
-from .status import PrinterStatus
 
 bp = Blueprint("hardware_api", __name__, url_prefix="/api/v1")
 
-# What a device may report for its printer.
-STATUSES = frozenset(status.value for status in PrinterStatus)
+# What a device may report for its printer: what it found out, so never "unknown".
+STATUSES = frozenset(status.value for status in PrinterStatus if status is not PrinterStatus.UNKNOWN)
 
 
 def _ext():
     return current_app.extensions["servicepoint"]
 
 
+def _caller() -> dict:
+    """The authenticated caller of a route guarded by ``api_require``."""
+    principal = current_principal()
+    if principal is None:  # api_require lets no anonymous request through; never trust that blindly
+        raise BadRequest("Send a device token", "unauthorized", 401)
+    return principal
+
+
 def _agent_printer(conn):
     """The agent-mode printer of the calling device token; BadRequest when there is none."""
-    principal = current_principal()
-    device = principal.get("device")
+    device = _caller().get("device")
     if not device:
         raise BadRequest("This token is not bound to a kiosk (servicepoint token create --role device "
                          "--device KIOSK)", "not_a_device", 403)
@@ -57,7 +64,7 @@ def claim_job():
     receive (from its journal) before such a claim, so nothing is printed twice.
     """
     body = json_body()
-    wait_s = field(body, "wait_s", (int, float), 0)
+    wait_s = field(body, "wait_s", (int, float), 0)  # type: ignore[arg-type]  # field() takes isinstance's tuples
     if not 0 <= wait_s <= 25:
         raise BadRequest("wait_s must be between 0 and 25", "bad_field")
     session = field(body, "session", str, "default", max_len=64)
@@ -66,7 +73,7 @@ def claim_job():
     printer = _agent_printer(conn)
     broadcaster = _ext()["broadcaster"]
     clock = _ext()["clock"]
-    name = current_principal()["name"]
+    name = _caller()["name"]
     worker = f"agent:{name}:{session}"
     sessions = _ext()["agent_sessions"]
     lock = _ext()["agent_lock"]
@@ -97,7 +104,8 @@ def claim_job():
         broadcaster.publish("print")
         raise BadRequest(str(exc), "render_failed", 409) from None
     broadcaster.publish("print")
-    number = jobstore.payload(job).get("number")
+    payload = jobstore.payload(job)
+    number = payload.number if payload is not None else None
     return jsonify(job={"id": job["id"], "kind": job["kind"], "ticket_number": number,
                         "bytes_b64": base64.b64encode(data).decode(), "size": len(data)},
                    printer={"id": printer["id"], "name": printer["name"]})
@@ -123,8 +131,10 @@ def job_result(job_id: int):
         state = jobstore.mark_failed(conn, job_id, reason, now,
                                      retry=field(body, "sent", bool, True) is False)
     status = field(body, "status", str, None, choices=STATUSES)
-    if status and jobstore.set_status(conn, printer["id"], status, field(body, "detail", str, None, max_len=500), now):
-        _ext()["broadcaster"].publish("printer")
+    if status:
+        detail = field(body, "detail", str, None, max_len=500)
+        if jobstore.set_status(conn, printer["id"], PrinterStatus(status), detail, now):
+            _ext()["broadcaster"].publish("printer")
     _ext()["broadcaster"].publish("print")
     return jsonify(job_id=job_id, state=state)
 
@@ -140,7 +150,7 @@ def printer_status(printer_id: int):
     printer = _agent_printer(conn)
     if printer["id"] != printer_id:
         raise BadRequest("This token reports for another printer", "wrong_printer", 403)
-    if jobstore.set_status(conn, printer_id, status, detail, _ext()["clock"].now()):
+    if jobstore.set_status(conn, printer_id, PrinterStatus(status), detail, _ext()["clock"].now()):
         _ext()["broadcaster"].publish("printer")
     return jsonify(printer_id=printer_id, status=status)
 

@@ -30,7 +30,7 @@ URL_HELP = (
 
 
 def _spec_or_usage_error(url: str):
-    from hardware.printers import PrinterURLError, parse_printer_url
+    from hardware.printer_url import PrinterURLError, parse_printer_url
 
     try:
         return parse_printer_url(url)
@@ -84,7 +84,8 @@ def test_command(url: str, name: str | None, profile: str | None, paper: str | N
               help="Seconds to wait for each status reply.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status_command(url: str, timeout: float, as_json: bool) -> None:
-    from hardware.status import PrinterStatus, query_status
+    from hardware.printers import query_status
+    from servicepoint.domain.printing import PrinterStatus
 
     spec = _spec_or_usage_error(url)
     report = query_status(spec, timeout=timeout)
@@ -95,7 +96,7 @@ def status_command(url: str, timeout: float, as_json: bool) -> None:
         click.echo(f"{url}: {report.status.value} ({report.detail})")
     if report.ready:
         return
-    sys.exit(EXIT_OFFLINE if report.status is PrinterStatus.offline else EXIT_NOT_READY)
+    sys.exit(EXIT_OFFLINE if report.status is PrinterStatus.OFFLINE else EXIT_NOT_READY)
 
 
 @printer.command("ports", help=(

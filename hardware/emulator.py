@@ -51,7 +51,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from hardware.decode import Command, decode, parse_commands
+from hardware.decode import decode
+from hardware.decode.interpret import QRCode, RasterImage, TextLine
+from hardware.decode.parse import Command, parse_commands
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +294,7 @@ class PrinterEmulator:
         data = bytes(session.pending)
         session.pending.clear()
         decoded = decode(data, self.profile, self.paper_dots)
-        visible = [e for e in decoded.elements if type(e).__name__ in ("TextLine", "QRCode", "RasterImage")]
+        visible = [e for e in decoded.elements if isinstance(e, (TextLine, QRCode, RasterImage))]
         if not visible:
             return  # a bare init or feed is not a ticket
         self._ticket_seq += 1

@@ -13,6 +13,7 @@ import json
 import sqlite3
 
 from servicepoint.db import immediate
+from servicepoint.domain.printing import PrinterStatus, TicketPayload
 from servicepoint.timeutil import to_db
 
 # A job still pending after this long is not printed any more: the customer who
@@ -141,20 +142,22 @@ def reprint(conn: sqlite3.Connection, ticket_id: int, now: dt.datetime) -> int:
             raise LookupError(f"Ticket {ticket_id} was never printed; nothing to reprint")
         if first["printer_id"] is None:
             raise LookupError("The ticket's printer no longer exists")
-        return conn.execute(
+        return int(conn.execute(
             "INSERT INTO print_jobs (ticket_id, printer_id, kind, state, payload, created_at,"
-            " updated_at) VALUES (?,?,'reprint','pending',?,?,?)",
-            (ticket_id, first["printer_id"], first["payload"], to_db(now), to_db(now))).lastrowid
+            " updated_at) VALUES (?,?,'reprint','pending',?,?,?) RETURNING id",
+            (ticket_id, first["printer_id"], first["payload"], to_db(now), to_db(now))).fetchone()[0])
 
 
 def add_test_job(conn: sqlite3.Connection, printer_id: int, now: dt.datetime) -> int:
+    """Queue a test page for ``printer_id``; returns the job's id."""
     with immediate(conn):
-        return conn.execute(
+        return int(conn.execute(
             "INSERT INTO print_jobs (printer_id, kind, state, payload, created_at, updated_at)"
-            " VALUES (?, 'test', 'pending', '{}', ?, ?)", (printer_id, to_db(now), to_db(now))).lastrowid
+            " VALUES (?, 'test', 'pending', '{}', ?, ?) RETURNING id",
+            (printer_id, to_db(now), to_db(now))).fetchone()[0])
 
 
-def set_status(conn: sqlite3.Connection, printer_id: int, status: str, detail: str | None,
+def set_status(conn: sqlite3.Connection, printer_id: int, status: PrinterStatus, detail: str | None,
                now: dt.datetime) -> bool:
     """Store a printer's status; True when the status changed (callers announce it live)."""
     with immediate(conn):
@@ -162,9 +165,14 @@ def set_status(conn: sqlite3.Connection, printer_id: int, status: str, detail: s
         if row is None:
             return False
         conn.execute("UPDATE printers SET status=?, status_detail=?, status_at=? WHERE id=?",
-                     (status, detail, to_db(now), printer_id))
+                     (status.value, detail, to_db(now), printer_id))
         return row["status"] != status
 
 
-def payload(row: sqlite3.Row) -> dict:
-    return json.loads(row["payload"] or "{}")
+def payload(row: sqlite3.Row) -> TicketPayload | None:
+    """The ticket a job prints, as frozen at issue; None for a job without one (a test page).
+
+    Raises KeyError or TypeError for a stored payload that is not a ticket's.
+    """
+    data = json.loads(row["payload"] or "{}")
+    return TicketPayload.from_dict(data) if data else None

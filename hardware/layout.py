@@ -6,7 +6,9 @@ feed, cut, logo).  Renderers turn the same list into ESC/POS bytes
 kiosk's on-screen ticket and the paper one cannot drift apart.
 
 Everything here is pure: no device, no clock (times come in with the ticket),
-no file access (a logo is only a path until a renderer reads it).
+no file access (a logo is only a path until a renderer reads it).  The ticket
+arrives as the `TicketPayload` frozen when it was issued; its texts come from
+`hardware.texts`, its wait from the one wait formatter in `servicepoint.texts`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Union
 
-from hardware.i18n import base_language, is_rtl, label
-from servicepoint.timeutil import zone
+from hardware.texts import CATALOGUE, base_language, is_rtl
+from servicepoint.domain.printing import TicketPayload
+from servicepoint.texts import lookup, wait_text
+from servicepoint.timeutil import from_db, zone
 
 log = logging.getLogger(__name__)
 
@@ -112,34 +116,28 @@ def _check_size(size: tuple[int, int]) -> None:
         raise ValueError(f"size must be a (width, height) tuple of integers 1..8, not {size!r}")
 
 
-def wait_minutes(seconds: float) -> int:
-    """Round a wait in seconds up to whole minutes, never below 0."""
-    return max(0, math.ceil(seconds / 60))
+def _up_to_minute(seconds: float) -> int:
+    """A wait in seconds rounded up to whole minutes (in seconds), never below 0."""
+    return max(0, math.ceil(seconds / 60)) * 60
 
 
 def format_wait(estimated_wait_s: float | None, wait_range_s: tuple[float, float] | None,
                 language: str) -> str | None:
-    """Return the human wait text ("about 10–15 min", "less than 1 min"), or None when unknown.
+    """The wait as printed ("about 10–15 min", "less than 1 min"), or None when unknown.
 
-    A range wins over the point estimate.  Minutes are rounded up, so a
-    customer is never promised less than the estimate.
+    Worded by `servicepoint.texts.wait_text` with the paper's ``wait.*`` texts.
+    A range wins over the point estimate; one narrower than the domain's range
+    rule reads as its upper end.  Every end is rounded up to whole minutes
+    first, so a customer is never promised less than the estimate.
     """
     if wait_range_s is not None:
-        lo_s, hi_s = wait_range_s
-        lo, hi = sorted((wait_minutes(lo_s), wait_minutes(hi_s)))
-        if hi == 0:
-            return label("less_than_minute", language)
-        if lo == 0:
-            return label("up_to_minutes", language, hi=hi)
-        if lo == hi:
-            return label("about_minutes", language, n=hi)
-        return label("range_minutes", language, lo=lo, hi=hi)
-    if estimated_wait_s is None:
+        low, high = sorted(_up_to_minute(s) for s in wait_range_s)
+        point = high
+    elif estimated_wait_s is not None:
+        point = low = high = _up_to_minute(estimated_wait_s)
+    else:
         return None
-    minutes = wait_minutes(estimated_wait_s)
-    if minutes == 0:
-        return label("less_than_minute", language)
-    return label("minutes", language, n=minutes)
+    return wait_text(point, low, high, base_language(language), CATALOGUE)
 
 
 def format_local_time(issued_at: datetime, tz_name: str | None) -> str:
@@ -174,24 +172,24 @@ def _localized(value: object, language: str) -> str | None:
     return None
 
 
-def build_ticket_layout(ticket: dict, template: dict | None = None) -> list[Block]:
-    """Build the block list for a queue ticket.
+def build_ticket_layout(ticket: TicketPayload, template: dict | None = None) -> list[Block]:
+    """Build the block list for a queue ticket as it was issued.
 
-    `ticket` keys: number, service_name, language, issued_at (aware UTC),
-    timezone, people_ahead, estimated_wait_s, estimated_wait_range_s (optional),
-    track_url, branch_name.  `template` keys (all optional): logo_path,
-    branch_name, greeting / footer ({lang: text} or str), show_qr, show_wait.
+    `template` keys (all optional): logo_path, branch_name, greeting / footer
+    ({lang: text} or str), show_qr, show_wait.
 
-    Raises KeyError when `number` is missing and ValueError for a naive issued_at.
+    Raises ValueError for an empty number or an ``issued_at`` that is not an
+    ISO-8601 time.
     """
     template = template or {}
-    language = ticket.get("language") or "en"
+    language = ticket.language or "en"
+    lang = base_language(language)
     start = "right" if is_rtl(language) else "left"
     blocks: list[Block] = []
 
     if template.get("logo_path"):
         blocks.append(Logo(str(template["logo_path"])))
-    branch = template.get("branch_name") or ticket.get("branch_name")
+    branch = template.get("branch_name") or ticket.branch_name
     if branch:
         blocks.append(Text(str(branch), bold=True, align="center"))
     greeting = _localized(template.get("greeting"), language)
@@ -199,32 +197,31 @@ def build_ticket_layout(ticket: dict, template: dict | None = None) -> list[Bloc
         blocks.append(Text(greeting, align="center"))
 
     blocks.append(Feed(1))
-    blocks.append(Text(label("your_number", language), align="center"))
-    blocks.append(BigNumber(str(ticket["number"])))
-    if ticket.get("service_name"):
-        blocks.append(Text(str(ticket["service_name"]), size=(1, 2), bold=True, align="center"))
+    blocks.append(Text(lookup(CATALOGUE, "your_number", lang), align="center"))
+    blocks.append(BigNumber(ticket.number))
+    if ticket.service_name:
+        blocks.append(Text(ticket.service_name, size=(1, 2), bold=True, align="center"))
     blocks.append(Rule())
 
-    people = ticket.get("people_ahead")
-    if people is not None:
-        people = max(0, int(people))
-        text = label("you_are_next", language) if people == 0 else label("people_ahead", language, n=people)
+    if ticket.people_ahead is not None:
+        people = max(0, int(ticket.people_ahead))
+        key = "you_are_next" if people == 0 else "people_ahead"
+        text = lookup(CATALOGUE, key, lang, n=people)
         blocks.append(Text(text, align=start))
     if template.get("show_wait", True):
-        wait = format_wait(ticket.get("estimated_wait_s"), ticket.get("estimated_wait_range_s"), language)
+        wait = format_wait(ticket.estimated_wait_s, ticket.estimated_wait_range_s, lang)
         if wait is not None:
-            blocks.append(Text(label("estimated_wait", language, wait=wait), align=start))
+            blocks.append(Text(lookup(CATALOGUE, "estimated_wait", lang, wait=wait), align=start))
 
-    track_url = ticket.get("track_url")
-    if template.get("show_qr", True) and track_url:
+    if template.get("show_qr", True) and ticket.track_url:
         blocks.append(Rule())
-        blocks.append(QR(str(track_url)))
-        blocks.append(Text(label("scan_to_follow", language), align="center"))
+        blocks.append(QR(ticket.track_url))
+        blocks.append(Text(lookup(CATALOGUE, "scan_to_follow", lang), align="center"))
 
-    issued_at = ticket.get("issued_at")
+    issued_at = from_db(ticket.issued_at)
     if issued_at is not None:
-        when = format_local_time(issued_at, ticket.get("timezone"))
-        blocks.append(Text(label("issued", language, when=when), align="center"))
+        when = format_local_time(issued_at, ticket.timezone)
+        blocks.append(Text(lookup(CATALOGUE, "issued", lang, when=when), align="center"))
     footer = _localized(template.get("footer"), language)
     if footer:
         blocks.append(Text(footer, align="center"))
@@ -239,7 +236,7 @@ def build_test_layout(printer_name: str, url: str, now: datetime | None = None) 
     """
     blocks: list[Block] = [
         Text("ServicePoint", size=(2, 2), bold=True, align="center"),
-        Text(label("test_title", "en"), bold=True, align="center"),
+        Text(lookup(CATALOGUE, "test_title", "en"), bold=True, align="center"),
         Rule(),
         Text(f"Printer: {printer_name}"),
         Text(f"URL: {url}"),
@@ -253,10 +250,10 @@ def build_test_layout(printer_name: str, url: str, now: datetime | None = None) 
         Text("Double 2x2", size=(2, 2)),
         Text("Right", align="right"),
         Text("Accents: àéíóú ñ ç ü ß €", align="left"),
-        Text(label("test_ok", "ar"), align="right"),
+        Text(lookup(CATALOGUE, "test_ok", "ar"), align="right"),
         BigNumber("A000"),
         QR(url or printer_name or "ServicePoint"),
-        Text(label("test_ok", "en"), align="center"),
+        Text(lookup(CATALOGUE, "test_ok", "en"), align="center"),
         Cut(),
     ]
     return blocks

@@ -292,7 +292,7 @@ def text_image(text: str, dots: int, size: tuple[int, int] = (1, 1), bold: bool 
     widths = [min(dots, int(font.getlength(line)) + 1) for line in lines]
     image = Image.new("1", (dots, line_height * len(lines)), 1)
     draw = ImageDraw.Draw(image)
-    for i, (line, line_width) in enumerate(zip(lines, widths)):
+    for i, (line, line_width) in enumerate(zip(lines, widths, strict=True)):
         shown = line if raqm or not is_rtl_text(line) else visual_order(line)
         x = {"left": 0, "center": (dots - line_width) // 2, "right": dots - line_width}[align]
         draw.text((x, i * line_height), shown, font=font, fill=0)

@@ -1,5 +1,5 @@
-"""Print jobs to printer bytes: the branch's ticket template, a job payload as
-layout data, and render-or-fail (shared by the in-server worker and the agent API).
+"""Print jobs to printer bytes: the branch's ticket template, a job's layout, and
+render-or-fail (shared by the in-server worker and the agent API).
 """
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import logging
 import sqlite3
 
 from servicepoint.db import get_setting
-from servicepoint.timeutil import from_db
 
 from . import jobstore
+from .layout import Block, build_test_layout, build_ticket_layout
+from .printer_url import parse_printer_url
 
 log = logging.getLogger(__name__)
 
@@ -20,31 +21,27 @@ def ticket_template(conn: sqlite3.Connection) -> dict:
     return get_setting(conn, "ticket_template", {})
 
 
-def layout_data(payload: dict) -> dict:
-    """A job payload (JSON as stored) as ``build_ticket_layout`` wants it: an aware
-    ``issued_at`` and a tuple wait range."""
-    data = dict(payload)
-    issued_at = data.get("issued_at")
-    data["issued_at"] = from_db(issued_at) if isinstance(issued_at, str) else issued_at
-    if data.get("estimated_wait_range_s"):
-        data["estimated_wait_range_s"] = tuple(data["estimated_wait_range_s"])
-    return data
+def job_layout(job: sqlite3.Row, printer: sqlite3.Row, template: dict | None) -> list[Block]:
+    """The blocks a job prints: a test page, or its ticket as issued.
+
+    Raises LookupError for a ticket job without a ticket payload.
+    """
+    if job["kind"] == "test":
+        return build_test_layout(printer["name"], printer["url"])
+    payload = jobstore.payload(job)
+    if payload is None:
+        raise LookupError(f"job {job['id']} has no ticket to print")
+    return build_ticket_layout(payload, template or {})
 
 
-def render_job(job, printer, template: dict | None) -> bytes:
+def render_job(job: sqlite3.Row, printer: sqlite3.Row, template: dict | None) -> bytes:
     """ESC/POS bytes for a job row on a printer row (profile and paper from the printer)."""
-    from .layout import build_test_layout, build_ticket_layout
-    from .printers import parse_printer_url
-    from .render_escpos import render_escpos
+    from .render_escpos import render_escpos  # late: it loads python-escpos
 
     spec = parse_printer_url(printer["url"])
     profile = printer["profile"] if printer["profile"] != "default" else spec.profile
     paper = printer["paper_mm"] or spec.paper_mm
-    if job["kind"] == "test":
-        blocks = build_test_layout(printer["name"], printer["url"])
-    else:
-        blocks = build_ticket_layout(layout_data(jobstore.payload(job)), template or {})
-    return render_escpos(blocks, profile=profile, paper_mm=paper)
+    return render_escpos(job_layout(job, printer, template), profile=profile, paper_mm=paper)
 
 
 class RenderFailed(Exception):

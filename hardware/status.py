@@ -9,39 +9,42 @@ ESC/POS status byte (bit 1 and bit 4 set, bit 0 and bit 7 clear) so an echo
 or line noise is not mistaken for a status.
 
 The parsing functions are pure; `read_status` talks to an open printer only
-through its `_raw` / `_read` seam; `query_status` opens the printer by URL.
+through its `StatusChannel` seam (`_raw` / `_read`); `hardware.printers`
+opens printers by URL.  This module imports nothing else from `hardware`.
+
+The states themselves are `servicepoint.domain.printing.PrinterStatus`, the
+one vocabulary of the server, the print API and these pages;
+`STATUS_LABELS` says each in a technician's words.
 """
 
 from __future__ import annotations
 
-import enum
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
+
+from servicepoint.domain.printing import PrinterStatus
 
 DEFAULT_TIMEOUT = 0.3
 FIXED_MASK = 0x93  # bits 0, 1, 4, 7
 FIXED_BITS = 0x12  # bit 1 and bit 4 set, bits 0 and 7 clear
 
+# What the technician pages show for each state.
+STATUS_LABELS: dict[PrinterStatus, str] = {
+    PrinterStatus.OK: "Ready",
+    PrinterStatus.PAPER_LOW: "Paper low",
+    PrinterStatus.PAPER_OUT: "Paper out",
+    PrinterStatus.COVER_OPEN: "Cover open",
+    PrinterStatus.OFFLINE: "Offline",
+    PrinterStatus.NO_REPLY: "Not answering",
+    PrinterStatus.UNKNOWN: "Not checked yet",
+}
 
-class PrinterStatus(str, enum.Enum):
-    """What a printer can be, as far as printing a ticket is concerned."""
 
-    ok = "ok"
-    paper_low = "paper_low"
-    paper_out = "paper_out"
-    cover_open = "cover_open"
-    offline = "offline"
-    no_reply = "no_reply"
-
-    @property
-    def ready(self) -> bool:
-        """True when a ticket can be printed now (paper low still prints)."""
-        return self in (PrinterStatus.ok, PrinterStatus.paper_low)
-
-    def __str__(self) -> str:
-        return self.value
+def status_label(value: str | None) -> str:
+    """The technician's words for a stored status (an unknown name reads "Not checked yet")."""
+    return STATUS_LABELS[PrinterStatus.parse(value)]
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,18 @@ class StatusReport:
 
     def __str__(self) -> str:
         return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
+
+
+class StatusChannel(Protocol):
+    """The narrow seam of an open printer that status queries use (every backend has it)."""
+
+    read_timeout: float
+
+    def discard_input(self) -> None: ...
+
+    def _raw(self, msg: bytes) -> None: ...
+
+    def _read(self) -> bytes: ...
 
 
 # --------------------------------------------------------------------------- pure parsing
@@ -139,9 +154,9 @@ def summarize(printer: PrinterState, offline: OfflineCause | None = None, error:
     paper low, ok.
     """
     if offline is not None and offline.cover_open:
-        return PrinterStatus.cover_open, "cover open"
+        return PrinterStatus.COVER_OPEN, "cover open"
     if (paper is not None and paper.paper_end) or (offline is not None and offline.paper_end_stop):
-        return PrinterStatus.paper_out, "paper out"
+        return PrinterStatus.PAPER_OUT, "paper out"
     if printer.offline or (offline is not None and offline.error):
         reasons = []
         if error is not None:
@@ -157,16 +172,16 @@ def summarize(printer: PrinterState, offline: OfflineCause | None = None, error:
             reasons.append("paper being fed with the feed button")
         if printer.waiting_recovery:
             reasons.append("waiting for online recovery")
-        return PrinterStatus.offline, "printer reports offline" + (f": {', '.join(reasons)}" if reasons else "")
+        return PrinterStatus.OFFLINE, "printer reports offline" + (f": {', '.join(reasons)}" if reasons else "")
     if paper is not None and paper.near_end:
-        return PrinterStatus.paper_low, "paper near end"
-    return PrinterStatus.ok, "ready"
+        return PrinterStatus.PAPER_LOW, "paper near end"
+    return PrinterStatus.OK, "ready"
 
 
 # --------------------------------------------------------------------------- talking to a printer
 
 
-def ask(printer: Any, n: int, timeout: float = DEFAULT_TIMEOUT) -> tuple[int | None, bytes]:
+def ask(printer: StatusChannel, n: int, timeout: float = DEFAULT_TIMEOUT) -> tuple[int | None, bytes]:
     """Send `DLE EOT n` through the printer's `_raw` seam and wait up to `timeout` s for a reply.
 
     Returns (status byte or None when silent/garbled, all bytes received).  The
@@ -190,7 +205,7 @@ def ask(printer: Any, n: int, timeout: float = DEFAULT_TIMEOUT) -> tuple[int | N
                 return byte, received
 
 
-def read_status(printer: Any, timeout: float = DEFAULT_TIMEOUT) -> StatusReport:
+def read_status(printer: StatusChannel, timeout: float = DEFAULT_TIMEOUT) -> StatusReport:
     """Query an open printer (DLE EOT 1, 2, 4 and 3 when an error is flagged) and summarise.
 
     Each query has its own `timeout`.  Silence gives `no_reply`, a reply
@@ -204,34 +219,10 @@ def read_status(printer: Any, timeout: float = DEFAULT_TIMEOUT) -> StatusReport:
         byte, received = ask(printer, n, timeout)
         if byte is None:
             if received:
-                return StatusReport(PrinterStatus.no_reply,
+                return StatusReport(PrinterStatus.NO_REPLY,
                                     f"garbled reply to DLE EOT {n}: {received.hex(' ')}")
-            return StatusReport(PrinterStatus.no_reply,
+            return StatusReport(PrinterStatus.NO_REPLY,
                                 f"no answer to status query DLE EOT {n} within {timeout:.2g} s")
         replies[n] = parse_dle_eot(n, byte)
     status, detail = summarize(replies[1], replies.get(2), replies.get(3), replies.get(4))
     return StatusReport(status, detail)
-
-
-def query_status(url_or_spec: Any, timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = 1.0) -> StatusReport:
-    """Open the printer at `url_or_spec`, read its status and close it.
-
-    Never raises for device problems: a refused connection or a missing device
-    gives `offline` with the reason, silence gives `no_reply`.  A file: printer
-    is `ok` when it is writable, and a `status=off` printer is `ok` when it can
-    be opened (it is never asked).  Raises PrinterURLError (a
-    ValueError) for a malformed URL.
-    """
-    from hardware import printers
-
-    spec = printers.as_spec(url_or_spec)
-    if spec.scheme == "file":
-        return printers.status_without_channel(spec)
-    try:
-        with printers.open_printer(spec, timeout=connect_timeout) as printer:
-            if not spec.has_status:
-                # status=off: the printer never answers, so reachability is all we can know.
-                return StatusReport(PrinterStatus.ok, "reachable; status queries disabled (status=off)")
-            return read_status(printer, timeout)
-    except printers.PrinterOffline as exc:
-        return StatusReport(PrinterStatus.offline, exc.reason)

@@ -1,6 +1,7 @@
 """Technician pages at ``/hardware``: printers, their live status, jobs, kiosks, ports."""
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 
@@ -8,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from servicepoint.auth import login_required
 from servicepoint.db import get_setting, immediate, set_setting
+from servicepoint.domain.printing import TicketPayload
 from servicepoint.htmx import is_htmx
 from servicepoint.i18n import LANGUAGES
 from servicepoint.web_db import get_db
@@ -15,15 +17,11 @@ from servicepoint.web_db import get_db
 from . import jobstore
 from .emulator import EMULATORS, STATES as EMULATOR_STATES
 from .printers import list_serial_ports
-from .rendering import layout_data, ticket_template
+from .rendering import ticket_template
+from .status import status_label
 
 bp = Blueprint("hardware", __name__, url_prefix="/hardware", template_folder="templates",
                static_folder="static", static_url_path="/hardware-static")
-
-STATUS_TEXT = {
-    "ok": "Ready", "paper_low": "Paper low", "paper_out": "Paper out", "cover_open": "Cover open",
-    "offline": "Offline", "no_reply": "Not answering", "unknown": "Not checked yet",
-}
 
 
 def init_app(app) -> None:
@@ -39,7 +37,7 @@ def init_app(app) -> None:
     if app.config.get("START_WORKERS"):
         ext["start_workers"] = lambda: start_in_app(app)
         ext["stop_workers"] = lambda: stop_in_app(app)
-    app.jinja_env.globals.setdefault("printer_status_text", STATUS_TEXT)
+    app.jinja_env.globals.setdefault("printer_status_label", status_label)
 
 
 def _now() -> dt.datetime:
@@ -231,15 +229,15 @@ def preview():
     conn = get_db()
     ticket_id = request.args.get("ticket", "")
     job = jobstore.first_job(conn, int(ticket_id)) if ticket_id.isdigit() else None
-    if job is not None:
-        payload = jobstore.payload(job)
-    else:
-        payload = {"number": "A042", "service_name": "General enquiries",
-                   "language": request.args.get("lang", "en"), "issued_at": _now().isoformat(),
-                   "timezone": current_app.config["TIMEZONE"], "people_ahead": 4, "estimated_wait_s": 600,
-                   "estimated_wait_range_s": [480, 900], "track_url": request.host_url + "t/example",
-                   "branch_name": "ServicePoint"}
-    html = render_html(build_ticket_layout(layout_data(payload), ticket_template(conn)))
+    payload = jobstore.payload(job) if job is not None else None
+    if payload is None:
+        payload = TicketPayload(
+            number="A042", service="A", service_name="General enquiries",
+            language=request.args.get("lang", "en"), issued_at=_now().isoformat(),
+            timezone=current_app.config["TIMEZONE"], people_ahead=4, estimated_wait_s=600,
+            estimated_wait_range_s=(480, 900), track_url=request.host_url + "t/example",
+            branch_name="ServicePoint")
+    html = render_html(build_ticket_layout(payload, ticket_template(conn)))
     return render_template("hardware/preview.html", preview_html=html, preview_css=TICKET_PREVIEW_CSS)
 
 
@@ -292,7 +290,7 @@ def _save_logo(upload) -> str | None:
     if len(data) > 2 * 1024 * 1024:
         return "The logo must be smaller than 2 MB."
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError):
         return "The logo must be a PNG or JPEG image."
@@ -306,7 +304,7 @@ def _save_logo(upload) -> str | None:
 
 def _printer_form():
     """Read and check the printer form; returns (values, error message or None)."""
-    from .printers import PrinterURLError, parse_printer_url
+    from .printer_url import PrinterURLError, parse_printer_url
 
     name = (request.form.get("name") or "").strip()
     url = (request.form.get("url") or "").strip()

@@ -14,8 +14,11 @@ import threading
 from typing import Callable
 
 from servicepoint.db import connect
+from servicepoint.domain.printing import PrinterStatus
 
 from . import jobstore
+from .printer_url import EmulatorSpec, parse_printer_url
+from .printers import PrinterError, PrinterNotReady, PrinterOffline, query_status, send_bytes
 from .rendering import RenderFailed, render_or_fail
 
 log = logging.getLogger(__name__)
@@ -103,8 +106,6 @@ class PrintWorker:
 
     def print_job(self, conn, job, printer) -> str:
         """Send one claimed job and record the outcome; returns the job's new state."""
-        from .printers import PrinterError, PrinterNotReady, PrinterOffline, send_bytes
-
         try:
             data = render_or_fail(conn, job, printer, self.clock.now())
         except RenderFailed as exc:
@@ -115,13 +116,13 @@ class PrintWorker:
                 report = send_bytes(printer["url"], data, timeout=self.send_timeout)
         except PrinterNotReady as exc:
             state = jobstore.mark_failed(conn, job["id"], exc.reason, self.clock.now())
-            self._status(conn, printer["id"], exc.status.status.value, exc.status.detail)
+            self._status(conn, printer["id"], exc.status.status, exc.status.detail)
         except PrinterOffline as exc:
             # Retry only when not a byte reached the printer: a half-printed job
             # sent again would give the customer two tickets.
             retry = getattr(exc, "sent", True) is False
             state = jobstore.mark_failed(conn, job["id"], exc.reason, self.clock.now(), retry=retry)
-            self._status(conn, printer["id"], "offline", exc.reason)
+            self._status(conn, printer["id"], PrinterStatus.OFFLINE, exc.reason)
         except PrinterError as exc:
             state = jobstore.mark_failed(conn, job["id"], exc.reason, self.clock.now())
         except ValueError as exc:  # a bad printer URL
@@ -129,12 +130,12 @@ class PrintWorker:
         else:
             jobstore.mark_printed(conn, job["id"], self.clock.now(), len(data))
             state = "printed"
-            self._status(conn, printer["id"], report.status.value, report.detail)
+            self._status(conn, printer["id"], report.status, report.detail)
         self.notify("print")
         return state
 
     # -- status ---------------------------------------------------------
-    def _status(self, conn, printer_id: int, status: str, detail: str | None) -> None:
+    def _status(self, conn, printer_id: int, status: PrinterStatus, detail: str | None) -> None:
         if jobstore.set_status(conn, printer_id, status, detail, self.clock.now()):
             self.notify("printer")
 
@@ -152,8 +153,6 @@ class PrintWorker:
 
     def poll_status(self, conn) -> None:
         """Query every server-mode printer once and store what changed."""
-        from .status import query_status
-
         for printer in conn.execute("SELECT * FROM printers WHERE enabled AND mode='server'").fetchall():
             if self._stop.is_set():
                 return
@@ -166,9 +165,9 @@ class PrintWorker:
                     report = query_status(printer["url"], timeout=0.3, connect_timeout=1.0)
                 finally:
                     lock.release()
-                self._status(conn, printer["id"], report.status.value, report.detail)
+                self._status(conn, printer["id"], report.status, report.detail)
             except ValueError as exc:
-                self._status(conn, printer["id"], "offline", f"bad URL: {exc}")
+                self._status(conn, printer["id"], PrinterStatus.OFFLINE, f"bad URL: {exc}")
 
 
 def start_in_app(app) -> None:
@@ -195,7 +194,6 @@ def stop_in_app(app) -> None:
 def start_builtin_emulators(db_path: str) -> list:
     """Start one in-process emulator per distinct ``emulator:NAME`` printer URL."""
     from .emulator import PrinterEmulator, lookup_emulator, register_emulator
-    from .printers import parse_printer_url
 
     conn = connect(db_path)
     try:
@@ -204,7 +202,10 @@ def start_builtin_emulators(db_path: str) -> list:
         conn.close()
     started = []
     for url in urls:
-        name = parse_printer_url(url).name or "default"
+        spec = parse_printer_url(url)
+        if not isinstance(spec, EmulatorSpec):
+            continue
+        name = spec.name
         if lookup_emulator(name) is not None:
             continue
         emulator = PrinterEmulator(name=name)

@@ -271,7 +271,7 @@ def config_check(obj: Context) -> None:
                 notes.append(f"kiosk {row['code']} has no printer (numbers shown on screen only)")
         for row in conn.execute("SELECT name, url FROM printers"):
             try:
-                from hardware.printers import parse_printer_url
+                from hardware.printer_url import parse_printer_url
 
                 parse_printer_url(row["url"])
             except ImportError:

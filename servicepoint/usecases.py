@@ -19,6 +19,7 @@ from .db import get_setting
 from .domain import estimate as est
 from .domain import kpi, lifecycle, routing
 from .domain.model import Action, DomainError, State, Ticket
+from .domain.printing import PrinterStatus, TicketPayload
 from .timeutil import branch_day, from_db
 from .uow import NotFound, UnitOfWork
 
@@ -26,8 +27,8 @@ Notify = Callable[[str], None]
 
 # Every status a printer row can have ("unknown" until first checked), and those in
 # which a new job is worth sending at all. The one vocabulary for the whole server.
-PRINTER_STATES = ("ok", "paper_low", "paper_out", "cover_open", "offline", "no_reply", "unknown")
-PRINTABLE_STATES = frozenset({"ok", "paper_low", "unknown"})
+PRINTER_STATES = tuple(status.value for status in PrinterStatus)
+PRINTABLE_STATES = frozenset(status.value for status in PrinterStatus if status.printable)
 
 
 def _noop(topic: str) -> None:
@@ -253,20 +254,15 @@ def _replayed(ports: Ports, ticket: Ticket, svc, stats) -> IssueResult:
 
 def ticket_payload(ticket: Ticket, svc, public_id: str, ahead: int, estimate: est.WaitEstimate,
                    track_base: str, timezone: str, branch_name: str) -> dict:
-    """What the printed ticket shows, frozen at issue time."""
-    return {
-        "number": ticket.number,
-        "service": ticket.service,
-        "service_name": service_name(svc, ticket.language),
-        "language": ticket.language,
-        "issued_at": ticket.issued_at.isoformat(),
-        "timezone": timezone,
-        "people_ahead": ahead,
-        "estimated_wait_s": estimate.point_s,
-        "estimated_wait_range_s": [estimate.low_s, estimate.high_s] if estimate.is_range else None,
-        "track_url": track_url(track_base, public_id) if track_base else None,
-        "branch_name": branch_name,
-    }
+    """What the printed ticket shows, frozen at issue time (the print job's JSON payload)."""
+    return TicketPayload(
+        number=ticket.number, service=ticket.service, service_name=service_name(svc, ticket.language),
+        language=ticket.language, issued_at=ticket.issued_at.isoformat(), timezone=timezone,
+        people_ahead=ahead, estimated_wait_s=estimate.point_s,
+        estimated_wait_range_s=(estimate.low_s, estimate.high_s) if estimate.is_range else None,
+        track_url=track_url(track_base, public_id) if track_base else None,
+        branch_name=branch_name,
+    ).to_dict()
 
 
 def call_next(ports: Ports, *, counter: str, staff: str | None = None,

@@ -11,11 +11,11 @@ import os
 import signal
 import subprocess
 import time
-from datetime import datetime, timezone
 
 import pytest
 
 from hardware.emulator import PrinterEmulator, register_emulator, unregister_emulator
+from servicepoint.domain.printing import TicketPayload
 from tests.support.require import require_socat
 from tests.support.server import free_port as unused_port
 
@@ -94,17 +94,18 @@ def free_port():
 
 
 @pytest.fixture
-def ticket():
-    """The reference ticket used across the printer tests."""
-    return {
-        "number": "A042",
-        "service_name": "Accounts & Cards",
-        "language": "en",
-        "issued_at": datetime(2025, 3, 14, 9, 41, tzinfo=timezone.utc),
-        "timezone": "Europe/Madrid",
-        "people_ahead": 3,
-        "estimated_wait_s": 600,
-        "estimated_wait_range_s": (540, 900),
-        "track_url": "https://sp.example/t/8f3a2c",
-        "branch_name": "Central Branch",
-    }
+def ticket() -> TicketPayload:
+    """The reference ticket used across the printer tests (vary it with dataclasses.replace)."""
+    return TicketPayload(
+        number="A042",
+        service="A",
+        service_name="Accounts & Cards",
+        language="en",
+        issued_at="2025-03-14T09:41:00+00:00",
+        timezone="Europe/Madrid",
+        people_ahead=3,
+        estimated_wait_s=600,
+        estimated_wait_range_s=(540, 900),
+        track_url="https://sp.example/t/8f3a2c",
+        branch_name="Central Branch",
+    )

@@ -170,6 +170,25 @@ def test_test_print_queues_a_test_job(tech, db):
     assert len(_jobs(db, kind="test")) == 1
 
 
+def test_deleting_a_printer_fails_its_unprinted_jobs(app, tech, db):
+    printer_id = db.execute("SELECT id FROM printers WHERE name = ?", (DEMO_PRINTER,)).fetchone()[0]
+    pending = _issue(app)["print"]["job_id"]
+    sent = _issue(app)["print"]["job_id"]
+    db.execute("UPDATE print_jobs SET state = 'sent' WHERE id = ?", (sent,))
+    db.commit()
+
+    page = tech.follow(f"/hardware/printers/{printer_id}/delete")
+    assert "Printer removed." in page
+    jobs = {j["id"]: j for j in _jobs(db, printer_id=printer_id)}
+    assert [(jobs[i]["state"], jobs[i]["error"]) for i in (pending, sent)] == [
+        ("failed", "printer removed"), ("failed", "printer removed")]
+    # Its past jobs keep the printer row, disabled: no worker or agent claims for it again.
+    assert db.execute("SELECT enabled FROM printers WHERE id = ?", (printer_id,)).fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM devices WHERE printer_id = ?", (printer_id,)).fetchone()[0] == 0
+    after = _issue(app)["print"]  # the kiosk shows numbers on screen only now
+    assert (after["state"], after["job_id"]) == ("none", None)
+
+
 # --------------------------------------------------------------------------- preview and reprint
 
 

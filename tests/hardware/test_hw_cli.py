@@ -13,6 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from hardware.cli import printer
+from hardware.printer_url import parse_printer_url
+from hardware.printers import list_serial_ports
 
 
 @pytest.fixture
@@ -61,16 +63,65 @@ def test_test_page_offline_and_bad_profile(runner, free_port):
     assert result.exit_code == 2
 
 
-def test_ports(runner):
+def test_ports_lists_every_serial_port_of_this_machine_as_a_url(runner):
+    ports = list_serial_ports()
     result = runner.invoke(printer, ["ports"])
-    assert result.exit_code == 0 and result.output.strip()
+    assert result.exit_code == 0, result.output
+    if not ports:
+        assert result.output.startswith("No serial ports found.")
+        return
+    urls = [line.split("  ")[0] for line in result.output.splitlines()]
+    assert urls == [f"serial:{port['device']}" for port in ports]
+    assert all(parse_printer_url(url).path == port["device"] for url, port in zip(urls, ports, strict=True))
 
 
-@pytest.mark.parametrize("command", [[], ["test"], ["status"], ["ports"], ["emulate"]])
-def test_help(runner, command):
+def test_ports_shows_what_the_system_knows_about_each_port(runner, monkeypatch):
+    """A USB-serial adapter cannot be plugged into CI, so the port listing is given here."""
+    from hardware import printers
+
+    monkeypatch.setattr(printers, "list_serial_ports", lambda: [
+        {"device": "/dev/ttyS0", "description": "n/a", "hwid": "n/a"},
+        {"device": "/dev/ttyUSB0", "description": "FT232R USB UART", "hwid": "USB VID:PID=0403:6001"},
+    ])
+    result = runner.invoke(printer, ["ports"])
+    assert result.output.splitlines() == [
+        "serial:/dev/ttyS0",
+        "serial:/dev/ttyUSB0  FT232R USB UART, USB VID:PID=0403:6001",
+    ]
+    monkeypatch.setattr(printers, "list_serial_ports", lambda: [])
+    result = runner.invoke(printer, ["ports"])
+    assert result.exit_code == 0 and result.output.startswith("No serial ports found.")
+    assert "usb:VID:PID" in result.output
+
+
+def _help(runner, *command: str) -> str:
     result = runner.invoke(printer, [*command, "--help"])
-    assert result.exit_code == 0 and "Usage:" in result.output
-    assert len(result.output) > 200
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: printer {' '.join(command)}".rstrip())
+    return " ".join(result.output.split())  # click wraps lines; compare words
+
+
+def test_help_lists_the_printer_commands(runner):
+    text = _help(runner)
+    commands = text.split("Commands:")[1].split()
+    assert {"emulate", "ports", "status", "test"} <= set(commands)
+    assert "serial:/dev/ttyUSB0?baudrate=19200" in text and "tcp://192.0.2.10:9100" in text
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("test", ["URL", "--name", "--profile", "--paper", "--timeout",
+              "Exit status: 0 printed, 1 printer not ready, 2 bad URL, 3 printer offline."]),
+    ("status", ["URL", "--timeout", "--json",
+                "Exit status: 0 ready (ok or paper low), 1 not ready (paper out, cover open, no reply), "
+                "2 bad URL, 3 offline."]),
+    ("ports", ["List serial ports", "?baudrate=N", "usb:VENDOR:PRODUCT"]),
+    ("emulate", ["--tcp", "--host", "--serial", "--baudrate", "--control", "--out", "--state", "--name",
+                 "--paper", "state ok|paper_low|paper_out|cover_open|silent"]),
+])
+def test_help_of_each_command_names_its_arguments(runner, command, expected):
+    text = _help(runner, command)
+    missing = [word for word in expected if word not in text]
+    assert not missing, text
 
 
 def test_emulate_process_with_control_port(tmp_path):

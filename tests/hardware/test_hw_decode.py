@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 
-from hardware.decode import FeedLines, PaperCut, QRCode, RasterImage, TextLine, decode, parse_commands
+from hardware.decode import decode
+from hardware.decode.interpret import FeedLines, PaperCut, QRCode, RasterImage, TextLine
+from hardware.decode.parse import parse_commands
 from hardware.layout import QR, Text
 from hardware.render_escpos import render_escpos
 
@@ -67,8 +69,11 @@ def test_png_rendering(ticket):
 
 # ---------------------------------------------------------------- properties of the stream parser
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import (  # noqa: E402
+    given,
+    settings,
+    strategies as st,  # noqa: E402
+)
 
 PIECES = st.sampled_from([
     b"\x1b@", b"\x1bt\x10", b"\x1d!\x11", b"\x1ba\x01", b"\x10\x04\x01", b"\x1dV\x00", b"\x1dVB\x00",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 
 import pytest
 
-from hardware.i18n import LABELS, label
 from hardware.layout import (
     QR,
     BigNumber,
@@ -20,6 +20,11 @@ from hardware.layout import (
     format_local_time,
     format_wait,
 )
+from hardware.texts import CATALOGUE
+from servicepoint.domain.printing import TicketPayload
+from servicepoint.texts import lookup
+
+LANGUAGES = ("en", "es", "fr", "de", "ar", "pt")
 
 
 def texts(blocks):
@@ -57,8 +62,9 @@ def test_reference_layout(ticket):
         (600, (600, 900), "about 10\u201315 min"),
         (600, (0, 300), "up to 5 min"),
         (600, (0, 0), "less than 1 min"),
-        (600, (590, 600), "about 10 min"),
+        (600, (590, 600), "10 min"),  # narrower than the domain's range rule: its upper end
         (None, (900, 600), "about 10\u201315 min"),
+        (600, (61, 900), "about 2\u201315 min"),  # both ends rounded up
     ],
 )
 def test_format_wait(seconds, wait_range, expected):
@@ -68,7 +74,17 @@ def test_format_wait(seconds, wait_range, expected):
 def test_wait_is_rounded_up_in_every_language():
     assert format_wait(61, None, "es") == "2 min"
     assert format_wait(600, (540, 900), "de") == "etwa 9\u201315 Min."
+    assert format_wait(600, (540, 900), "pt-BR") == "cerca de 9\u201315 min"
     assert format_wait(0, None, "fr") == "moins d'1 min"
+
+
+def test_the_printed_wait_follows_the_shared_range_rule(monkeypatch):
+    """The paper words the wait with servicepoint.texts.wait_text and the domain's is_range."""
+    from servicepoint.domain import estimate
+
+    assert format_wait(600, (540, 900), "en") == "about 9\u201315 min"
+    monkeypatch.setattr(estimate, "is_range", lambda low_s, high_s: False)
+    assert format_wait(600, (540, 900), "en") == "15 min"
 
 
 def test_local_time_in_branch_zone():
@@ -80,25 +96,26 @@ def test_local_time_in_branch_zone():
         format_local_time(datetime(2025, 7, 1), "Europe/Madrid")
 
 
-@pytest.mark.parametrize("language", ["en", "es", "fr", "de", "ar"])
+def test_every_printed_text_is_in_every_language():
+    for key, entry in CATALOGUE.items():
+        assert set(entry) == set(LANGUAGES), key
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_labels_translated(language, ticket):
-    assert set(LABELS[language]) == set(LABELS["en"])
-    ticket["language"] = language
-    blocks = build_ticket_layout(ticket)
-    assert label("your_number", language) in texts(blocks)
+    blocks = build_ticket_layout(dataclasses.replace(ticket, language=language))
+    assert lookup(CATALOGUE, "your_number", language) in texts(blocks)
     if language != "en":
-        assert label("your_number", language) != label("your_number", "en")
+        assert lookup(CATALOGUE, "your_number", language) != lookup(CATALOGUE, "your_number", "en")
 
 
 def test_unknown_language_falls_back_to_english(ticket):
-    ticket["language"] = "xx"
-    assert "Your number" in texts(build_ticket_layout(ticket))
-    assert label("your_number", "pt-BR") == "A sua senha"
+    assert "Your number" in texts(build_ticket_layout(dataclasses.replace(ticket, language="xx")))
+    assert "A sua senha" in texts(build_ticket_layout(dataclasses.replace(ticket, language="pt-BR")))
 
 
 def test_arabic_label_lines_are_right_aligned(ticket):
-    ticket["language"] = "ar"
-    blocks = build_ticket_layout(ticket)
+    blocks = build_ticket_layout(dataclasses.replace(ticket, language="ar"))
     people = next(b for b in blocks if isinstance(b, Text) and "3" in b.text and "2025" not in b.text)
     assert people.align == "right"
 
@@ -112,8 +129,7 @@ def test_template_options(ticket):
         "show_qr": False,
         "show_wait": False,
     }
-    ticket["language"] = "es"
-    blocks = build_ticket_layout(ticket, template)
+    blocks = build_ticket_layout(dataclasses.replace(ticket, language="es"), template)
     assert blocks[0] == Logo("/srv/logo.png")
     assert texts(blocks)[:2] == ["Plaza Mayor", "Bienvenido"]
     assert "Thank you" in texts(blocks)  # footer falls back to English
@@ -122,7 +138,7 @@ def test_template_options(ticket):
 
 
 def test_no_one_ahead_and_missing_optional_fields():
-    blocks = build_ticket_layout({"number": "B001", "people_ahead": 0, "language": "en"})
+    blocks = build_ticket_layout(TicketPayload(number="B001", service="", service_name="", people_ahead=0))
     assert "You are next" in texts(blocks)
     assert BigNumber("B001") in blocks and blocks[-1] == Cut()
     assert not any(isinstance(b, QR) for b in blocks)
@@ -143,7 +159,7 @@ def test_block_validation():
         Feed(0)
     with pytest.raises(ValueError):
         BigNumber("")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         Text("x").text = "y"  # frozen
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from hardware.decode import decode
 from hardware.layout import build_ticket_layout
-from hardware.printers import PrinterNotReady, PrinterOffline, open_printer, send_bytes
+from hardware.printers import PrinterNotReady, PrinterOffline, open_printer, query_status, send_bytes
 from hardware.render_escpos import render_escpos
-from hardware.status import PrinterStatus, query_status
+from servicepoint.domain.printing import PrinterStatus
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def assert_is_reference_ticket(text: str) -> None:
 
 def test_print_over_tcp(emulator, tcp_url, job):
     report = send_bytes(tcp_url, job)
-    assert report.status is PrinterStatus.ok
+    assert report.status is PrinterStatus.OK
     assert emulator.wait_for_tickets(1)
     ticket = emulator.last_ticket()
     assert ticket.data == job  # byte for byte
@@ -60,8 +60,8 @@ def test_escpos_api_works_on_backend(emulator, tcp_url):
 
 @pytest.mark.parametrize(
     ("state", "expected"),
-    [("ok", PrinterStatus.ok), ("paper_low", PrinterStatus.paper_low), ("paper_out", PrinterStatus.paper_out),
-     ("cover_open", PrinterStatus.cover_open)],
+    [("ok", PrinterStatus.OK), ("paper_low", PrinterStatus.PAPER_LOW), ("paper_out", PrinterStatus.PAPER_OUT),
+     ("cover_open", PrinterStatus.COVER_OPEN)],
 )
 def test_status_states(emulator, tcp_url, state, expected):
     emulator.set_state(state)
@@ -90,14 +90,14 @@ def test_fault_means_job_not_sent_then_recovery(emulator, tcp_url, job, state):
 
 def test_paper_low_still_prints(emulator, tcp_url, job):
     emulator.set_state("paper_low")
-    assert send_bytes(tcp_url, job).status is PrinterStatus.paper_low
+    assert send_bytes(tcp_url, job).status is PrinterStatus.PAPER_LOW
     assert emulator.wait_for_tickets(1)
 
 
 def test_unchecked_job_to_faulty_printer_is_discarded(emulator, tcp_url, job, free_port):
     emulator.set_state("paper_out")
-    assert query_status(tcp_url + "?status=off").status is PrinterStatus.ok  # reachable, not asked
-    assert query_status(f"tcp://127.0.0.1:{free_port}?status=off").status is PrinterStatus.offline
+    assert query_status(tcp_url + "?status=off").status is PrinterStatus.OK  # reachable, not asked
+    assert query_status(f"tcp://127.0.0.1:{free_port}?status=off").status is PrinterStatus.OFFLINE
     send_bytes(tcp_url + "?status=off", job)  # a one-way printer: no checks
     assert emulator.wait_for_jobs_closed(2)  # the reachability check and the job
     (record,) = [j for j in emulator.jobs() if j.received]  # the status=off checks sent nothing
@@ -110,22 +110,22 @@ def test_silent_printer_is_no_reply_quickly(emulator, tcp_url, job):
     started = time.monotonic()
     report = query_status(tcp_url)
     elapsed = time.monotonic() - started
-    assert report.status is PrinterStatus.no_reply
+    assert report.status is PrinterStatus.NO_REPLY
     assert "DLE EOT 1" in report.detail
     assert elapsed < 0.6  # one 0.3 s query, not python-escpos's 1 s or an exception
     started = time.monotonic()
     with pytest.raises(PrinterNotReady) as info:
         send_bytes(tcp_url, job)
-    assert info.value.status.status is PrinterStatus.no_reply
+    assert info.value.status.status is PrinterStatus.NO_REPLY
     assert time.monotonic() - started < 0.6
     emulator.set_state("ok")
-    assert query_status(tcp_url).status is PrinterStatus.ok
+    assert query_status(tcp_url).status is PrinterStatus.OK
 
 
 def test_connection_refused_is_offline(free_port, job):
     url = f"tcp://127.0.0.1:{free_port}"
     report = query_status(url)
-    assert report.status is PrinterStatus.offline and "refused" in report.detail
+    assert report.status is PrinterStatus.OFFLINE and "refused" in report.detail
     with pytest.raises(PrinterOffline, match="refused") as info:
         send_bytes(url, job)
     assert info.value.sent is False  # safe to retry
@@ -134,7 +134,7 @@ def test_connection_refused_is_offline(free_port, job):
 def test_unknown_emulator_is_offline(job):
     with pytest.raises(PrinterOffline, match="no printer emulator named 'nobody'"):
         send_bytes("emulator:nobody", job)
-    assert query_status("emulator:nobody").status is PrinterStatus.offline
+    assert query_status("emulator:nobody").status is PrinterStatus.OFFLINE
 
 
 def test_printer_closing_the_connection_is_offline(job):
@@ -154,17 +154,17 @@ def test_printer_closing_the_connection_is_offline(job):
         thread.start()
         report = query_status(f"tcp://127.0.0.1:{server.getsockname()[1]}")
         thread.join()
-    assert report.status is PrinterStatus.offline and "closed the connection" in report.detail
+    assert report.status is PrinterStatus.OFFLINE and "closed the connection" in report.detail
 
 
 def test_file_printer(tmp_path, job):
     path = tmp_path / "out.bin"
-    assert send_bytes(f"file:{path}", job).status is PrinterStatus.ok
+    assert send_bytes(f"file:{path}", job).status is PrinterStatus.OK
     send_bytes(f"file:{path}", job)
     assert path.read_bytes() == job + job  # jobs are appended
-    assert query_status(f"file:{path}").status is PrinterStatus.ok
+    assert query_status(f"file:{path}").status is PrinterStatus.OK
     missing = f"file:{tmp_path}/no/such/dir/out.bin"
-    assert query_status(missing).status is PrinterStatus.offline
+    assert query_status(missing).status is PrinterStatus.OFFLINE
     with pytest.raises(PrinterOffline, match="cannot open"):
         send_bytes(missing, job)
     assert decode(path.read_bytes()).text().count("[CUT]") == 2
@@ -172,5 +172,5 @@ def test_file_printer(tmp_path, job):
 
 def test_usb_printer_absent_is_offline(job):
     report = query_status("usb:04b8:0e15")
-    assert report.status is PrinterStatus.offline
+    assert report.status is PrinterStatus.OFFLINE
     assert "04b8:0e15" in report.detail

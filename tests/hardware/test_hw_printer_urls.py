@@ -1,10 +1,29 @@
-"""Printer URL parsing."""
+"""Printer URL parsing: one typed spec per scheme."""
 
 from __future__ import annotations
 
 import pytest
 
-from hardware.printers import PrinterSpec, PrinterURLError, as_spec, parse_printer_url
+from hardware.printer_url import (
+    EmulatorSpec,
+    FileSpec,
+    PrinterSpec,
+    PrinterURLError,
+    SerialSpec,
+    TcpSpec,
+    UsbSpec,
+    as_spec,
+    parse_printer_url,
+)
+
+
+@pytest.mark.parametrize(("url", "kind"), [
+    ("serial:/dev/ttyUSB0", SerialSpec), ("tcp://192.0.2.10", TcpSpec), ("usb:04b8:0e15", UsbSpec),
+    ("file:/tmp/out.bin", FileSpec), ("emulator:", EmulatorSpec),
+])
+def test_each_scheme_has_its_own_spec(url, kind):
+    spec = parse_printer_url(url)
+    assert type(spec) is kind and spec.scheme == url.split(":")[0]
 
 
 def test_serial_url():

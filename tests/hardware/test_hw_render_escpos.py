@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import pytest
 
-from hardware.decode import RasterImage, TextLine, decode, parse_commands
+from hardware.decode import decode
+from hardware.decode.interpret import RasterImage, TextLine
+from hardware.decode.parse import parse_commands
 from hardware.layout import QR, BigNumber, Cut, Feed, Logo, Rule, Text, build_ticket_layout
 from hardware.render_escpos import (
     Media,
@@ -21,6 +24,7 @@ from hardware.render_escpos import (
 RULE = b"\xc4" * 48 + b"\n"  # U+2500 in code page 437
 
 # Built once with render_escpos, reviewed by decoding it (see test below), then frozen.
+# Its 386 bytes take 0.4 s at 9600 baud: a ticket must stay this small.
 REFERENCE_TICKET = (
     b"\x1b@"  # ESC @ init
     b"\x1ba\x01\x1bE\x01\x1bt\x00Central Branch\n"  # centre, bold, code page 437
@@ -43,7 +47,6 @@ REFERENCE_TICKET = (
     b"Thank you for your visit\n"
     b"\x1bd\x06\x1dV\x00"  # feed past the cutter, full cut
 )
-REFERENCE_SIZE = 386
 
 
 @pytest.fixture
@@ -53,12 +56,6 @@ def reference_blocks(ticket):
 
 def test_reference_ticket_exact_bytes(reference_blocks):
     assert render_escpos(reference_blocks) == REFERENCE_TICKET
-
-
-def test_reference_ticket_is_small(reference_blocks):
-    data = render_escpos(reference_blocks)
-    assert len(data) == REFERENCE_SIZE
-    assert len(data) < 600  # 0.4 s at 9600 baud
 
 
 def test_reference_ticket_decodes_to_the_ticket():
@@ -79,10 +76,6 @@ def test_reference_ticket_decodes_to_the_ticket():
         "            Thank you for your visit",
         "[CUT]",
     ]
-
-
-def test_rendering_is_deterministic(reference_blocks):
-    assert render_escpos(reference_blocks) == render_escpos(reference_blocks)
 
 
 def test_media_from_paper_width_and_profile():
@@ -137,7 +130,7 @@ def test_arabic_is_rasterised_not_question_marks():
 
 
 def test_arabic_ticket_keeps_number_and_qr_native(ticket):
-    ticket.update(language="ar", service_name="الحسابات والبطاقات")
+    ticket = dataclasses.replace(ticket, language="ar", service_name="الحسابات والبطاقات")
     data = render_escpos(build_ticket_layout(ticket))
     decoded = decode(data)
     assert " A042" in decoded.text().splitlines()

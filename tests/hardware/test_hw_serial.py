@@ -9,9 +9,9 @@ import pytest
 
 from hardware.emulator import PrinterEmulator
 from hardware.layout import build_ticket_layout
-from hardware.printers import PrinterNotReady, PrinterOffline, send_bytes
+from hardware.printers import PrinterNotReady, PrinterOffline, query_status, send_bytes
 from hardware.render_escpos import render_escpos
-from hardware.status import PrinterStatus, query_status
+from servicepoint.domain.printing import PrinterStatus
 
 pytestmark = pytest.mark.serial
 
@@ -37,7 +37,7 @@ def url_for(pair) -> str:
 
 def wait_ready(url: str, timeout: float = 3.0) -> None:
     deadline = time.monotonic() + timeout
-    while query_status(url).status is not PrinterStatus.ok:
+    while query_status(url).status is not PrinterStatus.OK:
         assert time.monotonic() < deadline, "emulator did not come up on the serial port"
         time.sleep(0.05)
 
@@ -45,7 +45,7 @@ def wait_ready(url: str, timeout: float = 3.0) -> None:
 def test_print_over_serial(socat_pair, serial_emulator, job):
     url = url_for(socat_pair)
     wait_ready(url)
-    assert send_bytes(url, job).status is PrinterStatus.ok
+    assert send_bytes(url, job).status is PrinterStatus.OK
     assert serial_emulator.wait_for_tickets(1)
     ticket = serial_emulator.last_ticket()
     assert ticket.data == job
@@ -61,14 +61,14 @@ def test_serial_status_states_and_silence(socat_pair, serial_emulator, job):
     url = url_for(socat_pair)
     wait_ready(url)
     serial_emulator.set_state("paper_out")
-    assert query_status(url).status is PrinterStatus.paper_out
+    assert query_status(url).status is PrinterStatus.PAPER_OUT
     with pytest.raises(PrinterNotReady):
         send_bytes(url, job)
     serial_emulator.set_state("cover_open")
-    assert query_status(url).status is PrinterStatus.cover_open
+    assert query_status(url).status is PrinterStatus.COVER_OPEN
     serial_emulator.set_state("silent")
     started = time.monotonic()
-    assert query_status(url).status is PrinterStatus.no_reply
+    assert query_status(url).status is PrinterStatus.NO_REPLY
     assert time.monotonic() - started < 0.6
     serial_emulator.set_state("ok")
     send_bytes(url, job)
@@ -79,7 +79,7 @@ def test_serial_status_states_and_silence(socat_pair, serial_emulator, job):
 def test_missing_serial_device_is_offline(tmp_path, job):
     url = f"serial:{tmp_path}/ttyUSB9"
     report = query_status(url)
-    assert report.status is PrinterStatus.offline and "ttyUSB9" in report.detail
+    assert report.status is PrinterStatus.OFFLINE and "ttyUSB9" in report.detail
     with pytest.raises(PrinterOffline, match="not plugged in"):
         send_bytes(url, job)
 
@@ -101,7 +101,7 @@ def test_device_vanishes_mid_job_then_recovers(socat_pair, job):
         assert time.monotonic() - started < 5
         assert "went away while writing" in info.value.reason, info.value.reason
         assert info.value.sent is True  # part of the job reached the printer: do not resend
-        assert query_status(url).status is PrinterStatus.offline  # still unplugged
+        assert query_status(url).status is PrinterStatus.OFFLINE  # still unplugged
 
         socat_pair.start()  # plugged back in
         wait_ready(url)

@@ -9,12 +9,13 @@ from hardware.status import (
     OfflineCause,
     PaperSensor,
     PrinterState,
-    PrinterStatus,
     StatusReport,
     parse_dle_eot,
+    status_label,
     summarize,
     valid_status_byte,
 )
+from servicepoint.domain.printing import PrinterStatus
 
 OK1, OK2, OK4 = PrinterState(False, False, False, False), OfflineCause(False, False, False, False), PaperSensor(False, False)
 
@@ -73,13 +74,13 @@ def test_bad_arguments():
 @pytest.mark.parametrize(
     ("n1", "n2", "n3", "n4", "expected"),
     [
-        (0x12, 0x12, None, 0x12, PrinterStatus.ok),
-        (0x12, 0x12, None, 0x1E, PrinterStatus.paper_low),
-        (0x1A, 0x32, None, 0x7E, PrinterStatus.paper_out),
-        (0x1A, 0x16, None, 0x12, PrinterStatus.cover_open),
-        (0x1A, 0x16, None, 0x7E, PrinterStatus.cover_open),  # cover first: it must be closed anyway
-        (0x1A, 0x52, 0x1A, 0x12, PrinterStatus.offline),
-        (0x12, 0x12, None, 0x72, PrinterStatus.paper_out),
+        (0x12, 0x12, None, 0x12, PrinterStatus.OK),
+        (0x12, 0x12, None, 0x1E, PrinterStatus.PAPER_LOW),
+        (0x1A, 0x32, None, 0x7E, PrinterStatus.PAPER_OUT),
+        (0x1A, 0x16, None, 0x12, PrinterStatus.COVER_OPEN),
+        (0x1A, 0x16, None, 0x7E, PrinterStatus.COVER_OPEN),  # cover first: it must be closed anyway
+        (0x1A, 0x52, 0x1A, 0x12, PrinterStatus.OFFLINE),
+        (0x12, 0x12, None, 0x72, PrinterStatus.PAPER_OUT),
     ],
 )
 def test_summarize(n1, n2, n3, n4, expected):
@@ -90,8 +91,15 @@ def test_summarize(n1, n2, n3, n4, expected):
 
 def test_summarize_error_detail_and_report():
     status, detail = summarize(parse_dle_eot(1, 0x1A), parse_dle_eot(2, 0x52), parse_dle_eot(3, 0x1A), OK4)
-    assert status is PrinterStatus.offline and "cutter" in detail
-    report = StatusReport(PrinterStatus.paper_low, "paper near end")
+    assert status is PrinterStatus.OFFLINE and "cutter" in detail
+    report = StatusReport(PrinterStatus.PAPER_LOW, "paper near end")
     assert report.ready and str(report) == "paper_low: paper near end"
     assert report.checked_at.tzinfo is not None
-    assert not StatusReport(PrinterStatus.no_reply).ready
+    assert not StatusReport(PrinterStatus.NO_REPLY).ready
+
+
+def test_every_status_has_one_technician_label():
+    labels = {status: status_label(status.value) for status in PrinterStatus}
+    assert len(set(labels.values())) == len(PrinterStatus)  # no two states read alike
+    assert (labels[PrinterStatus.NO_REPLY], labels[PrinterStatus.UNKNOWN]) == ("Not answering", "Not checked yet")
+    assert status_label(None) == status_label("melting") == "Not checked yet"

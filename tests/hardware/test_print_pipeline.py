@@ -17,12 +17,14 @@ import uuid
 import pytest
 
 from hardware import jobstore
-from hardware.decode import PaperCut, QRCode, decode
+from hardware.decode import decode
+from hardware.decode.interpret import PaperCut, QRCode
 from hardware.emulator import PrinterEmulator
-from hardware.i18n import label
 from hardware.layout import format_wait
+from hardware.texts import CATALOGUE
 from hardware.worker import PrintWorker
 from servicepoint.db import connect
+from servicepoint.texts import lookup
 from servicepoint.usecases import issue_ticket
 from tests.fixtures import clock, demo_db, make_ports  # noqa: F401  (fixtures)
 
@@ -126,10 +128,10 @@ def test_issue_queues_job_and_worker_prints_it(db, ports, conn, worker, emu, not
     assert job["attempts"] == 0 and job["bytes"] is None
     payload = jobstore.payload(job)
     track_url = f"{TRACK_BASE}t/{result.public_id}"
-    assert payload["number"] == result.ticket.number == ticket["number"]
-    assert payload["service"] == "A" and payload["service_name"] == "General enquiries"
-    assert payload["estimated_wait_s"] == result.estimate.point_s
-    assert payload["track_url"] == track_url
+    assert payload.number == result.ticket.number == ticket["number"]
+    assert payload.service == "A" and payload.service_name == "General enquiries"
+    assert payload.estimated_wait_s == result.estimate.point_s
+    assert payload.track_url == track_url
 
     assert worker.run_once(conn) is True
     assert emu.wait_for_tickets(1, timeout=5)
@@ -138,9 +140,8 @@ def test_issue_queues_job_and_worker_prints_it(db, ports, conn, worker, emu, not
     text = decoded.text()
     assert result.ticket.number in [line.strip() for line in text.splitlines()]
     assert "General enquiries" in text
-    rng = payload["estimated_wait_range_s"]
-    wait = format_wait(payload["estimated_wait_s"], tuple(rng) if rng else None, "en")
-    assert label("estimated_wait", "en", wait=wait) in text
+    wait = format_wait(payload.estimated_wait_s, payload.estimated_wait_range_s, "en")
+    assert lookup(CATALOGUE, "estimated_wait", "en", wait=wait) in text
     qrs = [e for e in decoded.elements if isinstance(e, QRCode)]
     assert [q.payload for q in qrs] == [track_url]
     assert isinstance(decoded.elements[-1], PaperCut) and printed.cut
