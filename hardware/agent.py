@@ -30,7 +30,13 @@ import click
 from servicepoint.domain.printing import PrinterStatus
 
 from .printer_url import PrinterURLError, parse_printer_url
-from .printers import PrinterError, PrinterNotReady, PrinterOffline, query_status, send_bytes
+from .printers import (
+    PrinterError,
+    PrinterNotReady,
+    PrinterOffline,
+    query_status,
+    send_bytes,
+)
 
 log = logging.getLogger("servicepoint.print_agent")
 

@@ -286,7 +286,9 @@ def _common(url: str, options: dict[str, str]) -> dict[str, Any]:
     """``profile``, ``paper_mm`` and ``status`` as given in the URL (absent ones keep their defaults)."""
     common: dict[str, Any] = {}
     if "profile" in options:
-        from escpos.capabilities import CAPABILITIES  # late: loading it reads and caches a JSON file
+        from escpos.capabilities import (
+            CAPABILITIES,  # late: loading it reads and caches a JSON file
+        )
 
         if options["profile"] not in CAPABILITIES["profiles"]:
             raise _fail(url, f"unknown printer profile {options['profile']!r}")

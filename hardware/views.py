@@ -5,7 +5,15 @@ import datetime as dt
 import sqlite3
 import threading
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from servicepoint.auth import login_required
 from servicepoint.db import get_setting, immediate, set_setting
@@ -15,7 +23,8 @@ from servicepoint.i18n import LANGUAGES
 from servicepoint.web_db import get_db
 
 from . import jobstore
-from .emulator import EMULATORS, STATES as EMULATOR_STATES
+from .emulator import EMULATORS
+from .emulator import STATES as EMULATOR_STATES
 from .printers import list_serial_ports
 from .rendering import ticket_template
 from .status import status_label

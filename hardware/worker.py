@@ -18,7 +18,13 @@ from servicepoint.domain.printing import PrinterStatus
 
 from . import jobstore
 from .printer_url import EmulatorSpec, parse_printer_url
-from .printers import PrinterError, PrinterNotReady, PrinterOffline, query_status, send_bytes
+from .printers import (
+    PrinterError,
+    PrinterNotReady,
+    PrinterOffline,
+    query_status,
+    send_bytes,
+)
 from .rendering import RenderFailed, render_or_fail
 
 log = logging.getLogger(__name__)

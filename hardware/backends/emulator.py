@@ -15,7 +15,9 @@ class EmulatorPrinter(NetworkPrinter):
     """The emulator registered under the spec's name; PrinterOffline when none is running."""
 
     def __init__(self, spec: EmulatorSpec, timeout: float) -> None:
-        from hardware.emulator import lookup_emulator  # late: the emulator imports the decoder
+        from hardware.emulator import (
+            lookup_emulator,  # late: the emulator imports the decoder
+        )
 
         emulator = lookup_emulator(spec.name)
         if emulator is None or emulator.tcp_address is None:

@@ -12,7 +12,14 @@ import functools
 import io
 from typing import Any, Iterable
 
-from hardware.decode.interpret import Element, FeedLines, PaperCut, QRCode, RasterImage, TextLine
+from hardware.decode.interpret import (
+    Element,
+    FeedLines,
+    PaperCut,
+    QRCode,
+    RasterImage,
+    TextLine,
+)
 
 CHAR_DOTS = 12  # font A: 12 x 24 dots per character
 LINE_DOTS = 24

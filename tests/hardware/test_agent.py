@@ -21,7 +21,13 @@ import uuid
 import pytest
 
 from hardware.emulator import PrinterEmulator
-from tests.support.server import JsonClient, ServerProcess, free_port, run_init, servicepoint_cmd
+from tests.support.server import (
+    JsonClient,
+    ServerProcess,
+    free_port,
+    run_init,
+    servicepoint_cmd,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -72,6 +72,8 @@ def test_png_rendering(ticket):
 from hypothesis import (  # noqa: E402
     given,
     settings,
+)
+from hypothesis import (
     strategies as st,  # noqa: E402
 )
 

@@ -6,7 +6,12 @@ import socket
 
 import pytest
 
-from hardware.emulator import PrinterEmulator, lookup_emulator, register_emulator, unregister_emulator
+from hardware.emulator import (
+    PrinterEmulator,
+    lookup_emulator,
+    register_emulator,
+    unregister_emulator,
+)
 from hardware.layout import build_ticket_layout
 from hardware.printers import send_bytes
 from hardware.render_escpos import render_escpos

@@ -8,7 +8,13 @@ import pytest
 
 from hardware.decode import decode
 from hardware.layout import build_ticket_layout
-from hardware.printers import PrinterNotReady, PrinterOffline, open_printer, query_status, send_bytes
+from hardware.printers import (
+    PrinterNotReady,
+    PrinterOffline,
+    open_printer,
+    query_status,
+    send_bytes,
+)
 from hardware.render_escpos import render_escpos
 from servicepoint.domain.printing import PrinterStatus
 

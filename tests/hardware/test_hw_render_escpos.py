@@ -10,7 +10,16 @@ import pytest
 from hardware.decode import decode
 from hardware.decode.interpret import RasterImage, TextLine
 from hardware.decode.parse import parse_commands
-from hardware.layout import QR, BigNumber, Cut, Feed, Logo, Rule, Text, build_ticket_layout
+from hardware.layout import (
+    QR,
+    BigNumber,
+    Cut,
+    Feed,
+    Logo,
+    Rule,
+    Text,
+    build_ticket_layout,
+)
 from hardware.render_escpos import (
     Media,
     clean_text,

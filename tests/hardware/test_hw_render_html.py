@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import re
 
-from hardware.layout import QR, BigNumber, Cut, Feed, Logo, Rule, Text, build_ticket_layout
+from hardware.layout import (
+    QR,
+    BigNumber,
+    Cut,
+    Feed,
+    Logo,
+    Rule,
+    Text,
+    build_ticket_layout,
+)
 from hardware.render_html import qr_svg, render_html
 
 
