@@ -1,13 +1,13 @@
-"""Shared helpers and fixtures for the unit, integration and web tests.
+"""The test-suite's one demo database and its fixed time (no pytest fixtures here).
 
 The demo branch (services A–D, counters 1–6, three staff accounts) is seeded
 once per test process into a template database; every test then gets its own
-copy in ``tmp_path`` (a real SQLite file in WAL mode). Seeding hashes three
-argon2 passwords, so copying keeps the suite fast without faking the database.
+copy (a real SQLite file in WAL mode) from :func:`copy_demo_db`. Seeding hashes
+three argon2 passwords, so copying keeps the suite fast without faking the
+database. Every test database, the browser tests' server included, is such a copy.
 
-Import the fixtures you need into a ``conftest.py``::
-
-    from tests.fixtures import clock, demo_db  # noqa: F401
+The fixtures built on this (``clock``, ``demo_db``, ``ports``, ``make_app``, ...)
+are defined in tests/conftest.py; tests request them by name, never import them.
 """
 from __future__ import annotations
 
@@ -19,11 +19,9 @@ import sqlite3
 import tempfile
 import threading
 
-import pytest
-
 from servicepoint import demo
 from servicepoint.db import connect, init_db
-from servicepoint.timeutil import UTC, FixedClock, to_db
+from servicepoint.timeutil import UTC, to_db
 from servicepoint.usecases import Ports, ServiceTimeCache
 
 # Monday 2 March 2026, 09:00 UTC (10:00 in Madrid): a plain working morning.
@@ -74,23 +72,3 @@ def make_ports(path: str, clock, *, timezone: str = TIMEZONE, notify=None) -> Po
     kw = {"notify": notify} if notify is not None else {}
     return Ports(conn=connect(path), clock=clock, stats=ServiceTimeCache(ttl_s=0),
                  timezone=timezone, **kw)
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    """A clock standing at :data:`T0` until a test moves it."""
-    return FixedClock(T0)
-
-
-@pytest.fixture
-def demo_db(tmp_path) -> str:
-    """Path of a fresh demo-seeded SQLite database for this test."""
-    return copy_demo_db(tmp_path / "servicepoint.db")
-
-
-@pytest.fixture
-def ports(demo_db, clock):
-    """Use-case ports on the test's database, with the fixed clock."""
-    p = make_ports(demo_db, clock)
-    yield p
-    p.conn.close()

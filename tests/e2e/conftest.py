@@ -6,7 +6,7 @@ under ``SERVICEPOINT_REQUIRE_ALL=1`` (CI).
 
 Fixtures:
     browser      session-scoped Chromium
-    live_server  session-scoped ``servicepoint serve`` on a demo DB in a tmp dir
+    live_server  session-scoped ``servicepoint serve`` on a copy of the demo DB (system clock)
     context      a fresh browser context (base_url = live server) per test
     page         a page in that context; its console/network are recorded in
     page_events  (console errors, page errors, failed requests, HTTP >= 400)
@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from tests.fixtures import copy_demo_db
 from tests.support.require import require_chromium
 from tests.support.server import ServerProcess
 
@@ -83,9 +84,15 @@ def browser(playwright_instance: Any, chromium_executable: str) -> Iterator[Any]
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """``servicepoint init --demo`` + ``serve`` on 127.0.0.1, once per session."""
+    """``servicepoint serve`` on 127.0.0.1, once per session, on a copy of the demo database.
+
+    The database is the suite's one demo template (tests/fixtures.py). The server
+    is a separate process, so it runs on the system clock: a browser test cannot
+    move time, and waits for what the page shows instead.
+    """
     tmp = tmp_path_factory.mktemp("e2e-server")
-    server = ServerProcess(tmp / "servicepoint.db", log_dir=tmp)
+    db = copy_demo_db(tmp / "servicepoint.db")
+    server = ServerProcess(db, log_dir=tmp, init=False)
     server.start()
     try:
         yield server

@@ -1,7 +1,8 @@
 """Technician pages at /hardware, through the Flask test client on a demo database.
 
-Sign-in goes through the real /login form (argon2, CSRF token from the page);
-every form post carries the session's CSRF token like a browser would.
+The access test signs in through the real /login form (argon2, CSRF token from
+the page); the others write the session a sign-in leaves (tests/support/web.py).
+Every form post carries the session's CSRF token like a browser would.
 """
 
 from __future__ import annotations
@@ -11,18 +12,11 @@ import re
 
 import pytest
 
-from servicepoint import create_app
 from servicepoint.db import connect
-from tests.fixtures import demo_db  # noqa: F401  (fixture)
+from tests.support.web import CSRF, USERS, csrf_from, login, sign_in
 
 DEMO_PRINTER = "Lobby printer (emulator)"
-PASSWORDS = {"clerk": "clerk-demo", "manager": "manager-demo", "tech": "tech-demo"}
-ROLES = {"clerk": "staff", "manager": "manager", "tech": "technician"}
-
-
-@pytest.fixture
-def app(demo_db):
-    return create_app({"DATABASE": demo_db, "TESTING": True, "SECRET_KEY": "pages-test"})
+ROLES = {user["username"]: role for role, user in USERS.items()}  # clerk -> staff, ...
 
 
 @pytest.fixture
@@ -30,12 +24,6 @@ def db(demo_db):
     conn = connect(demo_db)
     yield conn
     conn.close()
-
-
-def _csrf(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 class Browser:
@@ -46,19 +34,16 @@ class Browser:
         self.csrf = ""
 
     def login(self, username: str) -> "Browser":
-        page = self.client.get("/login").get_data(as_text=True)
-        r = self.client.post("/login", data={"username": username, "password": PASSWORDS[username],
-                                              "csrf_token": _csrf(page)})
+        """Sign in as a demo account through the real /login form."""
+        r = login(self.client, username)
         assert r.status_code == 302, r.get_data(as_text=True)[:500]
-        self.csrf = _csrf(self.client.get("/login").get_data(as_text=True))
+        self.csrf = csrf_from(self.client.get("/login").get_data(as_text=True))
         return self
 
     def session_for(self, username: str) -> "Browser":
         """The session a successful sign-in leaves (argon2 is slow; the form is tested once)."""
-        self.csrf = f"csrf-{username}"
-        with self.client.session_transaction() as session:
-            session["user"] = {"username": username, "role": ROLES[username], "name": username}
-            session["csrf"] = self.csrf
+        sign_in(self.client, ROLES[username])
+        self.csrf = CSRF
         return self
 
     def get(self, path: str, **kw):

@@ -26,7 +26,6 @@ from hardware.worker import PrintWorker
 from servicepoint.db import connect
 from servicepoint.texts import lookup
 from servicepoint.usecases import issue_ticket
-from tests.fixtures import clock, demo_db, make_ports  # noqa: F401  (fixtures)
 
 TRACK_BASE = "http://sp.test/"
 PRINTER_NAME = "Lobby printer (emulator)"
@@ -62,13 +61,6 @@ def db(demo_db, emu):
     """The demo database with its printer pointed at the emulator; yields (path, printer id)."""
     host, port = emu.tcp_address
     return demo_db, _point_printer(demo_db, f"tcp://{host}:{port}")
-
-
-@pytest.fixture
-def ports(db, clock):
-    p = make_ports(db[0], clock)
-    yield p
-    p.conn.close()
 
 
 @pytest.fixture
@@ -470,12 +462,9 @@ def _wait_for(predicate, timeout: float, interval: float = 0.05):
         time.sleep(interval)
 
 
-def test_live_worker_prints_and_reports_paper_out(db, emu):
-    from servicepoint import create_app
-
+def test_live_worker_prints_and_reports_paper_out(db, emu, make_app):
     db_path, printer_id = db
-    app = create_app({"DATABASE": db_path, "TESTING": True, "START_WORKERS": True,
-                      "SECRET_KEY": "test"})
+    app = make_app(START_WORKERS=True)
     ext = app.extensions["servicepoint"]
     ext["start_workers"]()
     watch = connect(db_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from servicepoint.db import connect
-from tests.web.webutil import assert_error, csrf_from, login
+from tests.support.web import assert_error, csrf_from, login
 
 STAFF_ENDPOINTS = [
     ("get", "/api/v1/counters"),

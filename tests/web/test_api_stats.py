@@ -8,7 +8,7 @@ import io
 import pytest
 
 from tests.fixtures import T0
-from tests.web.webutil import assert_error
+from tests.support.web import assert_error
 
 
 class Morning:

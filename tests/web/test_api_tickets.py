@@ -6,7 +6,7 @@ import json
 import pytest
 
 from servicepoint.db import connect
-from tests.web.webutil import assert_error
+from tests.support.web import assert_error
 
 ISSUED_FIELDS = {"id", "number", "service", "state", "position", "estimated_wait_s", "issued_at",
                  "track_url"}

@@ -7,7 +7,6 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import servicepoint
 from servicepoint import cli as cli_module
 from servicepoint.auth import check_password
 from servicepoint.cli import cli
@@ -83,7 +82,7 @@ def test_user_add_prompts_for_the_password(runner, fresh_db):
     assert r.exit_code == 0 and "Created staff eve" in r.output and "pw-1" not in r.output
 
 
-def test_token_create_prints_a_working_token(runner, fresh_db):
+def test_token_create_prints_a_working_token(runner, fresh_db, make_app):
     run(runner, fresh_db, "init", "--demo", "--timezone", "UTC")
     r = run(runner, fresh_db, "token", "create", "dashboard", "--role", "manager")
     assert r.exit_code == 0
@@ -95,8 +94,7 @@ def test_token_create_prints_a_working_token(runner, fresh_db):
         assert token not in stored  # only the hash is kept
     finally:
         conn.close()
-    app = servicepoint.create_app({"DATABASE": fresh_db, "TESTING": True, "SECRET_KEY": "x"})
-    client = app.test_client()
+    client = make_app(DATABASE=fresh_db).test_client()
     assert client.get("/api/v1/stats", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert client.get("/api/v1/stats", headers={"Authorization": "Bearer sp_other"}).status_code == 401
 

@@ -6,8 +6,7 @@ import re
 import pytest
 
 from counter.views import SHORTCUTS
-from tests.web.faces_support import (CSRF, app, client, db, db_path, demo_db_template,  # noqa: F401
-                                     post, sign_in)
+from tests.support.web import CSRF, db, login, post, sign_in
 
 
 @pytest.fixture
@@ -64,8 +63,7 @@ def test_technician_is_refused(client):
 
 
 def test_real_sign_in_as_clerk_reaches_the_counter(client):
-    r = client.post("/login?next=/counter", data={"username": "clerk", "password": "clerk-demo",
-                                                  "csrf_token": CSRF})
+    r = login(client, "clerk", next_url="/counter")
     assert r.status_code == 302 and r.headers["Location"].endswith("/counter")
     r = client.get("/counter")
     assert r.status_code == 200 and "Choose your counter" in r.get_data(as_text=True)
@@ -215,8 +213,15 @@ def test_refusals_are_messages_not_errors(app, clerk):
     assert r.status_code == 409 and "held by counter 1" in r.get_data(as_text=True)
     r = post(clerk, "/counter/1/tickets/9999/start")
     assert r.status_code == 404 and "does not exist" in r.get_data(as_text=True)
-    r = act(clerk, app, first, "transfer", service="ZZ")
-    assert r.status_code in (404, 409) and 'role="alert"' in r.get_data(as_text=True)
+    r = act(clerk, app, first, "transfer", service="C")  # called: transfer needs serving
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and 'role="alert"' in html and "cannot transfer" in html
+    act(clerk, app, first, "start")
+    r = act(clerk, app, first, "transfer", service="ZZ")  # serving, but no such service
+    html = r.get_data(as_text=True)
+    assert r.status_code == 404 and 'role="alert"' in html
+    assert "That service does not exist" in html
+    assert (ticket(app, first)["state"], ticket(app, first)["service_id"]) == ("serving", "A")
     assert post(clerk, f"/counter/1/tickets/{ticket(app, first)['id']}/explode").status_code == 404
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from display import texts
 from servicepoint import usecases
-from tests.web.faces_support import app, client, db_path, demo_db_template, post  # noqa: F401
+from tests.support.web import db, post, sign_in
 
 
 def issue_and_call(app, service="A", counter="1", language="en"):
@@ -46,7 +46,7 @@ def test_board_shows_the_called_ticket(app, client):
     assert r.status_code == 200 and "<html" not in html
     assert re.search(r'class="call newest"\s+data-call-key="\d+" data-number="B001"', html)
     assert re.search(r'<span class="call-number">B001</span>.*?</span>3</span>', html, re.S)
-    assert f'data-latest-say="Ticket B, 1, please go to counter 3."' in html
+    assert 'data-latest-say="Ticket B, 1, please go to counter 3."' in html
     assert ticket.number == "B001"
 
 
@@ -85,9 +85,37 @@ def test_htmx_request_on_the_page_gets_the_fragment(client):
 
 
 def test_no_personal_data_on_the_board(app, client):
-    issue_and_call(app, "A", "1")
-    html = client.get("/display/D1/board").get_data(as_text=True)
-    assert "public_id" not in html and "/t/" not in html and "clerk" not in html
+    """Calls made by a named clerk for customers who said something about themselves
+    (a priority need, an appointment) show on the board as numbers and counters only."""
+    with app.test_request_context():
+        from servicepoint.web_db import get_ports
+
+        usecases.issue_ticket(get_ports(), service="A", language="es", priority="appointment")
+    post(client, "/kiosk/K2/issue", {"service": "A", "key": "privatekey0001",
+                                     "priority": "priority"})
+    sign_in(client, "staff")  # Ana Clerk, username clerk
+    assert "Called A001." in post(client, "/counter/1/next").get_data(as_text=True)
+    assert "Called A002." in post(client, "/counter/2/next").get_data(as_text=True)
+    conn = db(app)
+    try:
+        tickets = [dict(r) for r in conn.execute("SELECT * FROM tickets ORDER BY id")]
+        staff = {r[0] for r in conn.execute("SELECT staff_username FROM ticket_events"
+                                            " WHERE action = 'call'")}
+    finally:
+        conn.close()
+    assert [t["priority"] for t in tickets] == ["appointment", "priority"]
+    assert staff == {"clerk"}  # the calls are on the clerk's name
+    for url in ("/display/D1/board", "/display/D1", "/display/D1?lang=es"):
+        html = client.get(url).get_data(as_text=True)
+        assert "A001" in html and "A002" in html, url  # the calls are on the board
+        assert "Ana Clerk" not in html and "clerk" not in html.lower(), url
+        assert "privatekey0001" not in html and "/t/" not in html, url
+        # The counter's words for the two needs, in both languages (counter/texts.py).
+        for need in ("Appointment", "Cita previa", "Priority assistance", "Atención prioritaria",
+                     "appointment", "priority"):
+            assert need not in html, (url, need)
+        for t in tickets:
+            assert t["public_id"] not in html, url
 
 
 @pytest.mark.parametrize("number,spoken", [("A042", "A, 42"), ("AB007", "A B, 7"), ("7", "7")])

@@ -7,8 +7,7 @@ import pytest
 
 from kiosk import texts
 from servicepoint.ratelimit import RateLimiter
-from tests.web.faces_support import (CSRF, app, client, db, db_path, demo_db_template,  # noqa: F401
-                                     form_key, make_app, post)
+from tests.support.web import CSRF, db, form_key, post
 
 
 def issue(client, service="A", key=None, kiosk="K1", htmx=True, **extra):
@@ -216,8 +215,8 @@ def test_rate_limit_refuses_the_eleventh_ticket_in_a_minute(app, client):
     assert issue(client, "A", "otherkioskkey1", kiosk="K2").status_code == 201
 
 
-def test_rate_limit_is_configurable(db_path):
-    app = make_app(db_path, KIOSK_RATE_LIMIT=2)
+def test_rate_limit_is_configurable(make_app):
+    app = make_app(KIOSK_RATE_LIMIT=2)
     c = app.test_client()
     with c.session_transaction() as sess:
         sess["csrf"] = CSRF

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 
 from servicepoint import usecases
-from servicepoint.timeutil import FixedClock
-from tests.web.faces_support import (CSRF, app, client, db_path, demo_db_template,  # noqa: F401
-                                     make_app, sign_in)
+from tests.support.web import login, sign_in
 
 
 def ports(app):
@@ -28,9 +25,8 @@ def test_manager_needs_a_manager(client):
 
 
 def test_real_sign_in_as_manager(client):
-    r = client.post("/login?next=/manager", data={"username": "manager",
-                                                  "password": "manager-demo", "csrf_token": CSRF})
-    assert r.status_code == 302
+    r = login(client, "manager", next_url="/manager")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/manager")
     r = client.get("/manager")
     assert r.status_code == 200 and "Branch dashboard" in r.get_data(as_text=True)
 
@@ -46,7 +42,16 @@ def test_dashboard_shows_queues_kpis_and_counters(app, client):
     assert r.status_code == 200
     html = r.get_data(as_text=True)
     assert 'sse-connect="/api/v1/events"' in html and 'hx-trigger="sse:changed' in html
-    assert 'href="/manager/export.csv"' in html or 'action="/manager/export.csv"' in html
+    # The export is a GET form with a date range (an empty range is the branch's today).
+    form = re.search(r'<form method="get" action="/manager/export\.csv"[^>]*>(.*?)</form>', html,
+                     re.S)
+    assert form, "no GET form for /manager/export.csv on the dashboard"
+    fields = form.group(1)
+    assert 'type="date" id="export-from" name="from"' in fields
+    assert 'type="date" id="export-to" name="to"' in fields
+    assert re.search(r'<button type="submit"[^>]*id="export-csv"', fields)
+    sent = client.get("/manager/export.csv", query_string={"from": "", "to": ""})
+    assert sent.status_code == 200 and sent.mimetype == "text/csv"
     for kpi in ("kpi-service-level", "kpi-avg-wait", "kpi-no-show", "kpi-throughput"):
         assert f'id="{kpi}"' in html
     assert "Service level" in html and "No-show rate" in html
@@ -65,10 +70,8 @@ def test_fragment_alone(client):
         assert r.status_code == 200 and "<html" not in html and 'id="kpi-title"' in html
 
 
-def test_longest_wait_over_target_is_flagged(db_path):
-    clock = FixedClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc))
-    app = make_app(db_path, CLOCK=clock)
-    c = app.test_client()
+def test_longest_wait_over_target_is_flagged(app, client, clock):
+    c = client
     sign_in(c, "manager")
     with app.test_request_context():
         usecases.issue_ticket(ports(app), service="B")  # B's target wait is 5 min
@@ -80,10 +83,8 @@ def test_longest_wait_over_target_is_flagged(db_path):
     assert "7 min / 5 min" in html
 
 
-def test_kpis_after_a_finished_visit(db_path):
-    clock = FixedClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc))
-    app = make_app(db_path, CLOCK=clock)
-    c = app.test_client()
+def test_kpis_after_a_finished_visit(app, client, clock):
+    c = client
     sign_in(c, "manager")
     with app.test_request_context():
         p = ports(app)

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from servicepoint.db import connect
-from tests.web.webutil import assert_error, csrf_from, login
+from tests.support.web import assert_error, csrf_from, login
 
 
 def test_login_page(client):
