@@ -1,12 +1,16 @@
 """A hypothesis state machine drives the real use cases over a real SQLite file.
 
 Each example starts from a fresh demo branch (services A–D, counters 1–6) and
-a fixed clock that moves a few seconds per step. Rules issue tickets, call the
+a fixed clock that moves a few seconds per step. The run is derandomized: every
+run tries the same examples, so a failure seen once is seen again, and the
+report carries the ``@reproduce_failure`` blob and the path of the failing
+example's database (kept in the test's tmp_path). Rules issue tickets, call the
 next one at random counters, act on random tickets (legal or not), call parked
 tickets back, open/close counters, and end the day. Each outcome is predicted
 from the lifecycle table (docs/architecture.md, *The ticket lifecycle*) and checked; refused actions must change
-nothing. After every step the invariants of §2/§3/§7 are checked against the
-database, including a full replay of ``ticket_events``.
+nothing. After every step the invariants (numbers unique and gap-free, queue
+counts, one ticket per counter) are checked against the database, including a
+full replay of ``ticket_events``.
 """
 from __future__ import annotations
 
@@ -18,9 +22,15 @@ import tempfile
 from collections import defaultdict
 
 import pytest
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, event, note, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+)
 
 from servicepoint.db import connect
 from servicepoint.domain import lifecycle, routing
@@ -61,11 +71,18 @@ counters = st.sampled_from(COUNTERS)
 
 class QueueMachine(RuleBasedStateMachine):
     tickets = Bundle("tickets")
+    # Where the examples' databases go (the test's tmp_path, set by a fixture), and the
+    # folder of the last example that ended. Each example removes its predecessor's
+    # folder and keeps its own: when Hypothesis reports a failure, the last example it
+    # ran is the (shrunk) failing one, and its report notes that example's database.
+    workdir: str | None = None
+    kept: str | None = None
 
     def __init__(self):
         super().__init__()
-        self.folder = tempfile.mkdtemp(prefix="sp-stateful-")
+        self.folder = tempfile.mkdtemp(prefix="example-", dir=self.workdir)
         self.path = copy_demo_db(os.path.join(self.folder, "servicepoint.db"))
+        note(f"This example's database (kept after a failure): {self.path}")
         self.conn = connect(self.path)
         self.clock = FixedClock(T0)
         self.notified: list[str] = []
@@ -81,7 +98,9 @@ class QueueMachine(RuleBasedStateMachine):
 
     def teardown(self):
         self.conn.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        previous, QueueMachine.kept = QueueMachine.kept, self.folder
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
 
     # -- helpers ---------------------------------------------------------------
     def tick(self, secs: int) -> None:
@@ -379,7 +398,19 @@ class QueueMachine(RuleBasedStateMachine):
             assert len(numbers) <= 1, f"counter {counter} holds {numbers}"
 
 
+# derandomize: every run tries the same examples, so a failure seen once under load
+# is seen again; print_blob: the report prints the @reproduce_failure(...) decorator
+# that replays the exact example when put on QueueMachine.
 QueueMachine.TestCase.settings = settings(
     max_examples=60, stateful_step_count=50, deadline=None, database=None,
+    derandomize=True, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 test_queue_state_machine = QueueMachine.TestCase
+
+
+@pytest.fixture(autouse=True)
+def examples_in_tmp_path(tmp_path):
+    """Put the examples' databases in the test's tmp_path (pytest keeps the last runs')."""
+    QueueMachine.workdir, QueueMachine.kept = str(tmp_path), None
+    yield
+    QueueMachine.workdir = QueueMachine.kept = None
