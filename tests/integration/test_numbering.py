@@ -4,8 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-import pytest
-
 from servicepoint.timeutil import UTC
 from servicepoint.usecases import act, call_next, expire_day, issue_ticket
 
