@@ -71,21 +71,19 @@ def test_fragment_alone(client):
 
 
 def test_longest_wait_over_target_is_flagged(app, client, clock):
-    c = client
-    sign_in(c, "manager")
+    sign_in(client, "manager")
     with app.test_request_context():
         usecases.issue_ticket(ports(app), service="B")  # B's target wait is 5 min
         usecases.issue_ticket(ports(app), service="A")  # A's is 10 min
     clock.advance(minutes=7)
-    html = c.get("/manager/dashboard").get_data(as_text=True)
+    html = client.get("/manager/dashboard").get_data(as_text=True)
     assert '<tr id="queue-B" class="over">' in html and "over target" in html
     assert '<tr id="queue-A">' in html
     assert "7 min / 5 min" in html
 
 
 def test_kpis_after_a_finished_visit(app, client, clock):
-    c = client
-    sign_in(c, "manager")
+    sign_in(client, "manager")
     with app.test_request_context():
         p = ports(app)
         t = usecases.issue_ticket(p, service="A").ticket
@@ -94,7 +92,7 @@ def test_kpis_after_a_finished_visit(app, client, clock):
         usecases.act(p, ticket_id=t.id, action="start", counter="1")
         clock.advance(minutes=3)
         usecases.act(p, ticket_id=t.id, action="finish", counter="1")
-    html = c.get("/manager/dashboard").get_data(as_text=True)
+    html = client.get("/manager/dashboard").get_data(as_text=True)
     assert "100 %" in html  # service level: called after 4 min, target 10
     assert re.search(r"kpi-avg-wait.*?kpi-value\">4 min<", html, re.S)  # average wait
     assert "1 finished" in html
