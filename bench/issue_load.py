@@ -31,9 +31,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    BENCH_DIR, BareServer, RunResult, ServerProcess, db_number_check, percentile,
-    print_table, process_rss, run_load, summary,
+    BENCH_DIR,
+    BareServer,
+    RunResult,
+    ServerProcess,
+    db_number_check,
+    percentile,
+    print_table,
+    process_rss,
+    run_load,
+    summary,
 )
+
 from tests.support.server import run_init  # noqa: E402
 
 MS = 1000.0

@@ -46,9 +46,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH_DIR, ServerProcess, fmt, percentile  # noqa: E402
-from tests.support.server import run_init  # noqa: E402
 
 from hardware.emulator import PrinterEmulator  # noqa: E402
+from tests.support.server import run_init  # noqa: E402
 
 MS = 1000.0
 KIOSK = "K1"
@@ -300,10 +300,10 @@ def print_rows(rows: list[tuple[str, str, dict]]) -> None:
              fmt(s["http_p50_ms"]), fmt(s["bytes_mean"], 0), fmt(s["bytes_max"], 0))
             for run, name, s in rows]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    print("  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
+    print("  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))))
     print("  ".join("-" * w for w in widths))
     for r in body:
-        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
 
 
 def main(argv: list[str] | None = None) -> int:
