@@ -8,22 +8,25 @@ from __future__ import annotations
 from flask import (Blueprint, abort, current_app, flash, get_flashed_messages, redirect,
                    render_template, request, url_for)
 
-from servicepoint import htmx, usecases
+from servicepoint import htmx, queries, usecases
 from servicepoint import texts as shared
 from servicepoint.auth import current_principal, login_required
-from servicepoint.domain.lifecycle import allowed_actions
-from servicepoint.domain.model import HELD_STATES, DomainError, State
+from servicepoint.domain import kpi
+from servicepoint.domain.counters import COUNTER_MOVES
+from servicepoint.domain.lifecycle import COUNTER_ACTIONS, allowed_actions
+from servicepoint.domain.model import Counter, DomainError, Ticket
 from servicepoint.i18n import current_language, remember_language
+from servicepoint.ports import NotFound
 from servicepoint.timeutil import zone
-from servicepoint.uow import NotFound, UnitOfWork
-from servicepoint.web_db import get_db, get_ports
+from servicepoint.web_db import get_db, get_ports, now, service_times
 
 from . import texts
 
 bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="templates",
                static_folder="static")
 
-TICKET_ACTIONS = ("recall", "start", "finish", "no_show", "requeue", "transfer", "park", "call")
+# What a terminal may do to a ticket (URL spelling = the action's name), from the lifecycle.
+TICKET_ACTIONS = frozenset(a.value for a in COUNTER_ACTIONS)
 # Keyboard shortcut per button (shown on it and in aria-keyshortcuts).
 SHORTCUTS = {"next": "N", "recall": "R", "start": "S", "finish": "F", "no_show": "X",
              "park": "P", "transfer": "T", "requeue": "Q"}
@@ -48,8 +51,8 @@ def _staff() -> str:
     return current_principal()["username"]
 
 
-def _counter_row(code: str):
-    row = get_db().execute("SELECT * FROM counters WHERE code = ?", (code,)).fetchone()
+def _counter_row(code: str) -> Counter:
+    row = queries.counter(get_db(), code)
     if row is None:
         abort(404, description=f"There is no counter {code}.")
     return row
@@ -57,19 +60,17 @@ def _counter_row(code: str):
 
 def _service_names() -> dict[str, dict]:
     lang = current_language()
-    return {r["code"]: {"code": r["code"], "name": usecases.service_name(r, lang),
-                        "active": bool(r["active"])}
-            for r in get_db().execute("SELECT * FROM services ORDER BY sort, code")}
+    return {s.code: {"code": s.code, "name": s.name(lang), "active": s.active}
+            for s in queries.services(get_db())}
 
 
-def _ticket_view(ticket, names: dict, now, tz) -> dict:
+def _ticket_view(ticket: Ticket, names: dict, now, tz) -> dict:
     """What the panel shows about one held ticket (``tz``: the branch's zone)."""
-    waited = (ticket.called_at - ticket.queued_at).total_seconds() if ticket.called_at else None
     return {
         "id": ticket.id, "number": ticket.number, "service": ticket.service,
         "service_name": names.get(ticket.service, {}).get("name", ticket.service),
         "state": ticket.state.value, "recalls": ticket.recalls,
-        "priority": ticket.priority.value, "waited_s": waited,
+        "priority": ticket.priority.value, "waited_s": ticket.waited_s,
         "since_iso": ticket.called_at.isoformat() if ticket.called_at else None,
         "since_s": (now - ticket.called_at).total_seconds() if ticket.called_at else None,
         "called_local": (ticket.called_at.astimezone(tz).strftime("%H:%M")
@@ -82,32 +83,27 @@ def _panel_context(code: str, message: str | None = None, error: bool = False) -
     """Everything ``_panel.html`` needs for counter ``code``."""
     conn = get_db()
     row = _counter_row(code)
-    uow = UnitOfWork(conn)
     names = _service_names()
-    now = current_app.extensions["servicepoint"]["clock"].now()
+    at = now()
     tz = zone(current_app.config["TIMEZONE"])
-    tickets = uow.held_by(code, HELD_STATES)
-    held = [t for t in tickets if t.state in (State.CALLED, State.SERVING)]
-    parked = [t for t in tickets if t.state == State.PARKED]
+    held = queries.CounterOverview(row, [], queries.held_tickets(conn, code))
     return {
         "counter": row, "code": code, "message": message, "error": error,
-        "current": _ticket_view(held[0], names, now, tz) if held else None,
-        "parked": [_ticket_view(t, names, now, tz) for t in parked],
+        "current": _ticket_view(held.current, names, at, tz) if held.current else None,
+        "parked": [_ticket_view(t, names, at, tz) for t in held.parked],
         "transfer_services": [s for s in names.values() if s["active"]],
-        "transfer_counters": [r for r in conn.execute(
-            "SELECT code, name FROM counters WHERE code != ? ORDER BY code", (code,))],
+        "transfer_counters": [c for c in queries.counters(conn) if c.code != code],
     }
 
 
 def _queues_context(code: str) -> dict:
     """The live queue lengths of the services counter ``code`` serves."""
     conn = get_db()
-    served = set(UnitOfWork(conn).counter_services(code))
-    overview = [s for s in usecases.queue_overview(get_ports(), current_language())
-                if s["service"] in served]
-    targeted = conn.execute("SELECT count(*) FROM tickets WHERE state = 'waiting'"
-                            " AND target_counter_id = ?", (code,)).fetchone()[0]
-    return {"code": code, "queues": overview, "targeted": targeted}
+    served = set(queries.counter_services(conn, code))
+    overview = [dict(q, over=kpi.over_target(q["waiting"], q["longest_wait_s"], q["target_wait_s"]))
+                for q in queries.queue_overview(conn, service_times(), now(), current_language())
+                if q["service"] in served]
+    return {"code": code, "queues": overview, "targeted": queries.sent_to_counter(conn, code)}
 
 
 def _respond(code: str, message: str, error: bool = False, status: int = 200):
@@ -135,14 +131,11 @@ def _refusal(code: str, exc: Exception):
 @login_required("staff")
 def choose():
     """Pick the counter this terminal works at."""
-    conn = get_db()
     names = _service_names()
-    counters = []
-    for row in conn.execute("SELECT * FROM counters ORDER BY code"):
-        served = UnitOfWork(conn).counter_services(row["code"])
-        counters.append({"code": row["code"], "name": row["name"], "state": row["state"],
-                         "staff": row["staff_username"],
-                         "services": [names.get(s, {"name": s})["name"] for s in served]})
+    counters = [{"code": c.counter.code, "name": c.counter.name, "state": c.counter.state.value,
+                 "staff": c.counter.staff,
+                 "services": [names.get(s, {"name": s})["name"] for s in c.services]}
+                for c in queries.counters_overview(get_db())]
     return _no_store(render_template("counter/choose.html", counters=counters))
 
 
@@ -227,7 +220,7 @@ def _action_params(action: str) -> dict:
 def counter_state(code: str, move: str):
     """Open, pause, resume or close this counter."""
     _counter_row(code)
-    if move not in usecases.COUNTER_MOVES:
+    if move not in COUNTER_MOVES:
         abort(404, description=texts.t("err.unknown_action", current_language()))
     try:
         state = usecases.set_counter(get_ports(), counter=code, move=move, staff=_staff())

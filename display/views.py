@@ -1,19 +1,14 @@
 """Lobby display views: the board page and the board fragment it re-fetches on every call."""
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, g, render_template, request
 
-from servicepoint import htmx, usecases
-from servicepoint.db import get_setting
+from servicepoint import htmx, queries
 from servicepoint.i18n import LANGUAGES, device_language
 from servicepoint.timeutil import branch_day, day_bounds, zone
-from servicepoint.uow import UnitOfWork
-from servicepoint.web_db import get_db, get_ports
+from servicepoint.web_db import get_db, now, service_times
 
 from . import texts
-from .board import recent_calls
 
 bp = Blueprint("display", __name__, url_prefix="/display", template_folder="templates",
                static_folder="static")
@@ -35,13 +30,13 @@ def _texts():
 _no_store = htmx.no_store
 
 
-def _device(code: str):
-    return UnitOfWork(get_db()).device(code, "display")
+def _device(code: str) -> queries.Display | None:
+    return queries.display(get_db(), code)
 
 
-def _language(device) -> str:
+def _language(device: queries.Display | None) -> str:
     """``?lang=`` when it is one we speak, else the display's own; sets ``g.lang``."""
-    return device_language(device, request.args.get("lang"))
+    return device_language(device.language if device else None, request.args.get("lang"))
 
 
 def _unknown(code: str):
@@ -49,24 +44,24 @@ def _unknown(code: str):
     return _no_store(render_template("display/unknown.html", code=code), 404)
 
 
-def _board_context(device) -> dict:
+def _board_context(device: queries.Display) -> dict:
     """Recent calls (with what to say), the queues and the branch's clock."""
     tz = current_app.config["TIMEZONE"]
-    now = current_app.extensions["servicepoint"]["clock"].now()
-    day_start, _ = day_bounds(branch_day(now, tz), tz)
+    at = now()
+    day_start, _ = day_bounds(branch_day(at, tz), tz)
     lang = g.lang
-    calls = recent_calls(get_db(), day_start, current_app.config["DISPLAY_CALLS"])
+    conn = get_db()
+    calls = queries.recent_calls(conn, day_start, current_app.config["DISPLAY_CALLS"])
     for call in calls:
         call["say"] = texts.announcement(call["number"], call["counter"], call["language"])
         call["say_lang"] = call["language"] if call["language"] in LANGUAGES else "en"
-    allowed = json.loads(device["services"]) if device["services"] else None
-    queues = [q for q in usecases.queue_overview(get_ports(), lang)
-              if allowed is None or q["service"] in allowed]
+    queues = [q for q in queries.queue_overview(conn, service_times(), at, lang)
+              if device.lists(q["service"])]
     for q in queues:
         q["wait_text"] = texts.wait_text(q["estimated_wait_s"], q["estimated_wait_low_s"],
                                          q["estimated_wait_high_s"], lang)
-    local = now.astimezone(zone(tz))
-    return {"display": device["code"], "lang": lang, "calls": calls, "queues": queues,
+    local = at.astimezone(zone(tz))
+    return {"display": device.code, "lang": lang, "calls": calls, "queues": queues,
             "clock": local.strftime("%H:%M"), "timezone": tz}
 
 
@@ -80,7 +75,7 @@ def board_page(display: str):
         return _unknown(display)
     _language(device)
     return htmx.render("display/board.html", "display/_board.html", **_board_context(device),
-                       branch_name=get_setting(get_db(), "branch_name", ""),
+                       branch_name=queries.setting(get_db(), "branch_name", ""),
                        speech=current_app.config["DISPLAY_SPEECH"]
                        and request.args.get("speech") != "0")
 

@@ -5,18 +5,17 @@ the screen shows and hand the customer's choice to ``issue_ticket``.
 """
 from __future__ import annotations
 
-import json
 import re
 import secrets
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 
-from servicepoint import htmx, usecases
-from servicepoint.domain.model import DomainError
+from servicepoint import htmx, queries, usecases
+from servicepoint.domain.model import DomainError, Kiosk
 from servicepoint.i18n import device_language
+from servicepoint.ports import NotFound
 from servicepoint.ratelimit import RateLimiter
-from servicepoint.uow import NotFound, UnitOfWork
-from servicepoint.web_db import get_db, get_ports
+from servicepoint.web_db import get_db, get_ports, now, service_times
 
 from . import texts
 
@@ -42,16 +41,16 @@ def _texts():
 _no_store = htmx.no_store
 
 
-def _render(device, page: str, partial: str, status: int = 200, **ctx):
+def _render(device: Kiosk, page: str, partial: str, status: int = 200, **ctx):
     """The whole page (with the printer banner), or only ``partial`` when htmx asks."""
     if not htmx.is_htmx():
-        ctx["printer_problem"] = _printer_problem(device)
+        ctx["printer_problem"] = device.printer_problem
     return htmx.render(page, partial, status, **ctx)
 
 
-def _device(code: str):
-    """The kiosk's device row, or None."""
-    return UnitOfWork(get_db()).device(code, "kiosk")
+def _device(code: str) -> Kiosk | None:
+    """The paired kiosk (with its printer's last status), or None."""
+    return queries.kiosk(get_db(), code)
 
 
 def _unknown(code: str):
@@ -59,22 +58,16 @@ def _unknown(code: str):
     return _no_store(render_template("kiosk/unknown.html", code=code), 404)
 
 
-def _language(device) -> str:
+def _language(device: Kiosk | None) -> str:
     """``lang`` from the query or form when it is one we speak, else the kiosk's own."""
-    return device_language(device, request.values.get("lang"))
+    return device_language(device.language if device else None, request.values.get("lang"))
 
 
-def _allowed(device) -> list[str] | None:
-    """The service codes this kiosk offers, or None for every active service."""
-    return json.loads(device["services"]) if device["services"] else None
-
-
-def _offered(device) -> list[dict]:
+def _offered(device: Kiosk) -> list[dict]:
     """The services this kiosk offers, with their waiting counts and estimates."""
     lang = g.lang
-    allowed = _allowed(device)
-    rows = [s for s in usecases.queue_overview(get_ports(), lang)
-            if allowed is None or s["service"] in allowed]
+    rows = [s for s in queries.queue_overview(get_db(), service_times(), now(), lang)
+            if device.offers(s["service"])]
     for s in rows:
         s["waiting_text"] = texts.counted("waiting", s["waiting"], lang)
         s["wait_text"] = texts.wait_text(s["estimated_wait_s"], s["estimated_wait_low_s"],
@@ -82,27 +75,14 @@ def _offered(device) -> list[dict]:
     return rows
 
 
-def _offered_service(device, code: str):
-    """Service ``code``'s row when this kiosk offers it (allowed here and active), else None."""
-    allowed = _allowed(device)
-    if allowed is not None and code not in allowed:
-        return None
-    try:
-        row = UnitOfWork(get_db()).service(code)
-    except NotFound:
-        return None
-    return row if row["active"] else None
+def _offers_now(device: Kiosk, code: str) -> bool:
+    """Whether this kiosk offers service ``code`` now (offered here and active).
 
-
-def _printer_problem(device) -> str | None:
-    """The printer's status when it stops tickets coming out, else None."""
-    if device["printer_id"] is None:
-        return None
-    row = get_db().execute("SELECT status, enabled FROM printers WHERE id = ?",
-                           (device["printer_id"],)).fetchone()
-    if row is None or not row["enabled"] or row["status"] in usecases.PRINTABLE_STATES:
-        return None
-    return row["status"]
+    ``issue_ticket`` enforces the same; asking first spares the kiosk's rate
+    limit a tap that cannot give a ticket.
+    """
+    service = queries.service(get_db(), code) if device.offers(code) else None
+    return service is not None and service.active
 
 
 def _idempotency_key(kiosk: str) -> str | None:
@@ -111,21 +91,16 @@ def _idempotency_key(kiosk: str) -> str | None:
     return f"kiosk:{kiosk}:{key}" if _KEY_RE.match(key) else None
 
 
-def _is_replay(key: str | None) -> bool:
-    """True when this one-off key already issued a ticket (a double tap or a resubmit)."""
-    return key is not None and UnitOfWork(get_db()).ticket_by_idempotency_key(key) is not None
-
-
-def _ticket_context(device, result, service_name: str) -> dict:
+def _ticket_context(device: Kiosk, result: usecases.IssueResult) -> dict:
     """What the ticket screen shows about a freshly issued (or replayed) ticket."""
     lang, est = g.lang, result.estimate
     return {
-        "kiosk": device["code"], "lang": lang, "ticket": result.ticket,
-        "service_name": service_name, "print_state": result.print_state,
+        "kiosk": device.code, "lang": lang, "ticket": result.ticket,
+        "service_name": result.service_name, "print_state": result.print_state,
         "ahead_text": texts.counted("ticket.ahead", result.people_ahead, lang),
         "wait_text": texts.wait_text(est.point_s, est.low_s, est.high_s, lang),
         "return_s": current_app.config["KIOSK_RETURN_S"],
-        "start_url": url_for("kiosk.start", kiosk=device["code"]),
+        "start_url": url_for("kiosk.start", kiosk=device.code),
     }
 
 
@@ -136,13 +111,13 @@ def _unavailable(device, status: int):
 
 
 def _start_context(device) -> dict:
-    return {"kiosk": device["code"], "lang": g.lang, "services": _offered(device),
-            "key": secrets.token_urlsafe(16), "default_lang": device["language"],
+    return {"kiosk": device.code, "lang": g.lang, "services": _offered(device),
+            "key": secrets.token_urlsafe(16), "default_lang": device.language,
             "idle_reset_s": current_app.config["KIOSK_IDLE_RESET_S"]}
 
 
 def _message(device, title: str, body: str, status: int):
-    ctx = {"kiosk": device["code"], "lang": g.lang, "title": title, "body": body,
+    ctx = {"kiosk": device.code, "lang": g.lang, "title": title, "body": body,
            "return_s": current_app.config["KIOSK_RETURN_S"]}
     return _render(device, "kiosk/message.html", "kiosk/_message.html", status, **ctx)
 
@@ -177,7 +152,7 @@ def printer(kiosk: str):
         return _unknown(kiosk)
     _language(device)
     return _no_store(render_template("kiosk/_printer.html",
-                                     printer_problem=_printer_problem(device)))
+                                     printer_problem=device.printer_problem))
 
 
 @bp.post("/<kiosk>/issue")
@@ -188,12 +163,11 @@ def issue(kiosk: str):
         return _unknown(kiosk)
     lang = _language(device)
     service = request.form.get("service", "").strip().upper()
-    row = _offered_service(device, service)
-    if row is None:
+    if not _offers_now(device, service):
         return _unavailable(device, 404)
     key = _idempotency_key(kiosk)
     limiter = current_app.extensions["kiosk"]["limiter"]
-    if not _is_replay(key) and not limiter.allow(kiosk):
+    if not queries.idempotency_key_used(get_db(), key) and not limiter.allow(kiosk):
         wait_s = limiter.retry_after(kiosk)
         response = _message(device, texts.t("limit.title", lang),
                             texts.t("limit.body", lang, s=wait_s), 429)
@@ -206,6 +180,6 @@ def issue(kiosk: str):
                                        track_base=request.host_url)
     except (DomainError, NotFound):
         return _unavailable(device, 409)
-    ctx = _ticket_context(device, result, usecases.service_name(row, lang))
+    ctx = _ticket_context(device, result)
     return _render(device, "kiosk/ticket.html", "kiosk/_ticket.html",
                    200 if result.replayed else 201, **ctx)

@@ -9,13 +9,13 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from servicepoint import htmx, reports, usecases
+from servicepoint import htmx, queries, reports
 from servicepoint.auth import login_required
-from servicepoint.domain.model import HELD_STATES, State
+from servicepoint.domain import kpi
+from servicepoint.domain.model import CounterState
 from servicepoint.i18n import current_language, remember_language
 from servicepoint.timeutil import zone
-from servicepoint.uow import UnitOfWork
-from servicepoint.web_db import get_db, get_ports
+from servicepoint.web_db import get_db, now, service_times
 
 from . import texts
 
@@ -40,45 +40,31 @@ def _texts():
 _no_store = htmx.no_store
 
 
-def _now() -> dt.datetime:
-    return current_app.extensions["servicepoint"]["clock"].now()
-
-
-def _today_kpis(now: dt.datetime) -> dict:
-    """KPIs for tickets issued from the start of the branch day until now."""
-    start, _ = reports.parse_period(None, None, current_app.config["TIMEZONE"], now)
-    return reports.kpis(get_db(), start, max(now, start + dt.timedelta(seconds=1)), now)
+def _today_kpis(at: dt.datetime) -> dict:
+    """KPIs for tickets issued from the start of the branch day until ``at``."""
+    start, _ = reports.parse_period(None, None, current_app.config["TIMEZONE"], at)
+    return reports.kpis(get_db(), start, max(at, start + dt.timedelta(seconds=1)), at)
 
 
 def _counters() -> list[dict]:
     """Every counter with its state, staff, services and the ticket it holds."""
-    conn = get_db()
-    uow = UnitOfWork(conn)
-    out = []
-    for row in conn.execute("SELECT * FROM counters ORDER BY code"):
-        tickets = uow.held_by(row["code"], HELD_STATES)
-        held = [t for t in tickets if t.state in (State.CALLED, State.SERVING)]
-        out.append({"code": row["code"], "name": row["name"], "state": row["state"],
-                    "staff": row["staff_username"],
-                    "services": uow.counter_services(row["code"]),
-                    "current": held[0] if held else None,
-                    "parked": sum(1 for t in tickets if t.state == State.PARKED)})
-    return out
+    return [{"code": c.counter.code, "name": c.counter.name, "state": c.counter.state.value,
+             "staff": c.counter.staff, "services": c.services, "current": c.current,
+             "parked": len(c.parked)}
+            for c in queries.counters_overview(get_db())]
 
 
 def _dashboard_context() -> dict:
-    now = _now()
-    lang = current_language()
-    queues = usecases.queue_overview(get_ports(), lang)
+    at = now()
+    conn = get_db()
+    queues = queries.queue_overview(conn, service_times(), at, current_language())
     for q in queues:
-        q["over"] = q["waiting"] > 0 and q["longest_wait_s"] > q["target_wait_s"]
-    printers = [dict(r) for r in get_db().execute(
-        "SELECT name, status, status_detail FROM printers WHERE enabled ORDER BY name")]
+        q["over"] = kpi.over_target(q["waiting"], q["longest_wait_s"], q["target_wait_s"])
     counters = _counters()
-    return {"queues": queues, "kpis": _today_kpis(now), "counters": counters,
-            "open_counters": sum(1 for c in counters if c["state"] == "open"),
-            "printers": printers,
-            "updated": now.astimezone(zone(current_app.config["TIMEZONE"])).strftime("%H:%M:%S")}
+    return {"queues": queues, "kpis": _today_kpis(at), "counters": counters,
+            "open_counters": sum(1 for c in counters if c["state"] == CounterState.OPEN),
+            "printers": sorted(queries.printers(conn), key=lambda p: p["name"]),
+            "updated": at.astimezone(zone(current_app.config["TIMEZONE"])).strftime("%H:%M:%S")}
 
 
 # -- views ------------------------------------------------------------------
@@ -104,10 +90,10 @@ def export_csv():
     try:
         start, end = reports.parse_period(request.args.get("from") or None,
                                           request.args.get("to") or None,
-                                          current_app.config["TIMEZONE"], _now())
+                                          current_app.config["TIMEZONE"], now())
     except ValueError as exc:
         abort(400, description=str(exc))
-    body = reports.to_csv(reports.kpis(get_db(), start, end, _now()))
+    body = reports.to_csv(reports.kpis(get_db(), start, end, now()))
     day = start.astimezone(zone(current_app.config["TIMEZONE"])).date().isoformat()
     return _no_store(body, 200, **{
         "Content-Type": "text/csv; charset=utf-8",

@@ -5,15 +5,15 @@ import json
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import reports
+from . import queries, reports
 from .auth import api_require, current_principal
-from .domain.lifecycle import check_issuer
-from .domain.model import HELD_STATES, Action, DomainError, Outcome, Position, Priority, State
+from .domain.counters import COUNTER_MOVES
+from .domain.lifecycle import STAFF_ACTIONS
+from .domain.model import DomainError, Outcome, Position, Priority, State
 from .openapi import spec
-from .uow import NotFound, UnitOfWork
-from .usecases import (COUNTER_MOVES, act, call_next, call_ticket, issue_ticket, queue_overview,
-                       set_counter, track_url, waiting_view)
-from .web_db import get_db, get_ports
+from .ports import NotFound
+from .usecases import act, call_next, call_ticket, issue_ticket, set_counter, track_url
+from .web_db import get_db, get_ports, now, service_times
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -21,7 +21,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 CONFLICTS = {"illegal_transition", "not_holder", "counter_busy", "service_inactive",
              "transfer_to_self", "not_served_here", "idempotency_conflict", "already_rated"}
 # URL spellings of the actions a ticket endpoint accepts ("no-show" for no_show).
-ACTIONS = {a.value.replace("_", "-") for a in Action if a not in (Action.ISSUE, Action.EXPIRE)}
+ACTIONS = {a.value.replace("_", "-") for a in STAFF_ACTIONS}
 
 
 class BadRequest(Exception):
@@ -44,7 +44,7 @@ def _bad_request(exc: BadRequest):
 
 
 # Refusals because of who asks, not what is asked.
-FORBIDDEN = {"priority_not_allowed"}
+FORBIDDEN = {"priority_not_allowed", "service_not_offered"}
 
 
 @bp.errorhandler(DomainError)
@@ -102,9 +102,9 @@ def ticket_json(conn, ticket, *, public_id: str | None = None, people_ahead: int
                 estimate: dict | None = None, base_url: str | None = None) -> dict:
     """The API's view of a ticket."""
     if public_id is None:
-        public_id = UnitOfWork(conn).public_id(ticket.id)
+        public_id = queries.public_id(conn, ticket.id)
     if people_ahead is None and ticket.state == State.WAITING:
-        people_ahead = UnitOfWork(conn).people_ahead(ticket)
+        people_ahead = queries.people_ahead(conn, ticket)
     out = {
         "id": ticket.id,
         "number": ticket.number,
@@ -139,15 +139,14 @@ def create_ticket():
     if principal is None and not _rate_ok():
         raise BadRequest("Too many tickets from this address; please wait a minute or use an API "
                          "token", "rate_limited", 429)
-    # Anonymous callers are the untrusted ones; a kiosk or a token holder may ask for priority.
-    check_issuer(priority, trusted=device is not None or principal is not None)
     base_url = _base_url()
-    ports = get_ports()
-    result = issue_ticket(ports, service=service, language=language, priority=priority,
+    # issue_ticket decides from who asks (staff or token vs anonymous, and the kiosk
+    # named) which priority and services the caller may have.
+    result = issue_ticket(get_ports(), service=service, language=language, priority=priority,
                           device=device, idempotency_key=key,
                           staff=principal["username"] if principal else None,
                           track_base=base_url)
-    out = ticket_json(ports.conn, result.ticket, public_id=result.public_id,
+    out = ticket_json(get_db(), result.ticket, public_id=result.public_id,
                       people_ahead=result.people_ahead, estimate=result.estimate.as_dict(),
                       base_url=base_url)
     out["print"] = {"state": result.print_state, "reason": result.print_reason,
@@ -170,10 +169,10 @@ def _rate_ok() -> bool:
 @bp.get("/tickets/<int:ticket_id>")
 def get_ticket(ticket_id: int):
     """One ticket's state, position and estimate."""
-    ports = get_ports()
-    ticket = UnitOfWork(ports.conn).ticket(ticket_id)
-    ahead, estimate = waiting_view(ports, ticket)
-    return jsonify(ticket_json(ports.conn, ticket, people_ahead=ahead,
+    conn = get_db()
+    ticket = queries.ticket(conn, ticket_id)
+    ahead, estimate = queries.waiting_view(conn, service_times(), now(), ticket)
+    return jsonify(ticket_json(conn, ticket, people_ahead=ahead,
                                estimate=estimate.as_dict() if estimate else None))
 
 
@@ -181,7 +180,7 @@ def get_ticket(ticket_id: int):
 def queue():
     """Per service: people waiting, estimated wait for a new arrival, open counters."""
     lang = request.args.get("lang", "en")
-    return jsonify(services=queue_overview(get_ports(), lang),
+    return jsonify(services=queries.queue_overview(get_db(), service_times(), now(), lang),
                    version=current_app.extensions["servicepoint"]["broadcaster"].version)
 
 
@@ -190,13 +189,10 @@ def queue():
 def counters():
     """Counters with their state, services and current ticket."""
     conn = get_db()
-    out = []
-    for row in conn.execute("SELECT * FROM counters ORDER BY code"):
-        uow = UnitOfWork(conn)
-        held = uow.held_by(row["code"], HELD_STATES)
-        out.append({"code": row["code"], "name": row["name"], "state": row["state"],
-                    "staff": row["staff_username"], "services": uow.counter_services(row["code"]),
-                    "tickets": [ticket_json(conn, t) for t in held]})
+    out = [{"code": c.counter.code, "name": c.counter.name, "state": c.counter.state.value,
+            "staff": c.counter.staff, "services": c.services,
+            "tickets": [ticket_json(conn, t) for t in c.tickets]}
+           for c in queries.counters_overview(conn)]
     return jsonify(counters=out)
 
 
@@ -222,7 +218,7 @@ def counter_move(counter: str, move: str):
         raise BadRequest(f"Unknown counter action {move!r}", "bad_action", 404)
     state = set_counter(get_ports(), counter=counter, move=move,
                         staff=current_principal()["username"])
-    return jsonify(counter=counter, state=state)
+    return jsonify(counter=counter, state=state.value)
 
 
 @bp.post("/tickets/<int:ticket_id>/<action>")
@@ -314,10 +310,10 @@ def stats():
     try:
         start, end = reports.parse_period(request.args.get("from"), request.args.get("to"),
                                           current_app.config["TIMEZONE"],
-                                          current_app.extensions["servicepoint"]["clock"].now())
+                                          now())
     except ValueError as exc:
         raise BadRequest(str(exc), "bad_period") from None
-    data = reports.kpis(get_db(), start, end, current_app.extensions["servicepoint"]["clock"].now())
+    data = reports.kpis(get_db(), start, end, now())
     fmt = request.args.get("format", "json")
     if fmt == "csv":
         return Response(reports.to_csv(data), mimetype="text/csv",

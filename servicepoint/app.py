@@ -15,7 +15,7 @@ from .live import Broadcaster
 from .metrics import Metrics
 from .ratelimit import RateLimiter
 from .timeutil import SystemClock
-from .usecases import ServiceTimeCache
+from .servicetimes import ServiceTimeCache
 
 DEFAULTS = {
     "SQLITE_SYNCHRONOUS": "NORMAL",

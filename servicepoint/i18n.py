@@ -74,10 +74,10 @@ def wait_words(point_s: int, low_s: int, high_s: int, lang: str) -> str:
     return wait_text(point_s, low_s, high_s, lang, CATALOGUE)
 
 
-def device_language(device, requested: str | None) -> str:
-    """A kiosk's or display's language: ``requested`` when we speak it, else the device's own,
-    else English. Sets ``g.lang``, which the face's texts and the app's error pages read."""
-    lang = requested if requested in LANGUAGES else (device["language"] if device is not None else None)
+def device_language(own: str | None, requested: str | None) -> str:
+    """A kiosk's or display's language: ``requested`` when we speak it, else the device's
+    ``own``, else English. Sets ``g.lang``, which the face's texts and the app's error pages read."""
+    lang = requested if requested in LANGUAGES else own
     g.lang = lang if lang in LANGUAGES else "en"
     return g.lang
 

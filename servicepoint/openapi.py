@@ -6,7 +6,7 @@ here and every path described here exists.
 from __future__ import annotations
 
 from . import __version__
-from .usecases import PRINTER_STATES
+from .domain.printing import PrinterStatus
 
 
 def _err(description: str) -> dict:
@@ -145,7 +145,7 @@ def _print_paths() -> dict:
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["status"],
                 "properties": {"status": {"type": "string", "enum": [
-                    *(s for s in PRINTER_STATES if s != "unknown")]},
+                    *(s.value for s in PrinterStatus if s != PrinterStatus.UNKNOWN)]},
                     "detail": {"type": "string"}}}}}},
             "responses": {"200": {"description": "Recorded"}, **ERRORS}}},
         "/printers": {"get": {

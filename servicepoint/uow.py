@@ -1,9 +1,10 @@
-"""The unit of work: one SQLite write transaction and the queries use cases need.
+"""The SQLite unit of work: one write transaction and the reads and writes use cases need.
 
 ``with uow:`` opens ``BEGIN IMMEDIATE`` (the write lock is taken up front, so two
 kiosks never read the same counter value) and commits on success, rolls back on
 error. The ticket row and its event are always written inside the same block.
-Hot paths use raw SQL.
+Hot paths use raw SQL. :class:`SqliteUnitOfWork` implements the
+:class:`servicepoint.ports.UnitOfWork` protocol.
 """
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ import sqlite3
 from typing import Any, Iterable
 
 from .db import get_setting, immediate
-from .domain.model import PRIORITY_RANK, Action, Event, Outcome, Priority, State, Ticket
+from .domain.kpi import SERVICE_ENDS
+from .domain.model import (PRIORITY_RANK, Action, Counter, CounterState, Event, Kiosk, Outcome,
+                           Printer, Priority, Service, State, Ticket)
+from .domain.printing import PrinterStatus
+from .ports import HELD_NOW, Clock, NotFound, Notify, Ports, PrintJobRecord
+from .servicetimes import ServiceTimeCache
 from .timeutil import from_db, to_db
 
 _TICKET_COLUMNS = (
@@ -28,12 +34,10 @@ _TICKET_COLUMNS = (
 QUEUE_ORDER = "front DESC, prank, rank_at, id"
 
 
-class NotFound(LookupError):
-    """A row the caller named does not exist."""
-
-    def __init__(self, what: str, key: Any):
-        super().__init__(f"No {what} {key!r}")
-        self.what, self.key = what, key
+# Open counters serving the service ``s.code`` of the enclosing query.
+OPEN_COUNTERS_SQL = ("(SELECT count(*) FROM counter_services cs JOIN counters c ON c.code ="
+                     " cs.counter_code WHERE cs.service_code = s.code AND c.state = 'open')")
+_SERVICE_ENDS_SQL = ",".join(f"'{a.value}'" for a in sorted(SERVICE_ENDS))
 
 
 def row_to_ticket(row: sqlite3.Row) -> Ticket:
@@ -49,6 +53,45 @@ def row_to_ticket(row: sqlite3.Row) -> Ticket:
     )
 
 
+def row_to_service(row: sqlite3.Row) -> Service:
+    """Build a domain Service from a ``services`` row."""
+    return Service(code=row["code"], names=json.loads(row["names"]), active=bool(row["active"]),
+                   default_service_s=row["default_service_s"], target_wait_s=row["target_wait_s"],
+                   weight=row["weight"], sort=row["sort"])
+
+
+def row_to_counter(row: sqlite3.Row) -> Counter:
+    """Build a domain Counter from a ``counters`` row."""
+    return Counter(code=row["code"], name=row["name"], state=CounterState(row["state"]),
+                   staff=row["staff_username"])
+
+
+def row_to_kiosk(row: sqlite3.Row) -> Kiosk:
+    """Build a domain Kiosk from a ``devices`` row joined with its printer's ``p_*`` columns."""
+    printer = None
+    if row["p_id"] is not None:
+        printer = Printer(id=row["p_id"], status=PrinterStatus.parse(row["p_status"]),
+                          enabled=bool(row["p_enabled"]))
+    return Kiosk(code=row["code"], language=row["language"], printer=printer,
+                 services=frozenset(json.loads(row["services"])) if row["services"] else None)
+
+
+KIOSK_SQL = ("SELECT d.*, p.id AS p_id, p.status AS p_status, p.enabled AS p_enabled FROM devices d"
+             " LEFT JOIN printers p ON p.id = d.printer_id WHERE d.code = ? AND d.kind = 'kiosk'")
+
+
+def service_durations(conn: sqlite3.Connection, service: str, limit: int) -> list[float]:
+    """The last ``limit`` service times of ``service`` in seconds, oldest first (from ticket_events)."""
+    rows = conn.execute(
+        "SELECT s.at AS started, (SELECT e.at FROM ticket_events e WHERE e.ticket_id = s.ticket_id"
+        f"  AND e.id > s.id AND e.action IN ({_SERVICE_ENDS_SQL})"
+        "  ORDER BY e.id LIMIT 1) AS ended"
+        " FROM ticket_events s WHERE s.service_id = ? AND s.action = 'start'"
+        " ORDER BY s.id DESC LIMIT ?", (service, limit)).fetchall()
+    return [(from_db(r["ended"]) - from_db(r["started"])).total_seconds()
+            for r in reversed(rows) if r["ended"]]
+
+
 def row_to_event(row: sqlite3.Row) -> Event:
     """Build a domain Event from a ``ticket_events`` row."""
     return Event(
@@ -60,14 +103,14 @@ def row_to_event(row: sqlite3.Row) -> Event:
     )
 
 
-class UnitOfWork:
+class SqliteUnitOfWork:
     """A write transaction on ``conn`` plus the reads and writes of the queue."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self._tx = None
+        self._tx: Any = None
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> "SqliteUnitOfWork":
         if self._tx is not None:
             raise RuntimeError("a unit of work is not re-entrant")
         self._tx = immediate(self.conn)
@@ -82,22 +125,30 @@ class UnitOfWork:
     def setting(self, key: str, default: Any = None) -> Any:
         return get_setting(self.conn, key, default)
 
-    def service(self, code: str) -> sqlite3.Row:
+    def service(self, code: str) -> Service:
         row = self.conn.execute("SELECT * FROM services WHERE code = ?", (code,)).fetchone()
         if row is None:
             raise NotFound("service", code)
-        return row
+        return row_to_service(row)
 
-    def device(self, code: str, kind: str) -> sqlite3.Row | None:
-        """A paired kiosk or display by its code, or None."""
-        return self.conn.execute("SELECT * FROM devices WHERE code = ? AND kind = ?",
-                                 (code, kind)).fetchone()
+    def open_counters(self, service: str) -> int:
+        """How many open counters serve ``service`` now."""
+        return self.conn.execute(f"SELECT {OPEN_COUNTERS_SQL} FROM services s WHERE s.code = ?",
+                                 (service,)).fetchone()[0]
 
-    def counter(self, code: str) -> sqlite3.Row:
+    def service_durations(self, service: str, limit: int) -> list[float]:
+        return service_durations(self.conn, service, limit)
+
+    def kiosk(self, code: str) -> Kiosk | None:
+        """A paired kiosk (with its printer) by its code, or None."""
+        row = self.conn.execute(KIOSK_SQL, (code,)).fetchone()
+        return row_to_kiosk(row) if row else None
+
+    def counter(self, code: str) -> Counter:
         row = self.conn.execute("SELECT * FROM counters WHERE code = ?", (code,)).fetchone()
         if row is None:
             raise NotFound("counter", code)
-        return row
+        return row_to_counter(row)
 
     def counter_services(self, code: str) -> list[str]:
         return [r[0] for r in self.conn.execute(
@@ -155,6 +206,18 @@ class UnitOfWork:
                                 (key,)).fetchone()
         return row_to_ticket(row) if row else None
 
+    def origin_service(self, ticket_id: int) -> str:
+        row = self.conn.execute("SELECT origin_service_id FROM tickets WHERE id = ?",
+                                (ticket_id,)).fetchone()
+        if row is None:
+            raise NotFound("ticket", ticket_id)
+        return row[0]
+
+    def has_event(self, ticket_id: int, action: str) -> bool:
+        """Whether ``ticket_id``'s history holds an ``action`` event."""
+        return self.conn.execute("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND action = ?",
+                                 (ticket_id, action)).fetchone() is not None
+
     def save_ticket(self, ticket: Ticket, expected_state: State, at: dt.datetime) -> None:
         """Write the ticket's new state; refuses (RuntimeError) if someone changed it meanwhile."""
         cur = self.conn.execute(
@@ -203,12 +266,12 @@ class UnitOfWork:
                 heads.append(row_to_ticket(row))
         return heads
 
-    def held_by(self, counter: str, states: Iterable[State] = (State.CALLED, State.SERVING)) -> list[Ticket]:
-        states = [s.value for s in states]
-        marks = ",".join("?" * len(states))
+    def held_by(self, counter: str, states: Iterable[State] = HELD_NOW) -> list[Ticket]:
+        values = [s.value for s in states]
+        marks = ",".join("?" * len(values))
         return [row_to_ticket(r) for r in self.conn.execute(
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE counter_id=? AND state IN ({marks})"
-            " ORDER BY called_at", (counter, *states))]
+            " ORDER BY called_at", (counter, *values))]
 
     def people_ahead(self, ticket: Ticket, *, just_issued: bool = False) -> int:
         """Waiting tickets of the same service that routing would call before ``ticket``.
@@ -239,10 +302,10 @@ class UnitOfWork:
             " AND day < ?", (day,))]
 
     # -- counters -------------------------------------------------------
-    def set_counter_state(self, code: str, state: str, at: dt.datetime, staff: str | None,
-                          action: str) -> None:
+    def set_counter_state(self, code: str, state: CounterState, at: dt.datetime,
+                          staff: str | None, action: str) -> None:
         self.conn.execute("UPDATE counters SET state=?, staff_username=?, changed_at=? WHERE code=?",
-                          (state, staff, to_db(at), code))
+                          (CounterState(state).value, staff, to_db(at), code))
         self.conn.execute(
             "INSERT INTO counter_events (counter_code, action, at, staff_username) VALUES (?,?,?,?)",
             (code, action, to_db(at), staff))
@@ -257,3 +320,21 @@ class UnitOfWork:
             (ticket_id, printer_id, kind, state, json.dumps(payload, default=str), error,
              to_db(at), to_db(at)),
         ).lastrowid
+
+    def first_print_job(self, ticket_id: int) -> PrintJobRecord | None:
+        """The print job queued when the ticket was issued, or None."""
+        row = self.conn.execute("SELECT id, state, error FROM print_jobs WHERE ticket_id = ?"
+                                " ORDER BY id LIMIT 1", (ticket_id,)).fetchone()
+        return PrintJobRecord(row["id"], row["state"], row["error"]) if row else None
+
+
+def sqlite_ports(conn: sqlite3.Connection, clock: Clock, *, notify: Notify | None = None,
+                 stats: ServiceTimeCache | None = None, timezone: str = "UTC") -> Ports:
+    """Use-case ports whose units of work run on ``conn``."""
+    return Ports(uow=lambda: SqliteUnitOfWork(conn), clock=clock,
+                 **({"notify": notify} if notify is not None else {}),
+                 stats=stats if stats is not None else ServiceTimeCache(), timezone=timezone)
+
+
+__all__ = ["NotFound", "SqliteUnitOfWork", "sqlite_ports", "row_to_ticket", "row_to_event",
+           "OPEN_COUNTERS_SQL", "QUEUE_ORDER"]

@@ -8,14 +8,14 @@ from urllib.parse import urlparse
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    request, session, url_for)
 
-from . import auth, htmx
+from . import auth, htmx, queries
 from .domain.model import DomainError
+from .domain.printing import PrinterStatus
 from .i18n import t, wait_words
 from .metrics import escape_label
 from .timeutil import branch_day
-from .uow import UnitOfWork
-from .usecases import PRINTABLE_STATES, PRINTER_STATES, act, service_name, waiting_view
-from .web_db import get_db, get_ports
+from .usecases import act
+from .web_db import get_db, get_ports, now, service_times
 
 bp = Blueprint("web", __name__)
 
@@ -72,7 +72,7 @@ def _safe_next(target: str | None) -> str:
 
 def _ticket_or_404(public_id: str):
     """The ticket behind a tracking link (404 for an unknown link)."""
-    ticket = UnitOfWork(get_db()).ticket_by_public_id(public_id)
+    ticket = queries.ticket_by_public_id(get_db(), public_id)
     if ticket is None:
         abort(404)
     return ticket
@@ -82,18 +82,18 @@ def _ticket_or_404(public_id: str):
 def track(public_id: str):
     """The customer's own ticket page (linked from the QR code); live, in their language."""
     ticket = _ticket_or_404(public_id)
-    ports = get_ports()
-    ahead, estimate = waiting_view(ports, ticket)
+    conn = get_db()
+    ahead, estimate = queries.waiting_view(conn, service_times(), now(), ticket)
     counter_name = None
     if ticket.counter:
-        counter = ports.conn.execute("SELECT name FROM counters WHERE code = ?",
-                                     (ticket.counter,)).fetchone()
-        counter_name = counter["name"] if counter else ticket.counter
+        counter = queries.counter(conn, ticket.counter)
+        counter_name = counter.name if counter else ticket.counter
     lang = ticket.language
+    service = queries.service(conn, ticket.service)
     return htmx.render(
         "servicepoint/track.html", "servicepoint/_track.html", ticket=ticket, lang=lang,
         public_id=public_id, ahead=ahead, counter_name=counter_name,
-        service_name=service_name(UnitOfWork(ports.conn).service(ticket.service), lang),
+        service_name=service.name(lang) if service else ticket.service,
         wait=wait_words(estimate.point_s, estimate.low_s, estimate.high_s, lang) if estimate else None)
 
 
@@ -123,13 +123,11 @@ def healthz():
     ok = True
     try:
         conn = get_db()
-        conn.execute("SELECT 1 FROM tickets LIMIT 1").fetchall()
-        journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        journal = queries.database_check(conn)
         checks["database"] = {"ok": True, "journal_mode": journal,
                               "path": os.path.basename(current_app.config["DATABASE"])}
-        printers = [dict(r) for r in conn.execute(
-            "SELECT id, name, status, status_detail, status_at FROM printers WHERE enabled")]
-        bad = [p["name"] for p in printers if p["status"] not in PRINTABLE_STATES]
+        printers = queries.printers(conn)
+        bad = queries.printer_problems(printers)
         checks["printers"] = {"ok": not bad, "items": printers, "problems": bad}
     except Exception as exc:  # the health page must answer even when the DB is gone
         ok = False
@@ -156,20 +154,16 @@ def metrics():
             label = ",".join(f'{k}="{escape_label(v)}"' for k, v in labels.items())
             lines.append(f"{name}{{{label}}} {value}" if label else f"{name} {value}")
 
-    services = [r[0] for r in conn.execute("SELECT code FROM services ORDER BY code")]
-    issued = dict(conn.execute("SELECT origin_service_id, count(*) FROM tickets WHERE day = ?"
-                               " GROUP BY origin_service_id", (day,)).fetchall())
-    waiting = dict(conn.execute("SELECT service_id, count(*) FROM tickets WHERE state='waiting'"
-                                " GROUP BY service_id").fetchall())
+    counts = queries.counts_for_metrics(conn, day)
+    services, issued, waiting = counts["services"], counts["issued"], counts["waiting"]
     metric("servicepoint_tickets_issued_today", "gauge", "Tickets issued today (branch day)",
            [({"service": s}, issued.get(s, 0)) for s in services])
     metric("servicepoint_tickets_waiting", "gauge", "Tickets waiting now",
            [({"service": s}, waiting.get(s, 0)) for s in services])
-    printer_rows = conn.execute("SELECT name, status FROM printers WHERE enabled").fetchall()
     metric("servicepoint_printer_status", "gauge", "1 for each printer's current status",
-           [({"printer": r["name"], "status": s}, int(r["status"] == s))
-            for r in printer_rows for s in PRINTER_STATES])
-    jobs = dict(conn.execute("SELECT state, count(*) FROM print_jobs GROUP BY state").fetchall())
+           [({"printer": r["name"], "status": s.value}, int(r["status"] == s))
+            for r in queries.printers(conn) for s in PrinterStatus])
+    jobs = counts["jobs"]
     metric("servicepoint_print_jobs", "gauge", "Print jobs by state",
            [({"state": s}, jobs.get(s, 0)) for s in ("pending", "sent", "printed", "failed")])
     metric("servicepoint_sse_clients", "gauge", "Open Server-Sent Events streams",

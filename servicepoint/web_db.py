@@ -9,10 +9,14 @@ transaction was left open). Streams (SSE) never touch the database.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app, g
 
 from .db import ConnectionPool
-from .usecases import Ports
+from .ports import Ports
+from .servicetimes import ServiceTimeCache
+from .uow import sqlite_ports
 
 
 def pool() -> ConnectionPool:
@@ -42,7 +46,18 @@ def close_db(exc=None) -> None:
 
 
 def get_ports() -> Ports:
-    """The use cases' ports for this request: connection, clock, broadcaster, caches."""
+    """The use cases' ports for this request: units of work on this request's connection,
+    the app's clock, broadcaster and caches."""
     ext = current_app.extensions["servicepoint"]
-    return Ports(conn=get_db(), clock=ext["clock"], notify=ext["broadcaster"].publish,
-                 stats=ext["stats"], timezone=current_app.config["TIMEZONE"])
+    return sqlite_ports(get_db(), ext["clock"], notify=ext["broadcaster"].publish,
+                        stats=ext["stats"], timezone=current_app.config["TIMEZONE"])
+
+
+def now() -> dt.datetime:
+    """The app clock's time (aware UTC)."""
+    return current_app.extensions["servicepoint"]["clock"].now()
+
+
+def service_times() -> ServiceTimeCache:
+    """The app's cache of recent service times (for wait estimates on screens)."""
+    return current_app.extensions["servicepoint"]["stats"]

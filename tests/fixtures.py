@@ -12,6 +12,7 @@ are defined in tests/conftest.py; tests request them by name, never import them.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -21,8 +22,10 @@ import threading
 
 from servicepoint import demo
 from servicepoint.db import connect, init_db
+from servicepoint.ports import Ports
+from servicepoint.servicetimes import ServiceTimeCache
 from servicepoint.timeutil import UTC, to_db
-from servicepoint.usecases import Ports, ServiceTimeCache
+from servicepoint.uow import SqliteUnitOfWork
 
 # Monday 2 March 2026, 09:00 UTC (10:00 in Madrid): a plain working morning.
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -67,8 +70,19 @@ def copy_demo_db(dest: str | os.PathLike) -> str:
     return dest
 
 
-def make_ports(path: str, clock, *, timezone: str = TIMEZONE, notify=None) -> Ports:
+@dataclasses.dataclass
+class SqlitePorts(Ports):
+    """Use-case ports on one SQLite connection, which the test may also read (``conn``).
+
+    The use cases see only the unit-of-work factory; ``conn`` is the test's own handle.
+    """
+
+    conn: sqlite3.Connection | None = None
+
+
+def make_ports(path: str, clock, *, timezone: str = TIMEZONE, notify=None) -> SqlitePorts:
     """Ports over a new connection of their own (the caller closes ``ports.conn``)."""
     kw = {"notify": notify} if notify is not None else {}
-    return Ports(conn=connect(path), clock=clock, stats=ServiceTimeCache(ttl_s=0),
-                 timezone=timezone, **kw)
+    conn = connect(path)
+    return SqlitePorts(uow=lambda: SqliteUnitOfWork(conn), clock=clock,
+                       stats=ServiceTimeCache(ttl_s=0), timezone=timezone, conn=conn, **kw)

@@ -63,6 +63,15 @@ class ServiceSpan:
         return (self.end - self.start).total_seconds()
 
 
+def over_target(waiting: int, longest_wait_s: float, target_wait_s: float) -> bool:
+    """A queue is over its target when someone waits and the longest wait passed the target.
+
+    The live counterpart of the service level: the manager and the counters flag
+    such a queue while it can still be helped.
+    """
+    return waiting > 0 and longest_wait_s > target_wait_s
+
+
 def _by_ticket(events: Iterable[Event]) -> dict[int, list[Event]]:
     out: dict[int, list[Event]] = defaultdict(list)
     for ev in events:

@@ -45,9 +45,14 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.DONE, Action.RATE): State.DONE,
 }
 
-# Actions a counter performs on a ticket it must already hold.
-_HOLDER_ACTIONS = {Action.RECALL, Action.START, Action.NO_SHOW, Action.REQUEUE,
-                   Action.TRANSFER, Action.PARK, Action.FINISH}
+# Actions a counter performs on a ticket it must already hold: whatever the table
+# allows from the states in which a counter holds a ticket, except the end-of-day sweep.
+_HOLDER_ACTIONS = frozenset(a for (s, a) in TRANSITIONS if s in (C, S)) - {Action.EXPIRE}
+# What a counter terminal does to tickets: call one, then act on the one it holds.
+COUNTER_ACTIONS = _HOLDER_ACTIONS | {Action.CALL}
+# What staff may ask for on one ticket (the API's ticket endpoints): every move of the
+# table except the end-of-day sweep; issuing has an endpoint of its own.
+STAFF_ACTIONS = frozenset(a for (_, a) in TRANSITIONS) - {Action.EXPIRE}
 
 
 def allowed_actions(state: State) -> list[Action]:
@@ -55,13 +60,52 @@ def allowed_actions(state: State) -> list[Action]:
     return [a for (s, a) in TRANSITIONS if s == state]
 
 
-def check_issuer(priority: Priority | str, *, trusted: bool) -> None:
-    """Anyone may take a normal ticket; jumping the queue needs a kiosk or staff.
+def issuable_priorities(*, staff: bool, kiosk_asks_priority: bool = False) -> frozenset[Priority]:
+    """The priority classes an issuer may give a new ticket.
 
-    Raises :class:`DomainError` (``priority_not_allowed``) for an untrusted priority request.
+    Who vouches for the priority decides it, never what the request names:
+
+    - **staff** (a signed-in user or an API token holder) may issue every class,
+      ``appointment`` included: they can check the booking or the person;
+    - an **anonymous** caller at a kiosk that asks the priority question ("I need
+      priority assistance") may answer yes and get ``priority`` — anyone standing
+      at that kiosk could tick the same box, so naming the kiosk grants no more;
+    - any other anonymous caller (no kiosk, or a kiosk that does not ask) gets
+      ``normal`` only. ``appointment`` is never self-declared.
     """
-    if priority != Priority.NORMAL and not trusted:
-        raise DomainError("Priority tickets are issued by a kiosk or staff", "priority_not_allowed")
+    if staff:
+        return frozenset(Priority)
+    if kiosk_asks_priority:
+        return frozenset({Priority.NORMAL, Priority.PRIORITY})
+    return frozenset({Priority.NORMAL})
+
+
+def check_issuer(priority: Priority | str, *, staff: bool,
+                 kiosk_asks_priority: bool = False) -> Priority:
+    """``priority`` as a :class:`Priority` when this issuer may give it (see :func:`issuable_priorities`).
+
+    Raises :class:`DomainError` ``bad_priority`` for an unknown class and
+    ``priority_not_allowed`` when the issuer may not give it.
+    """
+    try:
+        priority = Priority(priority)
+    except ValueError:
+        raise DomainError(
+            f"Unknown priority {priority!r}; use one of: {', '.join(p.value for p in Priority)}",
+            "bad_priority",
+        ) from None
+    if priority not in issuable_priorities(staff=staff, kiosk_asks_priority=kiosk_asks_priority):
+        who = "staff" if priority == Priority.APPOINTMENT else "staff or a kiosk that asks for it"
+        raise DomainError(f"{priority.value.capitalize()} tickets are issued by {who}",
+                          "priority_not_allowed")
+    return priority
+
+
+def call_is_active(state: State, holder: str | None, called_to: str | None) -> bool:
+    """Whether a call shown on the board still stands: the ticket is still called to, or
+    being served at, the counter it was called to (a later finish, no-show, requeue or
+    call elsewhere makes the call history)."""
+    return state in (C, S) and holder is not None and holder == called_to
 
 
 def issue(

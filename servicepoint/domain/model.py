@@ -7,7 +7,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, Mapping
+
+from .printing import PrinterStatus
 
 
 class State(StrEnum):
@@ -135,6 +137,86 @@ class Ticket:
 
     def replace(self, **changes: Any) -> "Ticket":
         return dataclasses.replace(self, **changes)
+
+    @property
+    def waited_s(self) -> float | None:
+        """Seconds this wait segment lasted until the ticket was called; None until called.
+
+        The industry's wait: call time − queue entry. A recall does not extend it
+        (``called_at`` is the first call of the segment).
+        """
+        if self.called_at is None:
+            return None
+        return (self.called_at - self.queued_at).total_seconds()
+
+
+@dataclasses.dataclass(frozen=True)
+class Service:
+    """A queue customers can join: its code (the ticket prefix), names and targets."""
+
+    code: str
+    names: Mapping[str, str]
+    active: bool = True
+    default_service_s: int = 300
+    target_wait_s: int = 600
+    weight: float = 1.0
+    sort: int = 0
+
+    def name(self, language: str) -> str:
+        """The name in ``language``, falling back to English, then to the code."""
+        return self.names.get(language) or self.names.get("en") or self.code
+
+
+@dataclasses.dataclass(frozen=True)
+class Counter:
+    """A desk where staff serve customers."""
+
+    code: str
+    name: str
+    state: CounterState = CounterState.CLOSED
+    staff: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Printer:
+    """A ticket printer as the queue sees it: which one, whether it is enabled, its last status."""
+
+    id: int
+    status: PrinterStatus = PrinterStatus.UNKNOWN
+    enabled: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Kiosk:
+    """A paired ticket kiosk: which services it offers and whether it asks the priority question.
+
+    ``services`` None offers every active service. ``asks_priority`` is the kiosk's
+    "I need priority assistance" question; a kiosk that asks it may hand out
+    ``priority`` tickets to whoever answers yes (see :func:`lifecycle.issuable_priorities`).
+    """
+
+    code: str
+    services: frozenset[str] | None = None
+    language: str = "en"
+    printer: Printer | None = None
+    asks_priority: bool = True
+
+    def offers(self, service: str) -> bool:
+        """True when customers may take a ticket for ``service`` at this kiosk."""
+        return self.services is None or service in self.services
+
+    @property
+    def working_printer(self) -> Printer | None:
+        """The kiosk's printer when one is set up and enabled (jobs go to it), else None."""
+        return self.printer if self.printer is not None and self.printer.enabled else None
+
+    @property
+    def printer_problem(self) -> PrinterStatus | None:
+        """Why tickets do not come out of this kiosk now, or None when they do (or it has none)."""
+        printer = self.working_printer
+        if printer is None or printer.status.printable:
+            return None
+        return printer.status
 
 
 @dataclasses.dataclass(frozen=True)

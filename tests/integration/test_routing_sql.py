@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from servicepoint.domain import routing
-from servicepoint.uow import UnitOfWork, row_to_ticket
+from servicepoint.uow import SqliteUnitOfWork, row_to_ticket
 from servicepoint.usecases import act, call_next, issue_ticket
 
 
@@ -51,7 +51,7 @@ def test_weighted_wait_across_services(ports, clock, b_waited_s, first):
 def test_priority_class_beats_weight_and_wait(ports, clock):
     b = issue_ticket(ports, service="B").ticket
     clock.advance(600)
-    a = issue_ticket(ports, service="A", priority="appointment").ticket
+    a = issue_ticket(ports, service="A", priority="appointment", staff="clerk").ticket
     assert expected_next(ports, "1") == a.id == call_next(ports, counter="1").id
     assert call_next(ports, counter="2").id == b.id
 
@@ -99,10 +99,10 @@ def test_tickets_sent_to_one_counter_from_weighted_services(ports, clock):
 def test_people_ahead_matches_routing_positions(ports, clock):
     issued = []
     for prio in ["normal", "normal", "priority", "normal", "appointment"]:
-        issued.append(issue_ticket(ports, service="C", priority=prio))
+        issued.append(issue_ticket(ports, service="C", priority=prio, staff="clerk"))
         clock.advance(7)
     serve(ports, "3")  # takes the appointment
-    uow = UnitOfWork(ports.conn)
+    uow = SqliteUnitOfWork(ports.conn)
     queue = waiting(ports)
     for t in queue:
         assert uow.people_ahead(t) == routing.position_in_service(t, queue, clock.now())

@@ -32,14 +32,11 @@ from hypothesis.stateful import (
     rule,
 )
 
-from servicepoint.db import connect
 from servicepoint.domain import lifecycle, routing
 from servicepoint.domain.model import HELD_STATES, DomainError, Priority, State
 from servicepoint.timeutil import FixedClock, branch_day
 from servicepoint.uow import row_to_event, row_to_ticket
 from servicepoint.usecases import (
-    Ports,
-    ServiceTimeCache,
     act,
     call_next,
     call_ticket,
@@ -47,7 +44,7 @@ from servicepoint.usecases import (
     issue_ticket,
     set_counter,
 )
-from tests.fixtures import T0, TIMEZONE, copy_demo_db
+from tests.fixtures import T0, TIMEZONE, copy_demo_db, make_ports
 
 # A failing run shrinks for up to Hypothesis's 300 s; leave it room to report the example.
 pytestmark = pytest.mark.timeout(420)
@@ -83,11 +80,10 @@ class QueueMachine(RuleBasedStateMachine):
         self.folder = tempfile.mkdtemp(prefix="example-", dir=self.workdir)
         self.path = copy_demo_db(os.path.join(self.folder, "servicepoint.db"))
         note(f"This example's database (kept after a failure): {self.path}")
-        self.conn = connect(self.path)
         self.clock = FixedClock(T0)
         self.notified: list[str] = []
-        self.ports = Ports(conn=self.conn, clock=self.clock, notify=self.notified.append,
-                           stats=ServiceTimeCache(ttl_s=0), timezone=TIMEZONE)
+        self.ports = make_ports(self.path, self.clock, notify=self.notified.append)
+        self.conn = self.ports.conn
         self.counter_services = {
             c: [r[0] for r in self.conn.execute(
                 "SELECT service_code FROM counter_services WHERE counter_code=?"
@@ -146,7 +142,8 @@ class QueueMachine(RuleBasedStateMachine):
         before = self.conn.execute(
             "SELECT count(*) FROM tickets WHERE origin_service_id=? AND day=?",
             (service, day)).fetchone()[0]
-        result = issue_ticket(self.ports, service=service, priority=priority.value)
+        # Staff may issue every priority class (an anonymous caller only normal).
+        result = issue_ticket(self.ports, service=service, priority=priority.value, staff="clerk")
         t = result.ticket
         assert (t.state, t.service, t.day, t.priority) == (W, service, day, priority)
         assert t.seq == before + 1 and t.number == f"{service}{before + 1:03d}"

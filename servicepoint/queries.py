@@ -1,0 +1,278 @@
+"""Read models: what the screens and the API show, read straight from SQLite.
+
+The write side (use cases and their unit of work) changes the queue; this
+module only reads it, for the kiosk, counter, display and manager faces, the
+tracking page and the JSON API alike, so each screen-sized question is asked
+in one place. Nothing here writes or decides a queue rule: the rules come from
+``servicepoint.domain`` (estimates, the board's active calls).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import json
+import sqlite3
+from typing import Any
+
+from .db import get_setting
+from .domain import estimate as est
+from .domain import lifecycle
+from .domain.model import HELD_STATES, Counter, Kiosk, Service, State, Ticket
+from .domain.printing import PrinterStatus
+from .servicetimes import ServiceTimeCache
+from .timeutil import from_db, to_db
+from .uow import (KIOSK_SQL, OPEN_COUNTERS_SQL, SqliteUnitOfWork, row_to_counter, row_to_kiosk,
+                  row_to_service, row_to_ticket, service_durations)
+
+_TICKETS = "SELECT * FROM tickets"
+
+
+# -- reference data -------------------------------------------------------------
+
+def setting(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
+    """A branch setting (JSON-decoded), or ``default``."""
+    return get_setting(conn, key, default)
+
+
+def services(conn: sqlite3.Connection) -> list[Service]:
+    """Every service, active or not, in display order."""
+    return [row_to_service(r) for r in conn.execute("SELECT * FROM services ORDER BY sort, code")]
+
+
+def service(conn: sqlite3.Connection, code: str) -> Service | None:
+    """Service ``code``, or None."""
+    row = conn.execute("SELECT * FROM services WHERE code = ?", (code,)).fetchone()
+    return row_to_service(row) if row else None
+
+
+def counter(conn: sqlite3.Connection, code: str) -> Counter | None:
+    """Counter ``code``, or None."""
+    row = conn.execute("SELECT * FROM counters WHERE code = ?", (code,)).fetchone()
+    return row_to_counter(row) if row else None
+
+
+def counters(conn: sqlite3.Connection) -> list[Counter]:
+    """Every counter by code."""
+    return [row_to_counter(r) for r in conn.execute("SELECT * FROM counters ORDER BY code")]
+
+
+def counter_services(conn: sqlite3.Connection, code: str) -> list[str]:
+    """The codes of the services counter ``code`` serves."""
+    return SqliteUnitOfWork(conn).counter_services(code)
+
+
+def kiosk(conn: sqlite3.Connection, code: str) -> Kiosk | None:
+    """Paired kiosk ``code`` with its printer's last status, or None."""
+    row = conn.execute(KIOSK_SQL, (code,)).fetchone()
+    return row_to_kiosk(row) if row else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Display:
+    """A paired lobby display: its language and the queues it lists (None = all)."""
+
+    code: str
+    language: str
+    services: frozenset[str] | None
+
+    def lists(self, service: str) -> bool:
+        return self.services is None or service in self.services
+
+
+def display(conn: sqlite3.Connection, code: str) -> Display | None:
+    """Paired display ``code``, or None."""
+    row = conn.execute("SELECT * FROM devices WHERE code = ? AND kind = 'display'",
+                       (code,)).fetchone()
+    if row is None:
+        return None
+    return Display(row["code"], row["language"],
+                   frozenset(json.loads(row["services"])) if row["services"] else None)
+
+
+# -- tickets --------------------------------------------------------------------
+
+def ticket(conn: sqlite3.Connection, ticket_id: int) -> Ticket:
+    """Ticket ``ticket_id``; raises :class:`~servicepoint.ports.NotFound`."""
+    return SqliteUnitOfWork(conn).ticket(ticket_id)
+
+
+def ticket_by_public_id(conn: sqlite3.Connection, public_id: str) -> Ticket | None:
+    """The ticket behind a tracking link, or None."""
+    return SqliteUnitOfWork(conn).ticket_by_public_id(public_id)
+
+
+def idempotency_key_used(conn: sqlite3.Connection, key: str | None) -> bool:
+    """True when ``key`` already issued a ticket (a double tap or a resubmitted form)."""
+    return key is not None and conn.execute("SELECT 1 FROM tickets WHERE idempotency_key = ?",
+                                            (key,)).fetchone() is not None
+
+
+def public_id(conn: sqlite3.Connection, ticket_id: int) -> str:
+    """The unguessable id in a ticket's tracking link."""
+    return SqliteUnitOfWork(conn).public_id(ticket_id)
+
+
+def people_ahead(conn: sqlite3.Connection, ticket: Ticket) -> int:
+    """Waiting tickets routing would call before ``ticket`` in its service."""
+    return SqliteUnitOfWork(conn).people_ahead(ticket)
+
+
+def wait_estimate(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
+                  svc: Service, ahead: int, open_now: int | None = None) -> est.WaitEstimate:
+    """The wait shown to someone with ``ahead`` people in front in ``svc``'s queue."""
+    cached = stats.get(svc.code, now, functools.partial(service_durations, conn))
+    if open_now is None:
+        open_now = SqliteUnitOfWork(conn).open_counters(svc.code)
+    return est.estimate_wait(ahead, cached, open_now, svc.default_service_s)
+
+
+def waiting_view(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
+                 ticket: Ticket) -> tuple[int | None, est.WaitEstimate | None]:
+    """People ahead of a waiting ticket and the wait it is shown; (None, None) otherwise."""
+    if ticket.state != State.WAITING:
+        return None, None
+    uow = SqliteUnitOfWork(conn)
+    ahead = uow.people_ahead(ticket)
+    return ahead, wait_estimate(conn, stats, now, uow.service(ticket.service), ahead)
+
+
+def held_tickets(conn: sqlite3.Connection, code: str) -> list[Ticket]:
+    """The tickets counter ``code`` holds (called, serving, parked), in call order."""
+    return SqliteUnitOfWork(conn).held_by(code, HELD_STATES)
+
+
+def sent_to_counter(conn: sqlite3.Connection, code: str) -> int:
+    """How many waiting tickets were transferred to counter ``code`` by name."""
+    return conn.execute("SELECT count(*) FROM tickets WHERE state = 'waiting'"
+                        " AND target_counter_id = ?", (code,)).fetchone()[0]
+
+
+# -- counters overview -----------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class CounterOverview:
+    """A counter as the dashboards show it: state, staff, services and the tickets it holds."""
+
+    counter: Counter
+    services: list[str]
+    tickets: list[Ticket]  # called, serving and parked, in call order
+
+    @property
+    def current(self) -> Ticket | None:
+        """The called or serving ticket, if any."""
+        return next((t for t in self.tickets if t.state in (State.CALLED, State.SERVING)), None)
+
+    @property
+    def parked(self) -> list[Ticket]:
+        return [t for t in self.tickets if t.state == State.PARKED]
+
+
+def counters_overview(conn: sqlite3.Connection) -> list[CounterOverview]:
+    """Every counter with its services and held tickets (three queries, whatever the count)."""
+    served: dict[str, list[str]] = {}
+    for c, s in conn.execute("SELECT counter_code, service_code FROM counter_services"
+                             " ORDER BY counter_code, service_code"):
+        served.setdefault(c, []).append(s)
+    held: dict[str, list[Ticket]] = {}
+    marks = ",".join("?" * len(HELD_STATES))
+    for row in conn.execute(f"{_TICKETS} WHERE counter_id IS NOT NULL AND state IN ({marks})"
+                            " ORDER BY called_at", [s.value for s in sorted(HELD_STATES)]):
+        held.setdefault(row["counter_id"], []).append(row_to_ticket(row))
+    return [CounterOverview(c, served.get(c.code, []), held.get(c.code, []))
+            for c in counters(conn)]
+
+
+# -- queues -----------------------------------------------------------------------
+
+def queue_overview(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
+                   language: str = "en") -> list[dict]:
+    """Per active service: waiting count, the wait a new arrival would be shown, open counters,
+    the longest wait now and the target (the API's ``/queue`` items)."""
+    rows = conn.execute(
+        "SELECT s.*, coalesce(q.waiting, 0) + (SELECT count(*) FROM tickets t WHERE"
+        " t.state='waiting' AND t.service_id=s.code AND t.target_counter_id IS NOT NULL) AS waiting,"
+        " (SELECT min(t.queued_at) FROM tickets t WHERE t.state='waiting'"
+        f" AND t.service_id=s.code) AS oldest, {OPEN_COUNTERS_SQL} AS open_counters"
+        " FROM services s LEFT JOIN queue_counts q"
+        " ON q.service_id = s.code WHERE s.active ORDER BY s.sort, s.code").fetchall()
+    out = []
+    for r in rows:
+        svc = row_to_service(r)
+        estimate = wait_estimate(conn, stats, now, svc, r["waiting"], r["open_counters"])
+        oldest = from_db(r["oldest"])
+        out.append({
+            "service": svc.code,
+            "name": svc.name(language),
+            "waiting": r["waiting"],
+            "open_counters": r["open_counters"],
+            "longest_wait_s": int((now - oldest).total_seconds()) if oldest else 0,
+            "target_wait_s": svc.target_wait_s,
+            **estimate.as_dict(),
+        })
+    return out
+
+
+# -- the lobby board ---------------------------------------------------------------
+
+def recent_calls(conn: sqlite3.Connection, since: dt.datetime, limit: int = 6) -> list[dict]:
+    """The last ``limit`` tickets called or recalled since ``since``, newest call first.
+
+    Each has ``key`` (the event id, so a recall is a new announcement), ``number``,
+    ``counter``, ``language``, ``action``, ``at`` and ``active`` (the domain's
+    :func:`~servicepoint.domain.lifecycle.call_is_active`). Only numbers and
+    counters leave here — never personal data.
+    """
+    rows = conn.execute(
+        "SELECT e.id, e.action, e.at, e.counter_id, t.id AS ticket_id, t.number, t.language,"
+        " t.state, t.counter_id AS holder FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
+        " WHERE e.action IN ('call', 'recall') AND e.at >= ? ORDER BY e.id DESC LIMIT ?",
+        (to_db(since), limit * 8)).fetchall()
+    seen: set[int] = set()
+    calls = []
+    for r in rows:
+        if r["ticket_id"] in seen:
+            continue
+        seen.add(r["ticket_id"])
+        calls.append({
+            "key": r["id"], "number": r["number"], "counter": r["counter_id"],
+            "language": r["language"], "action": r["action"], "at": from_db(r["at"]),
+            "active": lifecycle.call_is_active(State(r["state"]), r["holder"], r["counter_id"]),
+        })
+        if len(calls) >= limit:
+            break
+    return calls
+
+
+# -- printers and operations ----------------------------------------------------------
+
+def printers(conn: sqlite3.Connection) -> list[dict]:
+    """Enabled printers with their last status (``id``, ``name``, ``status``, ``status_detail``,
+    ``status_at``), in the order they were added."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, name, status, status_detail, status_at FROM printers WHERE enabled"
+        " ORDER BY id")]
+
+
+def printer_problems(rows: list[dict]) -> list[str]:
+    """Names of the printers among ``rows`` that cannot print a ticket now."""
+    return [p["name"] for p in rows if not PrinterStatus.parse(p["status"]).printable]
+
+
+def counts_for_metrics(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
+    """What ``/metrics`` reports: services, tickets issued on ``day`` and waiting per service,
+    print jobs per state."""
+    return {
+        "services": [r[0] for r in conn.execute("SELECT code FROM services ORDER BY code")],
+        "issued": dict(conn.execute("SELECT origin_service_id, count(*) FROM tickets WHERE day = ?"
+                                    " GROUP BY origin_service_id", (day,)).fetchall()),
+        "waiting": dict(conn.execute("SELECT service_id, count(*) FROM tickets"
+                                     " WHERE state='waiting' GROUP BY service_id").fetchall()),
+        "jobs": dict(conn.execute("SELECT state, count(*) FROM print_jobs GROUP BY state").fetchall()),
+    }
+
+
+def database_check(conn: sqlite3.Connection) -> str:
+    """Reads the tickets table (raises if the database is unusable); returns the journal mode."""
+    conn.execute("SELECT 1 FROM tickets LIMIT 1").fetchall()
+    return conn.execute("PRAGMA journal_mode").fetchone()[0]

@@ -1,0 +1,134 @@
+"""Moving tickets along: call next, call one back, act on a held ticket, end the day."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..domain import counters as counter_rules
+from ..domain import lifecycle, routing
+from ..domain.model import Action, DomainError, State, Ticket
+from ..ports import Ports, UnitOfWork
+from ..timeutil import branch_day
+
+
+def call_next(ports: Ports, *, counter: str, staff: str | None = None,
+              finish_current: bool = False) -> Ticket | None:
+    """Call the next ticket for ``counter``; None when nobody is waiting for it.
+
+    A counter that still holds a called or serving ticket is refused
+    (``counter_busy``) unless ``finish_current`` is set, in which case a serving
+    ticket is finished as resolved first. A closed counter or one on a break is
+    opened. Two counters calling at once never get the same ticket: the whole
+    pick runs under the write lock and the update re-checks ``state='waiting'``.
+    Raises :class:`NotFound` for an unknown counter.
+    """
+    now = ports.clock.now()
+    with ports.uow() as uow:
+        row = uow.counter(counter)
+        for current in uow.held_by(counter):
+            if finish_current and current.state == State.SERVING:
+                _transition(uow, current, Action.FINISH, now, counter=counter, staff=staff)
+            else:
+                raise DomainError(
+                    f"Counter {counter} still has {current.number} ({current.state.value}); "
+                    "finish, requeue or mark it no-show first", "counter_busy")
+        opening = counter_rules.opening_for_call(row.state)
+        if opening is not None:
+            uow.set_counter_state(counter, opening[0], now, staff or row.staff, opening[1])
+        services = uow.counter_services(counter)
+        chosen = routing.pick_next(uow.head_of_queues(services, counter), counter, services,
+                                   now, uow.weights())
+        if chosen is None:
+            result = None
+        else:
+            result = _transition(uow, chosen, Action.CALL, now, counter=counter, staff=staff)
+    ports.notify("queue")
+    return result
+
+
+def call_ticket(ports: Ports, *, ticket_id: int, counter: str, staff: str | None = None) -> Ticket:
+    """Call a specific waiting or parked ticket to ``counter`` (e.g. a parked one coming back).
+
+    Raises :class:`NotFound` for an unknown ticket or counter and :class:`DomainError`
+    when the counter does not serve the ticket, still holds another, or the
+    lifecycle refuses the call.
+    """
+    now = ports.clock.now()
+    with ports.uow() as uow:
+        uow.counter(counter)
+        ticket = uow.ticket(ticket_id)
+        if ticket.state == State.WAITING:
+            if not routing.callable_by(ticket, counter, uow.counter_services(counter)):
+                raise DomainError(f"Counter {counter} does not serve {ticket.number}",
+                                  "not_served_here")
+        for current in uow.held_by(counter):
+            if current.id != ticket.id:
+                raise DomainError(f"Counter {counter} still has {current.number}", "counter_busy")
+        result = _transition(uow, ticket, Action.CALL, now, counter=counter, staff=staff)
+    ports.notify("queue")
+    return result
+
+
+def act(ports: Ports, *, ticket_id: int, action: str, counter: str | None = None,
+        staff: str | None = None, **params: Any) -> Ticket:
+    """Apply ``action`` (recall/start/finish/no_show/requeue/transfer/park/cancel/rate).
+
+    A transfer goes only to an active service (``service_inactive`` otherwise)
+    and an existing counter. Raises :class:`NotFound` for an unknown ticket,
+    service or counter and :class:`DomainError` subclasses for anything the
+    lifecycle refuses.
+    """
+    try:
+        move = Action(action)
+    except ValueError:
+        raise DomainError(f"Unknown action {action!r}", "bad_action") from None
+    if move in (Action.ISSUE, Action.CALL):
+        raise DomainError(f"Use the {move.value} endpoint for that", "bad_action")
+    now = ports.clock.now()
+    with ports.uow() as uow:
+        ticket = uow.ticket(ticket_id)
+        if move == Action.RATE:
+            params["already_rated"] = uow.has_event(ticket_id, Action.RATE.value)
+        if counter is not None:
+            uow.counter(counter)
+        if move == Action.TRANSFER:
+            if params.get("service") is not None:
+                svc = uow.service(params["service"])
+                if not svc.active:
+                    raise DomainError(f"Service {svc.code} is not available now",
+                                      "service_inactive")
+            if params.get("target_counter") is not None:
+                uow.counter(params["target_counter"])
+        if counter is None and ticket.counter is not None and move not in (Action.CANCEL,
+                                                                              Action.RATE):
+            counter = ticket.counter  # staff acting on the ticket's own counter
+        result = _transition(uow, ticket, move, now, counter=counter, staff=staff, **params)
+    ports.notify("queue")
+    return result
+
+
+def _transition(uow: UnitOfWork, ticket: Ticket, action: Action, now: dt.datetime,
+                **kw: Any) -> Ticket:
+    """Apply ``action`` through the lifecycle and write the ticket and its event."""
+    new, event = lifecycle.apply(ticket, action, now, **kw)
+    uow.save_ticket(new, ticket.state, now)
+    uow.add_event(event)
+    return new
+
+
+def expire_day(ports: Ports, *, before_day: str | None = None) -> int:
+    """Expire every waiting, called or parked ticket of days before ``before_day``.
+
+    ``before_day`` defaults to today, so tickets of earlier days end as expired.
+    Passing tomorrow closes today too (end-of-day). Returns how many expired.
+    """
+    now = ports.clock.now()
+    before_day = before_day or branch_day(now, ports.timezone)
+    count = 0
+    with ports.uow() as uow:
+        for ticket in uow.open_tickets_before(before_day):
+            _transition(uow, ticket, Action.EXPIRE, now)
+            count += 1
+    if count:
+        ports.notify("queue")
+    return count
