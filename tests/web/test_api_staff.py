@@ -292,3 +292,18 @@ def test_counters_list_shows_held_tickets(client, staff):
     assert [t["number"] for t in counters["5"]["tickets"]] == ["A001"]
     assert counters["5"]["state"] == "open" and counters["5"]["staff"] == "token:test-staff"
     assert counters["1"]["tickets"] == [] and a1["id"] == counters["5"]["tickets"][0]["id"]
+
+
+def test_transfer_to_an_inactive_service_is_refused(client, staff, demo_db):
+    a1 = issue(client)
+    client.post("/api/v1/counters/1/call-next", headers=staff)
+    client.post(f"/api/v1/tickets/{a1['id']}/start", headers=staff)
+    conn = connect(demo_db)
+    conn.execute("UPDATE services SET active = 0 WHERE code = 'C'")
+    conn.close()
+    assert_error(client.post(f"/api/v1/tickets/{a1['id']}/transfer", json={"service": "C"},
+                             headers=staff), 409, "service_inactive")
+    after = client.get(f"/api/v1/tickets/{a1['id']}").get_json()
+    assert (after["state"], after["service"], after["counter"]) == ("serving", "A", "1")
+    r = client.post(f"/api/v1/tickets/{a1['id']}/transfer", json={"service": "B"}, headers=staff)
+    assert r.status_code == 200 and r.get_json()["ticket"]["service"] == "B"

@@ -171,3 +171,79 @@ def test_queue_overview(client, clock, staff):
     es = client.get("/api/v1/queue?lang=es").get_json()
     assert es["services"][1]["name"] == "Pagos y caja"
     assert isinstance(body["version"], int) and body["version"] >= 4
+
+
+# -- who may have which ticket (decided by issue_ticket from the caller and the kiosk) -------
+
+def limit_kiosk(demo_db, kiosk: str, services: str | None) -> None:
+    conn = connect(demo_db)
+    try:
+        conn.execute("UPDATE devices SET services = ? WHERE code = ?",
+                     (json.dumps(list(services)) if services else None, kiosk))
+    finally:
+        conn.close()
+
+
+def count(demo_db, sql: str) -> int:
+    conn = connect(demo_db)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_kiosk_issues_only_the_services_it_offers(client, demo_db, staff):
+    limit_kiosk(demo_db, "K1", "AB")
+    r = client.post("/api/v1/tickets", json={"service": "C", "kiosk": "K1"})
+    body = assert_error(r, 403, "service_not_offered")
+    assert "K1" in body["message"] and "C" in body["message"]
+    # Nothing issued, nothing printed; a token holder naming the kiosk is refused the same.
+    assert_error(client.post("/api/v1/tickets", json={"service": "C"},
+                             headers={"X-Kiosk": "K1", **staff}), 403, "service_not_offered")
+    assert count(demo_db, "SELECT count(*) FROM tickets") == 0
+    assert count(demo_db, "SELECT count(*) FROM print_jobs") == 0
+    ok = client.post("/api/v1/tickets", json={"service": "B", "kiosk": "K1"})
+    assert ok.status_code == 201 and ok.get_json()["print"]["state"] == "queued"
+    # Without a kiosk, or at a kiosk offering everything, C is fine.
+    assert client.post("/api/v1/tickets", json={"service": "C"}).status_code == 201
+    assert client.post("/api/v1/tickets", json={"service": "C", "kiosk": "K2"}).status_code == 201
+
+
+@pytest.mark.parametrize(("priority", "via", "status"), [
+    ("appointment", {"kiosk": "K2"}, 403),  # naming a kiosk grants no appointment
+    ("appointment", {}, 403),
+    ("priority", {}, 403),
+    ("priority", {"kiosk": "K2"}, 201),     # what the kiosk's own question offers anyone
+    ("normal", {"kiosk": "K2"}, 201),
+])
+def test_anonymous_priority_is_what_the_kiosk_offers(client, demo_db, priority, via, status):
+    r = client.post("/api/v1/tickets", json={"service": "A", "priority": priority, **via})
+    if status == 201:
+        assert r.status_code == 201 and r.get_json()["priority"] == priority
+    else:
+        assert_error(r, status, "priority_not_allowed")
+        assert count(demo_db, "SELECT count(*) FROM tickets") == 0
+
+
+def test_staff_may_issue_appointments(client, bearer):
+    for headers in (bearer("staff"), bearer("device")):
+        r = client.post("/api/v1/tickets", json={"service": "A", "priority": "appointment",
+                                                 "kiosk": "K1"}, headers=headers)
+        assert r.status_code == 201 and r.get_json()["priority"] == "appointment"
+
+
+def test_replay_of_a_ticket_whose_print_failed_reports_not_printed(client, demo_db):
+    conn = connect(demo_db)
+    conn.execute("UPDATE printers SET status = 'paper_out'")
+    conn.close()
+    key = {"Idempotency-Key": "tap-paper-out"}
+    first = client.post("/api/v1/tickets", json={"service": "A", "kiosk": "K1"}, headers=key)
+    assert first.get_json()["print"]["state"] == "not_printed"
+    conn = connect(demo_db)
+    conn.execute("UPDATE printers SET status = 'ok'")  # paper refilled; the first print failed
+    conn.close()
+    again = client.post("/api/v1/tickets", json={"service": "A", "kiosk": "K1"}, headers=key)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    replayed = again.get_json()["print"]
+    assert replayed == {**first.get_json()["print"], "reason": "printer paper_out at issue"}
+    assert (replayed["state"], replayed["printed"]) == ("not_printed", False)

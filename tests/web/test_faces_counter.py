@@ -270,3 +270,23 @@ def test_language_choice_sticks_for_partials_and_actions(clerk):
     assert "Sus colas" in html
     html = post(clerk, "/counter/1/next").get_data(as_text=True)
     assert "Nadie espera en este mostrador." in html
+
+
+@pytest.mark.parametrize(("position", "called_next"), [("back", 1), ("front", 0), ("time", 0)])
+def test_requeue_puts_the_ticket_where_the_clerk_chose(app, clerk, position, called_next):
+    numbers = issue(clerk, "A", 2)
+    post(clerk, "/counter/1/next")
+    act(clerk, app, numbers[0], "requeue", position=position)
+    post(clerk, "/counter/1/next")
+    assert ticket(app, numbers[called_next])["state"] == "called"
+    assert ticket(app, numbers[1 - called_next])["state"] == "waiting"
+
+
+def test_panel_shows_how_long_the_customer_waited(clerk, clock):
+    issue(clerk, "A")
+    clock.advance(125)
+    post(clerk, "/counter/1/next")
+    clock.advance(30)
+    html = clerk.get("/counter/1/panel").get_data(as_text=True)
+    assert re.search(r"<dt>Waited</dt><dd>2 min 05 s</dd>", html)
+    assert re.search(r"<dt>At the counter for</dt><dd><span[^>]*>30 s</span>", html)

@@ -126,3 +126,30 @@ def test_spoken_number(number, spoken):
 def test_every_display_text_has_english_and_spanish():
     for key, entry in texts.CATALOGUE.items():
         assert entry.get("en") and entry.get("es"), key
+
+
+def test_a_call_fades_once_the_customer_is_gone(app, client):
+    first = issue_and_call(app, "A", "1")
+    second = issue_and_call(app, "B", "3")
+    board = client.get("/display/D1/board").get_data(as_text=True)
+    assert re.search(r'class="call newest"\s+data-call-key="\d+" data-number="B001"', board)
+    assert re.search(r'class="call"\s+data-call-key="\d+" data-number="A001"', board)
+    with app.test_request_context():
+        from servicepoint.web_db import get_ports
+
+        ports = get_ports()
+        usecases.act(ports, ticket_id=second.id, action="start", counter="3")  # still there
+        usecases.act(ports, ticket_id=first.id, action="no_show", counter="1")  # gone
+    board = client.get("/display/D1/board").get_data(as_text=True)
+    assert re.search(r'class="call newest"\s+data-call-key="\d+" data-number="B001"', board)
+    assert re.search(r'class="call past"\s+data-call-key="\d+" data-number="A001"', board)
+
+
+def test_live_screens_vary_on_hx_request(client):
+    """A cache must never hand a fragment to a browser or a whole page to htmx."""
+    for url in ("/display/D1", "/display/D1/board", "/kiosk/K1", "/kiosk/K1/services",
+                "/kiosk/K1/printer", "/display/X9"):
+        for headers in ({}, {"HX-Request": "true"}):
+            r = client.get(url, headers=headers)
+            assert "HX-Request" in r.headers.get("Vary", ""), (url, headers)
+            assert r.headers["Cache-Control"] == "no-store"

@@ -72,3 +72,14 @@ def test_every_metric_line_is_well_formed(client):
     sample = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$')
     for line in metric_lines(client):
         assert line.startswith("# HELP ") or line.startswith("# TYPE ") or sample.match(line), line
+
+
+def test_metric_labels_are_escaped(client, demo_db):
+    conn = connect(demo_db)
+    conn.execute("UPDATE printers SET name = ?", ('Lobby "north"\\desk\nB',))
+    conn.close()
+    lines = metric_lines(client)
+    assert ('servicepoint_printer_status{printer="Lobby \\"north\\"\\\\desk\\nB",'
+            'status="unknown"} 1') in lines
+    # A raw quote or newline would end the label early or split the sample.
+    assert not any(line.startswith("B\"") or '"north"' in line for line in lines)
