@@ -1,7 +1,7 @@
 """The counter terminal's texts (English and Spanish)."""
 from __future__ import annotations
 
-from servicepoint import texts as shared
+from servicepoint.texts import Texts
 
 CATALOGUE: dict[str, dict[str, str]] = {
     "title": {"en": "Counter terminal", "es": "Terminal de mostrador"},
@@ -13,9 +13,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "change": {"en": "Change counter", "es": "Cambiar de mostrador"},
     "serves": {"en": "Serves", "es": "Atiende"},
     "staffed_by": {"en": "Staff", "es": "Personal"},
-    "state.open": {"en": "Open", "es": "Abierto"},
-    "state.closed": {"en": "Closed", "es": "Cerrado"},
-    "state.break": {"en": "On a break", "es": "En pausa"},
     "tstate.called": {"en": "Called", "es": "Llamado"},
     "tstate.serving": {"en": "Serving", "es": "Atendiendo"},
     "tstate.parked": {"en": "Parked", "es": "Aparcado"},
@@ -80,6 +77,5 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
-def t(key: str, lang: str, **values) -> str:
-    """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
-    return shared.lookup(CATALOGUE, key, lang, **values)
+TEXTS = Texts(CATALOGUE)
+t = TEXTS.t

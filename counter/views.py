@@ -38,7 +38,7 @@ bp.before_request(remember_language)
 @bp.context_processor
 def _texts():
     lang = current_language()
-    return {"tr": lambda key, **kw: texts.t(key, lang, **kw),
+    return {"tr": texts.TEXTS.translator(lang),
             "dur": lambda s: shared.duration(s, lang), "SHORTCUTS": SHORTCUTS}
 
 
@@ -121,7 +121,7 @@ def _refusal(code: str, exc: Exception):
     if isinstance(exc, NotFound):
         return _respond(code, texts.t("err.not_found", lang, what=exc.what), True, 404)
     key = f"err.{exc.code}"
-    message = texts.t(key, lang) if key in texts.CATALOGUE else exc.message
+    message = texts.t(key, lang) if key in texts.TEXTS else exc.message
     return _respond(code, message, True, 409)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from servicepoint import texts as shared
+from servicepoint.texts import Texts
 from servicepoint.i18n import LANGUAGES
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -18,7 +18,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "wait": {"en": "Wait", "es": "Espera"},
     "wait.none": {"en": "No wait", "es": "Sin espera"},
     "wait.about": {"en": "~{m} min", "es": "~{m} min"},
-    "wait.range": {"en": "{lo}–{hi} min", "es": "{lo}–{hi} min"},
     "wait.upto": {"en": "≤ {hi} min", "es": "≤ {hi} min"},
     "closed": {"en": "No counter open", "es": "Ningún mostrador abierto"},
     "sound.on": {"en": "Turn on sound", "es": "Activar sonido"},
@@ -31,10 +30,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
                            "Un técnico puede emparejarla."},
 }
 
-
-def t(key: str, lang: str, **values) -> str:
-    """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
-    return shared.lookup(CATALOGUE, key, lang, **values)
+TEXTS = Texts(CATALOGUE)
+t = TEXTS.t
+# A queue's wait, short enough for a board column: "No wait", "~5 min", "10–15 min".
+wait_text = TEXTS.wait
 
 
 def spoken_number(number: str) -> str:
@@ -50,8 +49,3 @@ def announcement(number: str, counter: str, lang: str) -> str:
     """The sentence spoken when ``number`` is called to ``counter``, in ``lang``."""
     return t("say", lang if lang in LANGUAGES else "en", number=spoken_number(number),
              counter=counter)
-
-
-def wait_text(point_s: int, low_s: int, high_s: int, lang: str) -> str:
-    """A queue's wait, short enough for a board column: "No wait", "~5 min", "10–15 min"."""
-    return shared.wait_text(point_s, low_s, high_s, lang, CATALOGUE)

@@ -1,11 +1,11 @@
 """The kiosk's texts in the branch's languages, and how waits are worded.
 
-``t(key, lang, **values)`` falls back to English, then to the key, so a missing
-translation never breaks the customer's screen.
+``t(key, lang, **values)`` (the shared lookup) falls back to English, then to the
+key, so a missing translation never breaks the customer's screen.
 """
 from __future__ import annotations
 
-from servicepoint import texts as shared
+from servicepoint.texts import Texts
 
 CATALOGUE: dict[str, dict[str, str]] = {
     "title": {"en": "Take a ticket", "es": "Saque su turno"},
@@ -22,7 +22,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "waiting.n": {"en": "{n} people waiting", "es": "{n} personas esperando"},
     "wait.none": {"en": "No wait", "es": "Sin espera"},
     "wait.about": {"en": "about {m} min", "es": "aprox. {m} min"},
-    "wait.range": {"en": "{lo}–{hi} min", "es": "{lo}–{hi} min"},
     "wait.upto": {"en": "up to {hi} min", "es": "hasta {hi} min"},
     "wait.label": {"en": "Estimated wait", "es": "Espera estimada"},
     "no_services": {"en": "No services are available right now. Please ask a member of staff.",
@@ -65,17 +64,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
-def t(key: str, lang: str, **values) -> str:
-    """The text for ``key`` in ``lang`` with ``values`` filled in."""
-    return shared.lookup(CATALOGUE, key, lang, **values)
-
-
-def counted(prefix: str, n: int, lang: str) -> str:
-    """``prefix.0`` / ``prefix.1`` / ``prefix.n`` for ``n`` things."""
-    key = f"{prefix}.{n}" if n in (0, 1) else f"{prefix}.n"
-    return t(key, lang, n=n)
-
-
-def wait_text(point_s: int, low_s: int, high_s: int, lang: str) -> str:
-    """A wait as customers read it: "No wait", "about 5 min" or a range "10–15 min"."""
-    return shared.wait_text(point_s, low_s, high_s, lang, CATALOGUE)
+TEXTS = Texts(CATALOGUE)
+t = TEXTS.t
+counted = TEXTS.counted
+# A wait as customers read it: "No wait", "about 5 min" or a range "10–15 min".
+wait_text = TEXTS.wait

@@ -33,7 +33,7 @@ def init_app(app) -> None:
 
 @bp.context_processor
 def _texts():
-    return {"tr": lambda key, **kw: texts.t(key, g.get("lang", "en"), **kw)}
+    return {"tr": texts.TEXTS.translator(g.get("lang", "en"))}
 
 
 # -- helpers ----------------------------------------------------------------

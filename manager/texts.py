@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from servicepoint import texts as shared
+from servicepoint.texts import Texts
 
 CATALOGUE: dict[str, dict[str, str]] = {
     "title": {"en": "Branch dashboard", "es": "Panel de la oficina"},
@@ -29,9 +30,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "staff": {"en": "Staff", "es": "Personal"},
     "serves": {"en": "Serves", "es": "Atiende"},
     "current": {"en": "Current ticket", "es": "Turno actual"},
-    "state.open": {"en": "Open", "es": "Abierto"},
-    "state.closed": {"en": "Closed", "es": "Cerrado"},
-    "state.break": {"en": "On a break", "es": "En pausa"},
     "tstate.called": {"en": "called", "es": "llamado"},
     "tstate.serving": {"en": "serving", "es": "atendiendo"},
     "tstate.parked": {"en": "parked", "es": "aparcado"},
@@ -47,10 +45,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "none": {"en": "—", "es": "—"},
 }
 
-
-def t(key: str, lang: str, **values) -> str:
-    """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
-    return shared.lookup(CATALOGUE, key, lang, **values)
+TEXTS = Texts(CATALOGUE)
+t = TEXTS.t
 
 
 def duration(seconds: float | None, lang: str) -> str:

@@ -29,7 +29,7 @@ bp.before_request(remember_language)
 @bp.context_processor
 def _texts():
     lang = current_language()
-    return {"tr": lambda key, **kw: texts.t(key, lang, **kw),
+    return {"tr": texts.TEXTS.translator(lang),
             "dur": lambda s: texts.duration(s, lang), "pct": lambda x: texts.percent(x, lang),
             "wait_range": lambda q: texts.wait_range(
                 q["estimated_wait_s"], q["estimated_wait_low_s"], q["estimated_wait_high_s"], lang)}

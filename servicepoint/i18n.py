@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request, session
 
-from .texts import lookup, wait_text
+from .texts import Texts
 
 LANGUAGES = {"en": "English", "es": "Español"}
 
@@ -59,19 +59,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
                             "es": "Este turno ya no se puede cancelar."},
     "wait.none": {"en": "less than a minute", "es": "menos de un minuto"},
     "wait.about": {"en": "about {m} min", "es": "unos {m} min"},
-    "wait.range": {"en": "{lo}–{hi} min", "es": "{lo}–{hi} min"},
     "wait.upto": {"en": "up to {hi} min", "es": "hasta {hi} min"},
 }
 
 
+TEXTS = Texts(CATALOGUE)
+# A wait estimate in the customer's words (a range while it is uncertain).
+wait_words = TEXTS.wait
+
+
 def t(key: str, lang: str | None = None) -> str:
     """The text for ``key`` in ``lang`` (default: this request's language)."""
-    return lookup(CATALOGUE, key, lang or current_language())
-
-
-def wait_words(point_s: int, low_s: int, high_s: int, lang: str) -> str:
-    """A wait estimate in the customer's words (a range while it is uncertain)."""
-    return wait_text(point_s, low_s, high_s, lang, CATALOGUE)
+    return TEXTS.t(key, lang or current_language())
 
 
 def device_language(own: str | None, requested: str | None) -> str:

@@ -1,12 +1,16 @@
-"""Helpers shared by the faces' text modules (kiosk, counter, display, manager).
+"""The one text lookup of the faces (kiosk, counter, display, manager) and the web shell.
 
 Each face keeps its own catalogue of ``{key: {lang: text}}`` in its ``texts.py``
-and wraps these helpers. Only wording that is the same everywhere (durations and
-a minute range) lives in :data:`WORDS` here.
+as a :class:`Texts`; every lookup goes through :func:`lookup`, which falls back
+to English, then to the key. Wording that is the same everywhere (durations, a
+minute range, counter states) lives once in :data:`WORDS`, under every face's
+own catalogue.
 
 Standard library only and no work on import, so any module may use it.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 Catalogue = dict[str, dict[str, str]]
 
@@ -16,6 +20,9 @@ WORDS: Catalogue = {
     "dur.ms": {"en": "{m} min {s:02d} s", "es": "{m} min {s:02d} s"},
     "dur.hm": {"en": "{h} h {m:02d} min", "es": "{h} h {m:02d} min"},
     "wait.range": {"en": "{lo}–{hi} min", "es": "{lo}–{hi} min"},
+    "state.open": {"en": "Open", "es": "Abierto"},
+    "state.closed": {"en": "Closed", "es": "Cerrado"},
+    "state.break": {"en": "On a break", "es": "En pausa"},
 }
 
 
@@ -76,3 +83,35 @@ def wait_text(point_s: int, low_s: int, high_s: int, lang: str, catalogue: Catal
     if point_s <= 0:
         return lookup(catalogue, "wait.none", lang)
     return lookup(catalogue, "wait.about", lang, m=max(1, point_s // 60))
+
+
+class Texts:
+    """A face's catalogue on top of the shared :data:`WORDS`: one lookup for every face.
+
+    ``texts.t(key, lang, **values)`` is :func:`lookup` on the face's words (its own
+    entries win over the shared ones).
+    """
+
+    def __init__(self, catalogue: Catalogue, *, shared: Catalogue = WORDS):
+        self.own = catalogue
+        self.catalogue: Catalogue = {**shared, **catalogue}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.catalogue
+
+    def t(self, key: str, lang: str, **values) -> str:
+        """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
+        return lookup(self.catalogue, key, lang, **values)
+
+    def translator(self, lang: str) -> Callable[..., str]:
+        """``tr(key, **values)`` in ``lang``, for templates."""
+        return lambda key, **values: self.t(key, lang, **values)
+
+    def counted(self, prefix: str, n: int, lang: str) -> str:
+        """``prefix.0`` / ``prefix.1`` / ``prefix.n`` for ``n`` things."""
+        key = f"{prefix}.{n}" if n in (0, 1) else f"{prefix}.n"
+        return self.t(key, lang, n=n)
+
+    def wait(self, point_s: int, low_s: int, high_s: int, lang: str) -> str:
+        """A wait in this face's ``wait.*`` words (see :func:`wait_text`)."""
+        return wait_text(point_s, low_s, high_s, lang, self.catalogue)

@@ -138,3 +138,32 @@ def test_minutes_range_uses_the_given_wording():
 ])
 def test_wait_text(point, low, high, lang, expected):
     assert texts.wait_text(point, low, high, lang, CATALOGUE) == expected
+
+
+# -- one lookup for every face --------------------------------------------------------
+
+def test_a_face_catalogue_sits_on_the_shared_words():
+    face = texts.Texts({"hello": {"en": "Hello"}, "dur.s": {"en": "{s} sec"}})
+    assert face.t("hello", "es") == "Hello"
+    assert face.t("state.break", "es") == "En pausa"        # shared word
+    assert face.t("dur.s", "en", s=3) == "3 sec"            # the face's own wording wins
+    assert face.t("nothing", "en") == "nothing"
+    assert "state.open" in face and "nothing" not in face
+    assert face.translator("es")("state.closed") == "Cerrado"
+
+
+def test_counted_and_wait():
+    face = texts.Texts({**CATALOGUE, "n.0": {"en": "none"}, "n.1": {"en": "one"},
+                        "n.n": {"en": "{n} of them"}})
+    assert [face.counted("n", k, "en") for k in (0, 1, 7)] == ["none", "one", "7 of them"]
+    assert face.wait(900, 600, 1200, "es") == "de 10 a 20 min"
+
+
+@pytest.mark.parametrize("module", ["kiosk.texts", "counter.texts", "display.texts",
+                                    "manager.texts", "servicepoint.i18n"])
+def test_no_face_repeats_a_shared_word(module):
+    import importlib
+
+    own = importlib.import_module(module).TEXTS.own
+    repeated = [k for k, v in own.items() if texts.WORDS.get(k) == v]
+    assert repeated == [], f"{module} repeats shared words; drop them from its catalogue"
