@@ -95,7 +95,7 @@ def check_issuer(priority: Priority | str, *, staff: bool,
             "bad_priority",
         ) from None
     if priority not in issuable_priorities(staff=staff, kiosk_asks_priority=kiosk_asks_priority):
-        who = "staff" if priority == Priority.APPOINTMENT else "staff or a kiosk that asks for it"
+        who = "staff" if priority == Priority.APPOINTMENT else "a kiosk or staff"
         raise DomainError(f"{priority.value.capitalize()} tickets are issued by {who}",
                           "priority_not_allowed")
     return priority

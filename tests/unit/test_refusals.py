@@ -33,9 +33,12 @@ CASES = {
     "unknown priority": (lambda: issue(priority="vip"), "bad_priority",
                          "Unknown priority 'vip'; use one of: appointment, priority, normal"),
     "sequence zero": (lambda: issue(seq=0), "bad_sequence", "Ticket counters start at 1"),
-    "untrusted priority": (lambda: lifecycle.check_issuer("priority", trusted=False),
+    "untrusted priority": (lambda: lifecycle.check_issuer("priority", staff=False),
                            "priority_not_allowed",
                            "Priority tickets are issued by a kiosk or staff"),
+    "self-declared appointment": (
+        lambda: lifecycle.check_issuer("appointment", staff=False, kiosk_asks_priority=True),
+        "priority_not_allowed", "Appointment tickets are issued by staff"),
     "unknown action": (lambda: lifecycle.apply(ticket_in(W), "dance", T0), "bad_action",
                        "Unknown action 'dance'"),
     "issue twice": (lambda: lifecycle.apply(ticket_in(W), Action.ISSUE, T0),
