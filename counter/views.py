@@ -5,8 +5,17 @@ Every state change is a POST (CSRF-checked) that calls a use case; refusals
 """
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, get_flashed_messages, redirect,
-                   render_template, request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from servicepoint import htmx, queries, usecases
 from servicepoint import texts as shared
@@ -48,7 +57,11 @@ _no_store = htmx.no_store
 
 
 def _staff() -> str:
-    return current_principal()["username"]
+    """The signed-in user (``login_required`` made sure there is one)."""
+    principal = current_principal()
+    if principal is None:
+        abort(401)
+    return principal["username"]
 
 
 def _counter_row(code: str) -> Counter:
@@ -115,7 +128,7 @@ def _respond(code: str, message: str, error: bool = False, status: int = 200):
     return redirect(url_for("counter.terminal", code=code), 303)
 
 
-def _refusal(code: str, exc: Exception):
+def _refusal(code: str, exc: DomainError | NotFound):
     """A DomainError or NotFound as a friendly message in the panel."""
     lang = current_language()
     if isinstance(exc, NotFound):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from servicepoint.texts import Texts
 from servicepoint.i18n import LANGUAGES
+from servicepoint.texts import Texts
 
 CATALOGUE: dict[str, dict[str, str]] = {
     "title": {"en": "Lobby display", "es": "Pantalla de sala"},

@@ -166,6 +166,14 @@ def _rate_ok() -> bool:
     return limiter is None or limiter.allow(request.remote_addr or "unknown")
 
 
+def _staff_name() -> str:
+    """The signed-in user or token holder of a staff endpoint (``api_require`` checked one)."""
+    principal = current_principal()
+    if principal is None:
+        raise BadRequest("This needs a staff sign-in or an API token", "unauthorized", 401)
+    return principal["username"]
+
+
 @bp.get("/tickets/<int:ticket_id>")
 def get_ticket(ticket_id: int):
     """One ticket's state, position and estimate."""
@@ -202,8 +210,7 @@ def counter_call_next(counter: str):
     """Call the next customer to this counter."""
     body = json_body()
     finish_current = field(body, "finish_current", bool, False)
-    principal = current_principal()
-    ticket = call_next(get_ports(), counter=counter, staff=principal["username"],
+    ticket = call_next(get_ports(), counter=counter, staff=_staff_name(),
                        finish_current=finish_current)
     if ticket is None:
         return jsonify(ticket=None, message=f"Nobody is waiting for counter {counter}")
@@ -217,7 +224,7 @@ def counter_move(counter: str, move: str):
     if move not in COUNTER_MOVES:
         raise BadRequest(f"Unknown counter action {move!r}", "bad_action", 404)
     state = set_counter(get_ports(), counter=counter, move=move,
-                        staff=current_principal()["username"])
+                        staff=_staff_name())
     return jsonify(counter=counter, state=state.value)
 
 
@@ -229,7 +236,7 @@ def ticket_action(ticket_id: int, action: str):
         raise BadRequest(f"Unknown action {action!r}; use one of: {', '.join(sorted(ACTIONS))}",
                          "bad_action", 404)
     body = json_body()
-    staff = current_principal()["username"]
+    staff = _staff_name()
     counter = field(body, "counter", str)
     ports = get_ports()
     if action == "call":

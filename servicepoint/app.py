@@ -7,6 +7,7 @@ import secrets
 import sqlite3
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from . import auth, i18n, web_db
@@ -14,8 +15,8 @@ from .db import connect, get_setting
 from .live import Broadcaster
 from .metrics import Metrics
 from .ratelimit import RateLimiter
-from .timeutil import SystemClock
 from .servicetimes import ServiceTimeCache
+from .timeutil import SystemClock
 
 DEFAULTS = {
     "SQLITE_SYNCHRONOUS": "NORMAL",
@@ -82,7 +83,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     }
 
     # Key order is irrelevant to clients; sorting every response costs time.
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False
     app.teardown_appcontext(web_db.close_db)
     app.before_request(auth.protect_forms)
     app.extensions["servicepoint"]["metrics"].install(app)

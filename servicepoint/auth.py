@@ -57,6 +57,7 @@ def add_user(conn: sqlite3.Connection, username: str, password: str, role: str,
                 (username, display_name or username, role, hash_password(password), now))
     except sqlite3.IntegrityError:
         raise AuthError(f"User {username!r} already exists") from None
+    assert cur.lastrowid is not None  # an INSERT that succeeded wrote a row
     return cur.lastrowid
 
 

@@ -19,7 +19,7 @@ def _json(ref: str, description: str = "OK") -> dict:
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
 
 
-STAFF = [{"bearer": []}, {"session": []}]
+STAFF: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
 ERRORS = {"400": _err("Bad input"), "401": _err("No credentials"),
           "403": _err("Wrong role or CSRF token"), "404": _err("Unknown resource"),
           "409": _err("Not allowed in the ticket's or counter's current state")}
@@ -122,7 +122,7 @@ def _print_paths() -> dict:
     """Print-job endpoints used by the print agent and the technician pages."""
     job_id = _path_param("job_id", "integer")
     printer_id = _path_param("printer_id", "integer")
-    device = [{"bearer": []}]
+    device: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "/print-jobs/claim": {"post": {
             "summary": "Claim the next pending job of a kiosk's printer (print agent)",

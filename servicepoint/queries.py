@@ -22,8 +22,16 @@ from .domain.model import HELD_STATES, Counter, Kiosk, Service, State, Ticket
 from .domain.printing import PrinterStatus
 from .servicetimes import ServiceTimeCache
 from .timeutil import from_db, to_db
-from .uow import (KIOSK_SQL, OPEN_COUNTERS_SQL, SqliteUnitOfWork, row_to_counter, row_to_kiosk,
-                  row_to_service, row_to_ticket, service_durations)
+from .uow import (
+    KIOSK_SQL,
+    OPEN_COUNTERS_SQL,
+    SqliteUnitOfWork,
+    row_to_counter,
+    row_to_kiosk,
+    row_to_service,
+    row_to_ticket,
+    service_durations,
+)
 
 _TICKETS = "SELECT * FROM tickets"
 

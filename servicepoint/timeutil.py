@@ -5,11 +5,18 @@ Keeping the two apart in one place is what stops "local time mixed with UTC".
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.timezone.utc
 
 
+@overload
+def to_db(value: dt.datetime) -> str: ...
+@overload
+def to_db(value: None) -> None: ...
+@overload
+def to_db(value: dt.datetime | None) -> str | None: ...
 def to_db(value: dt.datetime | None) -> str | None:
     """An aware datetime as the ISO-8601 UTC text stored in the database."""
     if value is None:
@@ -19,6 +26,12 @@ def to_db(value: dt.datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+@overload
+def from_db(value: str) -> dt.datetime: ...
+@overload
+def from_db(value: None) -> None: ...
+@overload
+def from_db(value: str | None) -> dt.datetime | None: ...
 def from_db(value: str | None) -> dt.datetime | None:
     """Parse a stored time back into an aware UTC datetime."""
     if value is None:

@@ -15,8 +15,20 @@ from typing import Any, Iterable
 
 from .db import get_setting, immediate
 from .domain.kpi import SERVICE_ENDS
-from .domain.model import (PRIORITY_RANK, Action, Counter, CounterState, Event, Kiosk, Outcome,
-                           Printer, Priority, Service, State, Ticket)
+from .domain.model import (
+    PRIORITY_RANK,
+    Action,
+    Counter,
+    CounterState,
+    Event,
+    Kiosk,
+    Outcome,
+    Printer,
+    Priority,
+    Service,
+    State,
+    Ticket,
+)
 from .domain.printing import PrinterStatus
 from .ports import HELD_NOW, Clock, NotFound, Notify, Ports, PrintJobRecord
 from .servicetimes import ServiceTimeCache
@@ -51,6 +63,13 @@ def row_to_ticket(row: sqlite3.Row) -> Ticket:
         target_counter=row["target_counter_id"], called_at=from_db(row["called_at"]),
         recalls=row["recalls"], outcome=Outcome(row["outcome"]) if row["outcome"] else None,
     )
+
+
+def _rowid(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just wrote."""
+    if cur.lastrowid is None:
+        raise RuntimeError("the INSERT wrote no row")
+    return cur.lastrowid
 
 
 def row_to_service(row: sqlite3.Row) -> Service:
@@ -178,7 +197,7 @@ class SqliteUnitOfWork:
              ticket.language, to_db(ticket.issued_at), to_db(ticket.queued_at),
              to_db(ticket.rank_at), device, idempotency_key, to_db(ticket.issued_at)),
         )
-        return ticket.replace(id=cur.lastrowid)
+        return ticket.replace(id=_rowid(cur))
 
     def ticket(self, ticket_id: int) -> Ticket:
         if not 0 < ticket_id < 2**63:  # SQLite integers are 64-bit; larger ids cannot exist
@@ -233,13 +252,13 @@ class SqliteUnitOfWork:
             raise RuntimeError(f"ticket {ticket.id} changed concurrently")
 
     def add_event(self, event: Event) -> int:
-        return self.conn.execute(
+        return _rowid(self.conn.execute(
             "INSERT INTO ticket_events (ticket_id, action, at, service_id, counter_id,"
             " staff_username, from_state, to_state, data) VALUES (?,?,?,?,?,?,?,?,?)",
             (event.ticket_id, event.action.value, to_db(event.at), event.service, event.counter,
              event.staff, event.from_state.value if event.from_state else None,
              event.to_state.value, json.dumps(event.data, separators=(",", ":"))),
-        ).lastrowid
+        ))
 
     def head_of_queues(self, services: Iterable[str], counter: str) -> list[Ticket]:
         """The first waiting ticket of each service plus the first one sent to ``counter``.
@@ -314,12 +333,12 @@ class SqliteUnitOfWork:
     def add_print_job(self, *, ticket_id: int | None, printer_id: int, payload: dict,
                       at: dt.datetime, kind: str = "ticket", state: str = "pending",
                       error: str | None = None) -> int:
-        return self.conn.execute(
+        return _rowid(self.conn.execute(
             "INSERT INTO print_jobs (ticket_id, printer_id, kind, state, payload, error,"
             " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
             (ticket_id, printer_id, kind, state, json.dumps(payload, default=str), error,
              to_db(at), to_db(at)),
-        ).lastrowid
+        ))
 
     def first_print_job(self, ticket_id: int) -> PrintJobRecord | None:
         """The print job queued when the ticket was issued, or None."""

@@ -5,8 +5,19 @@ import os
 import time
 from urllib.parse import urlparse
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from . import auth, htmx, queries
 from .domain.model import DomainError

@@ -61,7 +61,8 @@ def service_time_stats(durations: Iterable[float], alpha: float = ALPHA) -> Serv
 
     Negative durations (clock steps) are ignored.
     """
-    mean = var = None
+    mean: float | None = None
+    var = 0.0
     n = 0
     for d in durations:
         if d is None or d < 0:
@@ -96,7 +97,7 @@ def estimate_wait(
     uncertain = little_history or open_counters <= 0
     mean = stats.mean if stats is not None else float(default_service_s)
     raw = people_ahead * mean / counters
-    if little_history:
+    if little_history or stats is None:
         # A guess: widen to ±50% of the mean per person.
         spread = people_ahead * 0.5 * mean / counters
     else:

@@ -37,7 +37,7 @@ SERVICE_ENDS = frozenset({Action.FINISH, Action.TRANSFER, Action.PARK, Action.RE
 class WaitSegment:
     """One stretch of waiting in one service's queue."""
 
-    ticket_id: int
+    ticket_id: int | None
     service: str
     start: dt.datetime
     end: dt.datetime | None  # the first call, or when the ticket left uncalled
@@ -52,7 +52,7 @@ class WaitSegment:
 class ServiceSpan:
     """One stretch of a counter serving a ticket."""
 
-    ticket_id: int
+    ticket_id: int | None
     service: str
     counter: str | None
     start: dt.datetime
@@ -72,8 +72,8 @@ def over_target(waiting: int, longest_wait_s: float, target_wait_s: float) -> bo
     return waiting > 0 and longest_wait_s > target_wait_s
 
 
-def _by_ticket(events: Iterable[Event]) -> dict[int, list[Event]]:
-    out: dict[int, list[Event]] = defaultdict(list)
+def _by_ticket(events: Iterable[Event]) -> dict[int | None, list[Event]]:
+    out: dict[int | None, list[Event]] = defaultdict(list)
     for ev in events:
         out[ev.ticket_id].append(ev)
     for evs in out.values():
@@ -85,7 +85,8 @@ def wait_segments(events: Iterable[Event]) -> list[WaitSegment]:
     """Every wait segment in ``events`` (open segments have ``end=None``)."""
     segments = []
     for tid, evs in _by_ticket(events).items():
-        start = service = None
+        start: dt.datetime | None = None
+        service = ""
         for ev in evs:
             if ev.action in _SEGMENT_STARTS:
                 start, service = ev.at, ev.service
@@ -137,13 +138,14 @@ def service_level(segments: Iterable[WaitSegment], targets: Mapping[str, float],
     """Share (0–1) of wait segments called within their service's target; None if none count."""
     hit = counted = 0
     for seg in segments:
-        if seg.end is None:
+        wait = seg.wait_s
+        if wait is None:
             continue
         target = targets.get(seg.service, default_target_s)
         if seg.called:
             counted += 1
-            hit += seg.wait_s <= target
-        elif seg.wait_s > target:
+            hit += wait <= target
+        elif wait > target:
             counted += 1
     return hit / counted if counted else None
 

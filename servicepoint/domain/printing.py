@@ -40,7 +40,7 @@ class PrinterStatus(StrEnum):
     def parse(cls, value: str | None) -> "PrinterStatus":
         """The status named ``value``; ``UNKNOWN`` for None or a name this version does not know."""
         try:
-            return cls(value)
+            return cls(value or "")
         except ValueError:
             return cls.UNKNOWN
 

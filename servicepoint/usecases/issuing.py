@@ -133,7 +133,7 @@ def _kiosk(reader: UnitOfWork, device: str | None, service: str) -> Kiosk | None
 def _idempotent_match(uow: UnitOfWork, key: str, service: str) -> Ticket | None:
     """The ticket an earlier request with ``key`` created; refuses a key reused for another service."""
     existing = uow.ticket_by_idempotency_key(key)
-    if existing is not None:
+    if existing is not None and existing.id is not None:
         origin = uow.origin_service(existing.id)
         if origin != service:
             raise DomainError("This Idempotency-Key was already used for a ticket of service "
@@ -149,6 +149,7 @@ def _replayed(ports: Ports, ticket: Ticket, svc: Service, open_now: int,
     reported as not printed, however often the request is repeated.
     """
     reader = ports.uow()
+    assert ticket.id is not None  # a stored ticket
     public_id = reader.public_id(ticket.id)
     ahead = reader.people_ahead(ticket) if ticket.state == State.WAITING else 0
     if ticket.service != svc.code:  # transferred since: estimate for its current queue

@@ -71,5 +71,5 @@ def test_the_fake_and_sqlite_agree(demo_db):
     clock = FixedClock(T0)
     on_fake = morning(fake_ports(FakeStore.demo(), clock), clock)
     assert len(on_fake) == len(on_sqlite) > 30
-    for step, (fake, real) in enumerate(zip(on_fake, on_sqlite)):
+    for step, (fake, real) in enumerate(zip(on_fake, on_sqlite, strict=True)):
         assert fake == real, f"step {step}"

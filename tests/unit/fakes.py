@@ -15,8 +15,18 @@ from typing import Any, Iterable
 
 from servicepoint import demo
 from servicepoint.domain.kpi import SERVICE_ENDS
-from servicepoint.domain.model import (PRIORITY_RANK, Action, Counter, CounterState, Event,
-                                       Kiosk, Printer, Service, State, Ticket)
+from servicepoint.domain.model import (
+    PRIORITY_RANK,
+    Action,
+    Counter,
+    CounterState,
+    Event,
+    Kiosk,
+    Printer,
+    Service,
+    State,
+    Ticket,
+)
 from servicepoint.domain.printing import PrinterStatus
 from servicepoint.ports import HELD_NOW, NotFound, Ports, PrintJobRecord
 from servicepoint.servicetimes import ServiceTimeCache
@@ -132,9 +142,10 @@ class FakeUnitOfWork:
         if idempotency_key is not None and any(m["key"] == idempotency_key
                                                for m in self.store.meta.values()):
             raise RuntimeError("UNIQUE constraint failed: tickets.idempotency_key")
-        ticket = ticket.replace(id=len(self.store.tickets) + 1)
-        self.store.tickets[ticket.id] = ticket
-        self.store.meta[ticket.id] = {"public_id": public_id, "origin": ticket.service,
+        tid = len(self.store.tickets) + 1
+        ticket = ticket.replace(id=tid)
+        self.store.tickets[tid] = ticket
+        self.store.meta[tid] = {"public_id": public_id, "origin": ticket.service,
                                       "device": device, "key": idempotency_key}
         return ticket
 
@@ -156,9 +167,10 @@ class FakeUnitOfWork:
         return self.store.meta[ticket_id]["origin"]
 
     def save_ticket(self, ticket: Ticket, expected_state: State, at: dt.datetime) -> None:
-        if self.store.tickets[ticket.id].state != expected_state:
+        stored = self.store.tickets.get(ticket.id or 0)
+        if stored is None or stored.state != expected_state:
             raise RuntimeError(f"ticket {ticket.id} changed concurrently")
-        self.store.tickets[ticket.id] = ticket
+        self.store.tickets[stored.id or 0] = ticket
 
     def add_event(self, event: Event) -> int:
         self.store.events.append(event)

@@ -6,8 +6,16 @@ import datetime as dt
 import pytest
 
 from servicepoint.domain import counters, kpi, lifecycle
-from servicepoint.domain.model import (Action, CounterState, DomainError, Kiosk, Printer,
-                                       Priority, Service, State)
+from servicepoint.domain.model import (
+    Action,
+    CounterState,
+    DomainError,
+    Kiosk,
+    Printer,
+    Priority,
+    Service,
+    State,
+)
 from servicepoint.domain.printing import PrinterStatus
 from servicepoint.timeutil import UTC
 

@@ -11,13 +11,20 @@ import datetime as dt
 
 import pytest
 
-from servicepoint.domain.model import (Action, CounterState, DomainError, IllegalTransition,
-                                       NotHolder, Outcome, Priority, State)
+from servicepoint.domain.model import (
+    Action,
+    CounterState,
+    DomainError,
+    IllegalTransition,
+    NotHolder,
+    Outcome,
+    Priority,
+    State,
+)
 from servicepoint.domain.printing import PrinterStatus
 from servicepoint.ports import NotFound
 from servicepoint.timeutil import UTC, FixedClock
-from servicepoint.usecases import (act, call_next, call_ticket, expire_day, issue_ticket,
-                                   set_counter)
+from servicepoint.usecases import act, call_next, call_ticket, expire_day, issue_ticket, set_counter
 from tests.unit.fakes import FakeStore, fake_ports
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
