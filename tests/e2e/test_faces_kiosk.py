@@ -56,10 +56,16 @@ def test_kiosk_double_tap_gives_one_ticket(page, page_events):
 
 
 def test_kiosk_touch_targets_are_large(page):
+    # The service buttons are re-fetched once the live stream opens; measure after that
+    # swap has settled (a button being swapped out measures 0 x 0).
+    page.add_init_script("document.addEventListener('htmx:afterSettle', e => {"
+                         " if (e.target.id === 'services') window.spServicesSettled = true; })")
     page.goto("/kiosk/K1", wait_until="load")
+    page.wait_for_function("window.spServicesSettled === true")
     sizes = page.eval_on_selector_all(
         "#kiosk-screen a, #kiosk-screen button, label[for=priority]",
-        "els => els.map(e => [e.id || e.textContent.trim().slice(0, 20), e.getBoundingClientRect().height,"
-        " e.getBoundingClientRect().width])")
+        "els => els.filter(e => e.isConnected).map(e => [e.id || e.textContent.trim().slice(0, 20),"
+        " e.getBoundingClientRect().height, e.getBoundingClientRect().width])")
+    assert len(sizes) >= 5, sizes  # the language links, the priority choice, four services
     small = [s for s in sizes if s[1] < 64 or s[2] < 44]
     assert not small, f"touch targets under 64 px tall / 44 px wide: {small}"
