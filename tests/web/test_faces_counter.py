@@ -273,8 +273,10 @@ def test_language_choice_sticks_for_partials_and_actions(clerk):
 
 
 @pytest.mark.parametrize(("position", "called_next"), [("back", 1), ("front", 0), ("time", 0)])
-def test_requeue_puts_the_ticket_where_the_clerk_chose(app, clerk, position, called_next):
+def test_requeue_puts_the_ticket_where_the_clerk_chose(app, clerk, clock, position,
+                                                       called_next):
     numbers = issue(clerk, "A", 2)
+    clock.advance(60)
     post(clerk, "/counter/1/next")
     act(clerk, app, numbers[0], "requeue", position=position)
     post(clerk, "/counter/1/next")

@@ -90,7 +90,9 @@ def test_no_personal_data_on_the_board(app, client):
     with app.test_request_context():
         from servicepoint.web_db import get_ports
 
-        usecases.issue_ticket(get_ports(), service="A", language="es", priority="appointment")
+        # An appointment is issued by staff (a customer cannot declare one).
+        usecases.issue_ticket(get_ports(), service="A", language="es", priority="appointment",
+                              staff="clerk")
     post(client, "/kiosk/K2/issue", {"service": "A", "key": "privatekey0001",
                                      "priority": "priority"})
     sign_in(client, "staff")  # Ana Clerk, username clerk
