@@ -421,3 +421,67 @@ def m006_queue_counts(db: sqlite_utils.Database) -> None:
                "  AND OLD.state = 'waiting' AND OLD.target_counter_id IS NULL;"
                " UPDATE queue_counts SET waiting = waiting + 1 WHERE service_id = NEW.service_id"
                "  AND NEW.state = 'waiting' AND NEW.target_counter_id IS NULL; END")
+
+
+@migrations()
+def m007_branch_setup(db: sqlite_utils.Database) -> None:
+    """What a branch configures without SQL, the audit log, day closes and retention.
+
+    Services gain descriptions, an icon, a category, opening hours and a
+    service-level goal; counters a location text, an order for the services they
+    serve and an enabled flag. ``audit_log`` is append-only like
+    ``ticket_events``. ``day_closes`` records every close so that closing twice
+    is harmless and a missed close is found on start-up. Retention may clear
+    personal keys from an event's ``data`` (and nothing else), so the
+    append-only trigger now allows exactly that: ``data`` may only shrink.
+    """
+    statements = """
+    ALTER TABLE services ADD COLUMN descriptions TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE services ADD COLUMN icon TEXT NOT NULL DEFAULT '';
+    ALTER TABLE services ADD COLUMN category TEXT NOT NULL DEFAULT '';
+    ALTER TABLE services ADD COLUMN hours TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE services ADD COLUMN service_level_goal REAL NOT NULL DEFAULT 0.8
+        CHECK (service_level_goal > 0 AND service_level_goal <= 1);
+    ALTER TABLE counters ADD COLUMN location TEXT NOT NULL DEFAULT '';
+    ALTER TABLE counters ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE counter_services ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN anonymised_at TEXT;
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        entity_key TEXT NOT NULL DEFAULT '',
+        before TEXT,                   -- JSON, NULL when created
+        after TEXT                     -- JSON, NULL when deleted
+    );
+    CREATE INDEX audit_log_entity ON audit_log (entity, entity_key, id);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    CREATE TABLE day_closes (
+        id INTEGER PRIMARY KEY,
+        day TEXT NOT NULL,
+        at TEXT NOT NULL,
+        expired INTEGER NOT NULL,
+        trigger TEXT NOT NULL          -- schedule | start-up | manual | cli
+    );
+    CREATE INDEX day_closes_day ON day_closes (day);
+    DROP TRIGGER ticket_events_no_update;
+    CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+        WHEN NEW.id IS NOT OLD.id OR NEW.ticket_id IS NOT OLD.ticket_id
+          OR NEW.action IS NOT OLD.action OR NEW.at IS NOT OLD.at
+          OR NEW.service_id IS NOT OLD.service_id OR NEW.counter_id IS NOT OLD.counter_id
+          OR NEW.staff_username IS NOT OLD.staff_username
+          OR NEW.from_state IS NOT OLD.from_state OR NEW.to_state IS NOT OLD.to_state
+          OR length(NEW.data) > length(OLD.data) OR NOT json_valid(NEW.data)
+        BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+    UPDATE counter_services SET position = (
+        SELECT count(*) FROM counter_services o
+        WHERE o.counter_code = counter_services.counter_code
+          AND o.service_code < counter_services.service_code);
+    """
+    for statement in _split(statements):
+        db.execute(statement)

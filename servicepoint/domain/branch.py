@@ -1,0 +1,214 @@
+"""A branch's setup as plain values: services, counters, staff, printers, devices, settings.
+
+``servicepoint.domain.branch_rules`` builds them from loose input and refuses
+bad input with :class:`InvalidSetup`, which lists *every* bad field at once,
+each with the field's name, a stable message key (for translated messages) and
+an English text, so a form can mark its fields and a file import can name lines.
+
+Standard library only.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any, Iterable, Mapping
+
+from .model import DomainError
+
+ROLES = ("staff", "manager", "technician", "admin")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEVICE_KINDS = ("kiosk", "display")
+
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldError:
+    """One bad field: ``field`` as the caller named it (``names.es``, ``hours.mon.open``)."""
+
+    field: str
+    key: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "key": self.key, "message": self.message}
+
+
+class InvalidSetup(DomainError):
+    """A setup change was refused; ``errors`` lists every bad field."""
+
+    code = "invalid_setup"
+
+    def __init__(self, errors: Iterable[FieldError]):
+        self.errors = tuple(errors)
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in self.errors)
+                         or "invalid setup")
+
+    @classmethod
+    def one(cls, field: str, key: str, message: str) -> "InvalidSetup":
+        return cls([FieldError(field, key, message)])
+
+    def prefixed(self, prefix: str) -> "InvalidSetup":
+        """The same errors with ``prefix`` before every field (``services[2].``)."""
+        return InvalidSetup(FieldError(prefix + e.field, e.key, e.message) for e in self.errors)
+
+
+# -- values ------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class DayHours:
+    """One weekday's opening: tickets are issued from ``open`` until ``last_ticket``."""
+
+    open: dt.time
+    close: dt.time
+    last_ticket: dt.time
+
+    def as_dict(self) -> dict[str, str]:
+        return {"open": _hhmm(self.open), "last_ticket": _hhmm(self.last_ticket),
+                "close": _hhmm(self.close)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Hours:
+    """Opening hours per weekday; a weekday missing from ``days`` is closed.
+
+    ``Hours.ALWAYS`` (no days given at all) means no restriction.
+    """
+
+    days: tuple[tuple[str, DayHours], ...] = ()
+
+    @property
+    def always_open(self) -> bool:
+        return not self.days
+
+    def on(self, weekday: str) -> DayHours | None:
+        return dict(self.days).get(weekday)
+
+    def accepts_tickets_at(self, local: dt.datetime) -> bool:
+        """True when a ticket may be issued at the branch-local time ``local``."""
+        if self.always_open:
+            return True
+        day = self.on(WEEKDAYS[local.weekday()])
+        if day is None:
+            return False
+        now = local.time().replace(tzinfo=None)
+        return day.open <= now < day.last_ticket
+
+    def as_dict(self) -> dict[str, dict[str, str]]:
+        return {name: day.as_dict() for name, day in self.days}
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Mapping[str, str]]) -> "Hours":
+        """Hours from :meth:`as_dict`'s shape (already validated when they were saved)."""
+        def t(text: str) -> dt.time:
+            return dt.time.fromisoformat(text)
+        return cls(tuple((name, DayHours(t(d["open"]), t(d["close"]), t(d["last_ticket"])))
+                         for name, d in sorted(stored.items(), key=lambda i: WEEKDAYS.index(i[0]))))
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceSpec:
+    """A service as configured. ``code`` is its ticket prefix and never changes."""
+
+    code: str
+    names: dict[str, str]
+    descriptions: dict[str, str] = dataclasses.field(default_factory=dict)
+    icon: str = ""
+    category: str = ""
+    hours: Hours = Hours()
+    target_wait_s: int = 600
+    service_level_goal: float = 0.8
+    weight: float = 1.0
+    default_service_s: int = 300
+    enabled: bool = True
+    sort: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["hours"] = self.hours.as_dict()
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class CounterSpec:
+    """A counter: where it is and the services it serves, in order."""
+
+    code: str
+    name: str
+    location: str = ""
+    services: tuple[str, ...] = ()
+    enabled: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["services"] = list(self.services)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffSpec:
+    """A staff account without its password (passwords never leave the store)."""
+
+    username: str
+    display_name: str
+    role: str = "staff"
+    active: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class PrinterSpec:
+    """A ticket printer by name and URL (``tcp://…``, ``serial:…``, ``emulator:``)."""
+
+    name: str
+    url: str
+    paper_mm: int = 80
+    profile: str = "default"
+    mode: str = "server"
+    enabled: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceSpec:
+    """A kiosk or display the branch expects (pairing binds a real screen to it)."""
+
+    code: str
+    kind: str
+    name: str
+    language: str = "en"
+    printer: str | None = None  # printer name, kiosks only
+    services: tuple[str, ...] | None = None  # None: every service
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["services"] = None if self.services is None else list(self.services)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class BranchSettings:
+    """The branch-wide settings a manager edits."""
+
+    name: str = "ServicePoint Branch"
+    timezone: str = "UTC"
+    kiosk_languages: tuple[str, ...] = ("en", "es")
+    auto_no_show_recalls: int = 0  # 0: staff decide; N: the call after N recalls is a no-show
+    priority_question: bool = True
+    closing_time: dt.time | None = None  # None: the day closes at local midnight
+    retention_days: int = 90
+    trusted_proxies: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["kiosk_languages"] = list(self.kiosk_languages)
+        out["trusted_proxies"] = list(self.trusted_proxies)
+        out["closing_time"] = _hhmm(self.closing_time) if self.closing_time else None
+        return out
+
+
+def _hhmm(value: dt.time) -> str:
+    return value.strftime("%H:%M")

@@ -1,0 +1,408 @@
+"""The rules a valid branch setup follows: loose input in, frozen values or every error out.
+
+Services, counters, staff accounts, printers, devices and branch settings arrive
+from a web form, the JSON API or a TOML file as mappings. ``parse_*`` read them
+leniently where people type ("600" for 600, "on" for true) and strictly where it
+matters (a service code is 1–3 letters, opening hours are ordered), and raise
+:class:`~servicepoint.domain.branch.InvalidSetup` naming each bad field.
+
+Standard library only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from typing import Any, Callable, Iterable, Mapping
+
+from .branch import (
+    DEVICE_KINDS,
+    ROLES,
+    WEEKDAYS,
+    BranchSettings,
+    CounterSpec,
+    DayHours,
+    DeviceSpec,
+    FieldError,
+    Hours,
+    InvalidSetup,
+    PrinterSpec,
+    ServiceSpec,
+    StaffSpec,
+)
+
+_CODE = re.compile(r"[A-Z]{1,3}")
+_COUNTER_CODE = re.compile(r"[A-Za-z0-9]{1,8}")
+_DEVICE_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+_ICON = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+# -- parsing -----------------------------------------------------------------
+
+class _Fields:
+    """Collects field errors while reading a mapping; ``done()`` raises them all."""
+
+    def __init__(self, raw: Mapping[str, Any], known: Iterable[str]):
+        self.raw = raw
+        self.errors: list[FieldError] = []
+        if not isinstance(raw, Mapping):
+            self.errors.append(FieldError("", "setup.not_a_table", "expected a table of fields"))
+            self.raw = {}
+            return
+        for key in raw:
+            if key not in known:
+                self.fail(str(key), "setup.unknown_field",
+                          f"unknown field; expected one of: {', '.join(known)}")
+
+    def fail(self, field: str, key: str, message: str) -> None:
+        self.errors.append(FieldError(field, key, message))
+
+    def has(self, field: str) -> bool:
+        """True when ``field`` already has an error (one message per field is enough)."""
+        return any(e.field == field for e in self.errors)
+
+    def done(self) -> None:
+        if self.errors:
+            raise InvalidSetup(self.errors)
+
+    def text(self, name: str, default: str | None = None, *, max_len: int = 80,
+             required: bool = False) -> str:
+        value = self.raw.get(name, default)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.fail(name, "setup.not_text", "must be text")
+            return default or ""
+        value = value.strip()
+        if required and not value:
+            self.fail(name, "setup.required", "is required")
+        elif len(value) > max_len:
+            self.fail(name, "setup.too_long", f"must be at most {max_len} characters")
+        elif any(ord(c) < 32 for c in value):
+            self.fail(name, "setup.control_chars", "must not contain control characters")
+        return value
+
+    def integer(self, name: str, default: int, lo: int, hi: int) -> int:
+        value = self.raw.get(name, default)
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", value):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(name, "setup.not_integer", "must be a whole number")
+            return default
+        if not lo <= value <= hi:
+            self.fail(name, "setup.out_of_range", f"must be from {lo} to {hi}")
+        return value
+
+    def number(self, name: str, default: float, lo: float, hi: float, *,
+               lo_open: bool = False) -> float:
+        value = self.raw.get(name, default)
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            self.fail(name, "setup.not_number", "must be a number")
+            return default
+        if (value <= lo if lo_open else value < lo) or value > hi:
+            low = f"more than {lo}" if lo_open else f"at least {lo}"
+            self.fail(name, "setup.out_of_range", f"must be {low} and at most {hi}")
+        return float(value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.raw.get(name, default)
+        if isinstance(value, str) and value.strip().lower() in _BOOLS:
+            return _BOOLS[value.strip().lower()]
+        if not isinstance(value, bool):
+            self.fail(name, "setup.not_boolean", "must be true or false")
+            return default
+        return value
+
+    def text_list(self, name: str, default: Iterable[str] | None) -> list[str] | None:
+        value = self.raw.get(name, default)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [part for part in re.split(r"[\s,]+", value) if part]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            self.fail(name, "setup.not_list", "must be a list of texts")
+            return list(default or [])
+        return [v.strip() for v in value]
+
+    def languages_map(self, name: str, *, max_len: int, required_language: str | None) -> dict:
+        value = self.raw.get(name) or {}
+        if not isinstance(value, Mapping):
+            self.fail(name, "setup.not_table", "must give a text per language, e.g. {en = \"…\"}")
+            return {}
+        out = {}
+        for lang, text in value.items():
+            field = f"{name}.{lang}"
+            if not isinstance(lang, str) or not _LANGUAGE.fullmatch(lang):
+                self.fail(field, "setup.bad_language", "is not a language code such as en or pt-BR")
+            elif not isinstance(text, str):
+                self.fail(field, "setup.not_text", "must be text")
+            elif len(text.strip()) > max_len:
+                self.fail(field, "setup.too_long", f"must be at most {max_len} characters")
+            elif any(ord(c) < 32 for c in text):
+                self.fail(field, "setup.control_chars", "must not contain control characters")
+            elif text.strip():
+                out[lang] = text.strip()
+        if required_language and required_language not in out:
+            self.fail(f"{name}.{required_language}", "setup.name_required",
+                      f"a name in the branch's first language ({required_language}) is required")
+        return out
+
+    def time_of_day(self, name: str, value: Any) -> dt.time | None:
+        if isinstance(value, dt.time):
+            return value.replace(second=0, microsecond=0, tzinfo=None)
+        if isinstance(value, str) and _HHMM.fullmatch(value.strip()):
+            hour, minute = value.strip().split(":")
+            return dt.time(int(hour), int(minute))
+        self.fail(name, "setup.bad_time", "must be a time of day as HH:MM (24-hour)")
+        return None
+
+
+_BOOLS = {"true": True, "on": True, "yes": True, "1": True,
+          "false": False, "off": False, "no": False, "0": False, "": False}
+
+
+SERVICE_FIELDS = ("code", "names", "descriptions", "icon", "category", "hours", "target_wait_s",
+                  "service_level_goal", "weight", "default_service_s", "enabled", "sort")
+
+
+def parse_service(raw: Mapping[str, Any], *, first_language: str | None = None) -> ServiceSpec:
+    """A valid :class:`ServiceSpec` from ``raw``; raises :class:`InvalidSetup`.
+
+    ``first_language``: the branch's first kiosk language, in which a name is required.
+    """
+    f = _Fields(raw, SERVICE_FIELDS)
+    code = f.text("code", required=True, max_len=3).upper()
+    if code and not f.has("code") and not _CODE.fullmatch(code):
+        f.fail("code", "setup.service_code",
+               "must be 1 to 3 letters A-Z (a digit would run into the ticket number)")
+    spec = ServiceSpec(
+        code=code,
+        names=f.languages_map("names", max_len=60, required_language=first_language),
+        descriptions=f.languages_map("descriptions", max_len=200, required_language=None),
+        icon=f.text("icon", max_len=32),
+        category=f.text("category", max_len=40),
+        hours=_parse_hours(f, f.raw.get("hours")),
+        target_wait_s=f.integer("target_wait_s", 600, 30, 86_400),
+        service_level_goal=f.number("service_level_goal", 0.8, 0.0, 1.0, lo_open=True),
+        weight=f.number("weight", 1.0, 0.0, 100.0, lo_open=True),
+        default_service_s=f.integer("default_service_s", 300, 10, 86_400),
+        enabled=f.boolean("enabled", True),
+        sort=f.integer("sort", 0, 0, 10_000),
+    )
+    if not f.errors and not spec.names:
+        f.fail("names", "setup.name_required", "a service needs a name in at least one language")
+    if spec.icon and not _ICON.fullmatch(spec.icon):
+        f.fail("icon", "setup.bad_icon", "must be an icon name: lower-case letters, digits and -")
+    f.done()
+    return spec
+
+
+def _parse_hours(f: _Fields, value: Any) -> Hours:
+    if value in (None, "", {}):
+        return Hours()
+    if not isinstance(value, Mapping):
+        f.fail("hours", "setup.not_table", "must give hours per weekday, e.g. mon = {open = …}")
+        return Hours()
+    days = []
+    for name, day in value.items():
+        field = f"hours.{name}"
+        if name not in WEEKDAYS:
+            f.fail(field, "setup.bad_weekday", f"is not a weekday; use {', '.join(WEEKDAYS)}")
+            continue
+        if day in (None, "", {}, "closed"):
+            continue
+        if not isinstance(day, Mapping) or not set(day) <= {"open", "close", "last_ticket"}:
+            f.fail(field, "setup.bad_day_hours",
+                   "must be {open = \"HH:MM\", last_ticket = \"HH:MM\", close = \"HH:MM\"}")
+            continue
+        opens = f.time_of_day(f"{field}.open", day.get("open"))
+        closes = f.time_of_day(f"{field}.close", day.get("close"))
+        last = (f.time_of_day(f"{field}.last_ticket", day["last_ticket"])
+                if day.get("last_ticket") else closes)
+        if opens is None or closes is None or last is None:
+            continue
+        if not opens < closes:
+            f.fail(f"{field}.close", "setup.close_before_open", "must be after the opening time")
+        elif not opens < last <= closes:
+            f.fail(f"{field}.last_ticket", "setup.last_ticket_outside",
+                   "must be after opening and no later than closing")
+        else:
+            days.append((name, DayHours(opens, closes, last)))
+    days.sort(key=lambda item: WEEKDAYS.index(item[0]))
+    if not days and not f.errors:
+        # Every day closed would silently hide the service; disabling says so plainly.
+        f.fail("hours", "setup.never_open", "opens on no day; disable the service instead")
+    return Hours(tuple(days))
+
+
+COUNTER_FIELDS = ("code", "name", "location", "services", "enabled")
+
+
+def parse_counter(raw: Mapping[str, Any], *, known_services: Iterable[str] | None = None
+                  ) -> CounterSpec:
+    """A valid :class:`CounterSpec`; ``known_services`` checks the services exist."""
+    f = _Fields(raw, COUNTER_FIELDS)
+    code = f.text("code", required=True, max_len=8)
+    if code and not f.has("code") and not _COUNTER_CODE.fullmatch(code):
+        f.fail("code", "setup.counter_code", "must be 1 to 8 letters or digits")
+    services = [s.upper() for s in (f.text_list("services", []) or [])]
+    known = set(known_services) if known_services is not None else None
+    for i, svc in enumerate(services):
+        if known is not None and svc not in known:
+            f.fail(f"services[{i}]", "setup.unknown_service", f"there is no service {svc!r}")
+    if len(set(services)) != len(services):
+        f.fail("services", "setup.duplicate", "lists a service twice")
+    spec = CounterSpec(code=code, name=f.text("name", required=True, max_len=40),
+                       location=f.text("location", max_len=80), services=tuple(services),
+                       enabled=f.boolean("enabled", True))
+    f.done()
+    return spec
+
+
+STAFF_FIELDS = ("username", "display_name", "role", "active", "password")
+
+
+def parse_staff(raw: Mapping[str, Any]) -> StaffSpec:
+    """A valid :class:`StaffSpec` (a ``password`` in ``raw`` is checked by :func:`check_password`)."""
+    f = _Fields(raw, STAFF_FIELDS)
+    username = f.text("username", required=True, max_len=64)
+    if username and not f.has("username") and not _USERNAME.fullmatch(username):
+        f.fail("username", "setup.bad_username",
+               "may hold letters, digits and . _ @ - and must start with a letter or digit")
+    role = f.text("role", "staff", max_len=20)
+    if role not in ROLES:
+        f.fail("role", "setup.bad_role", f"must be one of: {', '.join(ROLES)}")
+    spec = StaffSpec(username=username,
+                     display_name=f.text("display_name", max_len=60) or username,
+                     role=role, active=f.boolean("active", True))
+    f.done()
+    return spec
+
+
+MIN_PASSWORD = 8
+
+
+def check_password(password: Any, field: str = "password") -> str:
+    """The password if it is acceptable; raises :class:`InvalidSetup` otherwise."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidSetup.one(field, "setup.short_password",
+                               f"must have at least {MIN_PASSWORD} characters")
+    if len(password) > 256:
+        raise InvalidSetup.one(field, "setup.too_long", "must be at most 256 characters")
+    return password
+
+
+PRINTER_FIELDS = ("name", "url", "paper_mm", "profile", "mode", "enabled")
+
+
+def parse_printer(raw: Mapping[str, Any]) -> PrinterSpec:
+    """A valid :class:`PrinterSpec` (the URL's scheme is checked by the hardware layer)."""
+    f = _Fields(raw, PRINTER_FIELDS)
+    spec = PrinterSpec(name=f.text("name", required=True, max_len=60),
+                       url=f.text("url", required=True, max_len=200),
+                       paper_mm=f.integer("paper_mm", 80, 58, 80),
+                       profile=f.text("profile", "default", max_len=40) or "default",
+                       mode=f.text("mode", "server", max_len=10),
+                       enabled=f.boolean("enabled", True))
+    if spec.paper_mm not in (58, 80):
+        f.fail("paper_mm", "setup.bad_paper", "must be 58 or 80")
+    if spec.mode not in ("server", "agent"):
+        f.fail("mode", "setup.bad_mode", "must be server or agent")
+    f.done()
+    return spec
+
+
+DEVICE_FIELDS = ("code", "kind", "name", "language", "printer", "services")
+
+
+def parse_device(raw: Mapping[str, Any], *, known_services: Iterable[str] | None = None,
+                 known_printers: Iterable[str] | None = None) -> DeviceSpec:
+    """A valid :class:`DeviceSpec` for a kiosk or a display."""
+    f = _Fields(raw, DEVICE_FIELDS)
+    code = f.text("code", required=True, max_len=16)
+    if code and not f.has("code") and not _DEVICE_CODE.fullmatch(code):
+        f.fail("code", "setup.device_code", "must be 1 to 16 letters, digits, _ or -")
+    kind = f.text("kind", required=True, max_len=10)
+    if kind and kind not in DEVICE_KINDS:
+        f.fail("kind", "setup.bad_kind", f"must be one of: {', '.join(DEVICE_KINDS)}")
+    language = f.text("language", "en", max_len=12) or "en"
+    if not _LANGUAGE.fullmatch(language):
+        f.fail("language", "setup.bad_language", "is not a language code such as en or pt-BR")
+    printer = f.text("printer", max_len=60) or None
+    if printer is not None and kind == "display":
+        f.fail("printer", "setup.display_printer", "displays do not print")
+    elif printer is not None and known_printers is not None and printer not in set(known_printers):
+        f.fail("printer", "setup.unknown_printer", f"there is no printer named {printer!r}")
+    services = f.text_list("services", None)
+    if services is not None:
+        services = [s.upper() for s in services]
+        known = set(known_services) if known_services is not None else None
+        for i, svc in enumerate(services):
+            if known is not None and svc not in known:
+                f.fail(f"services[{i}]", "setup.unknown_service", f"there is no service {svc!r}")
+    spec = DeviceSpec(code=code, kind=kind, name=f.text("name", required=True, max_len=60),
+                      language=language, printer=printer,
+                      services=tuple(services) if services is not None else None)
+    f.done()
+    return spec
+
+
+SETTINGS_FIELDS = ("name", "timezone", "kiosk_languages", "auto_no_show_recalls",
+                   "priority_question", "closing_time", "retention_days", "trusted_proxies")
+
+
+def parse_settings(raw: Mapping[str, Any], base: BranchSettings | None = None, *,
+                   zone_exists: Callable[[str], bool] = lambda name: bool(name)
+                   ) -> BranchSettings:
+    """``base`` with the fields given in ``raw`` changed; raises :class:`InvalidSetup`.
+
+    ``zone_exists`` tells whether a time zone name is known (the time zone
+    database is outside the domain).
+    """
+    base = base or BranchSettings()
+    f = _Fields(raw, SETTINGS_FIELDS)
+    merged = {**base.as_dict(), **f.raw}
+    f.raw = merged
+    timezone = f.text("timezone", required=True, max_len=64)
+    if timezone and not zone_exists(timezone):
+        f.fail("timezone", "setup.bad_timezone",
+               "is not a time zone; use an IANA name such as Europe/Madrid")
+    languages = f.text_list("kiosk_languages", base.kiosk_languages) or []
+    for i, lang in enumerate(languages):
+        if not _LANGUAGE.fullmatch(lang):
+            f.fail(f"kiosk_languages[{i}]", "setup.bad_language",
+                   "is not a language code such as en or pt-BR")
+    if not languages:
+        f.fail("kiosk_languages", "setup.required", "needs at least one language")
+    elif len(set(languages)) != len(languages):
+        f.fail("kiosk_languages", "setup.duplicate", "lists a language twice")
+    closing = merged.get("closing_time")
+    closing_time = None if closing in (None, "") else f.time_of_day("closing_time", closing)
+    proxies = f.text_list("trusted_proxies", base.trusted_proxies) or []
+    normalised = []
+    for i, proxy in enumerate(proxies):
+        try:
+            normalised.append(str(ipaddress.ip_network(proxy, strict=False)))
+        except ValueError:
+            f.fail(f"trusted_proxies[{i}]", "setup.bad_network",
+                   "is not an IP address or network such as 10.0.0.5 or 10.0.0.0/24")
+    settings = BranchSettings(
+        name=f.text("name", required=True, max_len=60),
+        timezone=timezone,
+        kiosk_languages=tuple(languages),
+        auto_no_show_recalls=f.integer("auto_no_show_recalls", 0, 0, 10),
+        priority_question=f.boolean("priority_question", True),
+        closing_time=closing_time,
+        retention_days=f.integer("retention_days", 90, 1, 3650),
+        trusted_proxies=tuple(normalised),
+    )
+    f.done()
+    return settings

@@ -1,0 +1,45 @@
+"""Retention: after the branch's retention period, visits lose what could identify a visitor.
+
+Timings, states, services, counters, staff, outcomes and ratings stay, so every
+report over an anonymised period gives the same figures; the tracking secret,
+language, kiosk, idempotency key, print payload details and any free text go
+(see ``servicepoint.domain.upkeep`` for the list kept). Work goes in batches so
+kiosks never wait long behind it for the write lock.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from . import upkeep_store
+from .domain import upkeep
+from .setup_store import read_settings
+from .usecases import Ports
+
+
+@dataclasses.dataclass(frozen=True)
+class RetentionResult:
+    cutoff: dt.datetime
+    days: int
+    tickets: int
+    events: int
+    print_jobs: int
+
+
+def run_retention(ports: Ports, *, days: int | None = None, batch: int = 500) -> RetentionResult:
+    """Anonymise ended visits issued more than ``days`` ago (default: the branch setting).
+
+    Safe to repeat: a visit is anonymised once. Raises ValueError for ``days`` < 1.
+    """
+    now = ports.clock.now()
+    days = read_settings(ports.conn).retention_days if days is None else days
+    cutoff = upkeep.retention_cutoff(now, days)
+    totals = [0, 0, 0]
+    while True:
+        with ports.uow() as uow:
+            ids = upkeep_store.tickets_to_anonymise(uow.conn, cutoff, batch)
+            counts = upkeep_store.anonymise(uow.conn, ids, now)
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        if len(ids) < batch:
+            break
+    return RetentionResult(cutoff, days, *totals)
