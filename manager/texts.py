@@ -43,6 +43,39 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "export.to": {"en": "To", "es": "Hasta"},
     "export.button": {"en": "Download CSV", "es": "Descargar CSV"},
     "none": {"en": "—", "es": "—"},
+    # the audit log and the day close
+    "audit.title": {"en": "Audit log", "es": "Registro de cambios"},
+    "audit.link": {"en": "Audit log", "es": "Registro de cambios"},
+    "audit.hint": {"en": "Every change to services, counters, staff, devices and settings: "
+                         "who, when, what, before → after. Entries are never changed or removed.",
+                   "es": "Cada cambio en servicios, mostradores, personal, dispositivos y ajustes: "
+                         "quién, cuándo, qué, antes → después. Nunca se modifican ni se borran."},
+    "audit.when": {"en": "When", "es": "Cuándo"},
+    "audit.who": {"en": "Who", "es": "Quién"},
+    "audit.what": {"en": "What", "es": "Qué"},
+    "audit.change": {"en": "Before → after", "es": "Antes → después"},
+    "audit.entity": {"en": "Kind", "es": "Tipo"},
+    "audit.all": {"en": "All", "es": "Todos"},
+    "audit.filter": {"en": "Filter", "es": "Filtrar"},
+    "audit.empty": {"en": "No changes recorded yet.", "es": "Aún no hay cambios registrados."},
+    "audit.more": {"en": "Older entries", "es": "Entradas anteriores"},
+    "audit.csv": {"en": "Download CSV", "es": "Descargar CSV"},
+    "audit.created": {"en": "created", "es": "creado"},
+    "audit.deleted": {"en": "deleted", "es": "borrado"},
+    "day.title": {"en": "Close the day", "es": "Cerrar el día"},
+    "day.hint": {"en": "Waiting, called and parked tickets expire now; tomorrow's numbers "
+                       "start again at 1. The server also does this by itself at {time}.",
+                 "es": "Los turnos en espera, llamados y aparcados caducan ahora; mañana la "
+                       "numeración empieza de nuevo en 1. El servidor también lo hace solo a las {time}."},
+    "day.confirm": {"en": "I understand that everyone still waiting today loses their turn",
+                    "es": "Entiendo que quien aún espera hoy pierde su turno"},
+    "day.button": {"en": "Close the day now", "es": "Cerrar el día ahora"},
+    "day.closed": {"en": "Day {day} closed: {n} ticket(s) expired.",
+                   "es": "Día {day} cerrado: {n} turno(s) caducados."},
+    "day.unconfirmed": {"en": "Tick the box to confirm closing the day.",
+                        "es": "Marque la casilla para confirmar el cierre del día."},
+    "day.last": {"en": "Last close: {day} at {time} ({n} expired, {trigger})",
+                 "es": "Último cierre: {day} a las {time} ({n} caducados, {trigger})"},
 }
 
 TEXTS = Texts(CATALOGUE)

@@ -98,3 +98,7 @@ def export_csv():
     return _no_store(body, 200, **{
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="servicepoint-kpis-{day}.csv"'})
+
+
+# Routes in their own modules, on this blueprint.
+from . import audit, upkeep  # noqa: E402,F401

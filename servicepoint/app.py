@@ -10,7 +10,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from . import auth, i18n, web_db
+from . import auth, i18n, proxies, web_db
 from .db import connect, get_setting
 from .live import Broadcaster
 from .metrics import Metrics
@@ -88,6 +88,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.teardown_appcontext(web_db.close_db)
     app.before_request(auth.protect_forms)
     app.extensions["servicepoint"]["metrics"].install(app)
+    # Per-address limits must see the client behind the branch's reverse proxy, if any.
+    proxies.install(app)
     i18n.init_app(app)
 
     from . import api, web

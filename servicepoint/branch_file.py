@@ -206,8 +206,8 @@ def parse_text(text: str, source: str = "branch.toml") -> dict:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        raise ConfigFileError(source, [Problem(int(match.group(1)) if match else None, "",
-                                               f"not valid TOML: {exc}")]) from None
+        line = int(match.group(1)) if match else (len(text.splitlines()) or None)
+        raise ConfigFileError(source, [Problem(line, "", f"not valid TOML: {exc}")]) from None
     lines = locate_lines(text)
     problems = [Problem(_line_of(lines, (key,)), key,
                         f"unknown section; expected one of: {', '.join(SECTIONS)}")

@@ -127,6 +127,10 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
                       "SQLITE_AUTOCHECKPOINT": 20000})
     checkpointer = Checkpointer(os.path.abspath(obj.db))
     checkpointer.start()
+    from .dayclose import start_for_app
+
+    # Closes each branch day at its closing time; at start it catches up a missed close.
+    day_closer = start_for_app(app)
     server = create_server(
         app, host=host, port=port, threads=threads,
         # Each SSE stream holds a connection and a thread for its whole life.
@@ -163,6 +167,7 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
         if stop:
             stop()
         server.close()
+        day_closer.stop()
         checkpointer.stop()
 
 
@@ -332,3 +337,6 @@ def main() -> None:
         atexit.register(shutil.rmtree, cache, True)
     _attach_optional_commands()
     cli(prog_name="servicepoint")
+
+
+from . import cli_setup  # noqa: E402,F401  (registers config export/import, day close, retention run)

@@ -128,3 +128,18 @@ class DayCloseScheduler:
                 break
         if self._ports is not None:
             self._ports.conn.close()  # type: ignore[attr-defined]
+
+
+def start_for_app(app, interval_s: float = 20.0) -> DayCloseScheduler:
+    """Start the scheduler for a served app: its database, clock, time zone and broadcaster."""
+    from .db import connect
+
+    ext = app.extensions["servicepoint"]
+
+    def make_ports() -> Ports:
+        return Ports(conn=connect(app.config["DATABASE"]), clock=ext["clock"],
+                     notify=ext["broadcaster"].publish, timezone=app.config["TIMEZONE"])
+
+    scheduler = DayCloseScheduler(make_ports, interval_s)
+    scheduler.start()
+    return scheduler

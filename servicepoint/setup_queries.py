@@ -28,6 +28,13 @@ from .setup_store import (
 from .timeutil import from_db, to_db
 
 
+def last_closes(conn: sqlite3.Connection, limit: int = 5) -> list[dict]:
+    """The most recent day closes, newest first: day, at, expired, trigger."""
+    return [{"day": r["day"], "at": from_db(r["at"]), "expired": r["expired"],
+             "trigger": r["trigger"]} for r in conn.execute(
+        "SELECT day, at, expired, trigger FROM day_closes ORDER BY id DESC LIMIT ?", (limit,))]
+
+
 def settings(conn: sqlite3.Connection) -> BranchSettings:
     """The branch settings (defaults for any never saved)."""
     return read_settings(conn)

@@ -136,6 +136,10 @@ class SqliteSetupStore:
     def service_codes(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT code FROM services ORDER BY sort, code")]
 
+    def next_service_sort(self) -> int:
+        """A sort position after every existing service."""
+        return self.conn.execute("SELECT coalesce(max(sort) + 1, 0) FROM services").fetchone()[0]
+
     def save_service(self, spec: ServiceSpec) -> None:
         self.conn.execute(
             "INSERT INTO services (code, names, descriptions, icon, category, hours, target_wait_s,"

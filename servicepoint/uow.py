@@ -171,7 +171,8 @@ class SqliteUnitOfWork:
 
     def counter_services(self, code: str) -> list[str]:
         return [r[0] for r in self.conn.execute(
-            "SELECT service_code FROM counter_services WHERE counter_code = ? ORDER BY service_code",
+            "SELECT service_code FROM counter_services WHERE counter_code = ?"
+            " ORDER BY position, service_code",
             (code,))]
 
     def weights(self) -> dict[str, float]:

@@ -43,12 +43,6 @@ def record_close(conn: sqlite3.Connection, day: str, at: dt.datetime, expired: i
                  (day, to_db(at), expired, trigger))
 
 
-def last_closes(conn: sqlite3.Connection, limit: int = 7) -> list[sqlite3.Row]:
-    """The most recent closes (for the manager page and ``day close``'s report)."""
-    return conn.execute("SELECT day, at, expired, trigger FROM day_closes ORDER BY id DESC LIMIT ?",
-                        (limit,)).fetchall()
-
-
 def tickets_to_anonymise(conn: sqlite3.Connection, cutoff: dt.datetime, limit: int) -> list[int]:
     """Ids of ended visits issued before ``cutoff`` and not yet anonymised."""
     # Branch days lie within a day of UTC dates: the day bound lets SQLite use the

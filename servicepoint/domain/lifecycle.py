@@ -161,6 +161,7 @@ def apply(
     outcome: Outcome | str | None = None,
     rating: dict | None = None,
     already_rated: bool = False,
+    max_recalls: int = 0,
 ) -> tuple[Ticket, Event]:
     """Apply ``action`` to ``ticket`` at time ``at``; return the new ticket and its event.
 
@@ -169,6 +170,8 @@ def apply(
     ``position`` where a requeued or transferred ticket lines up; ``outcome``
     how a finish ended; ``rating`` the scores of a rate (``{"csat": 1-5}`` and/or
     ``{"nps": 0-10}``); ``already_rated`` refuses a second rating of one visit.
+    ``max_recalls`` (the branch's "auto no-show after N recalls"; 0 = off): a
+    recall of a ticket already recalled that many times marks it a no-show.
 
     Raises :class:`IllegalTransition` when the table has no such move and
     :class:`NotHolder`/:class:`DomainError` when the move breaks a queue rule.
@@ -179,6 +182,10 @@ def apply(
         raise DomainError(f"Unknown action {action!r}", "bad_action") from None
     if action == Action.ISSUE:
         raise IllegalTransition("A ticket is issued only once")
+    auto_no_show = (action == Action.RECALL and ticket.state == State.CALLED
+                    and 0 < max_recalls <= ticket.recalls)
+    if auto_no_show:
+        action = Action.NO_SHOW
     new_state = TRANSITIONS.get((ticket.state, action))
     if new_state is None:
         # Expiry is the end-of-day sweep, not something staff can do.
@@ -250,6 +257,8 @@ def apply(
         event_counter = None
     elif action in (Action.NO_SHOW, Action.EXPIRE, Action.CANCEL):
         changes["counter"] = None
+        if auto_no_show:
+            data["reason"] = "max_recalls"
         if action != Action.NO_SHOW:
             # Expiry records the counter that still held the ticket; a cancelled
             # (waiting) ticket is held by none.
