@@ -1,0 +1,137 @@
+"""The audit page, its CSV and the day-close button, through the Flask test client."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from servicepoint import setup, usecases
+from servicepoint.setup_store import sqlite_ports
+from servicepoint.usecases import issue_ticket
+from tests.fixtures import make_ports
+from tests.web.webutil import csrf_from, login
+
+
+@pytest.fixture
+def manager_client(client):
+    assert login(client, "manager", "manager-demo").status_code == 302
+    return client
+
+
+def rows(html: str) -> int:
+    return len(re.findall(r'<tr id="audit-\d+"', html))
+
+
+def changes(demo_db, clock, n: int) -> None:
+    ports = make_ports(demo_db, clock)
+    try:
+        sp = sqlite_ports(ports.conn, clock, "marta")
+        for i in range(n):
+            setup.update_settings(sp, {"retention_days": 30 + i})
+        setup.update_counter(sqlite_ports(ports.conn, clock, "boss"), "3",
+                             {"location": "Counter 3, first floor"})
+    finally:
+        ports.conn.close()
+
+
+def test_only_managers_see_the_audit(client):
+    assert client.get("/manager/audit").status_code == 302
+    login(client, "clerk", "clerk-demo")
+    assert client.get("/manager/audit").status_code == 403
+    assert client.get("/manager/audit.csv").status_code == 403
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    assert client.post("/manager/day-close", data={"csrf_token": token,
+                                                   "confirm": "yes"}).status_code == 403
+
+
+def test_the_audit_lists_who_changed_what_before_and_after(manager_client, demo_db, clock):
+    changes(demo_db, clock, 1)
+    html = manager_client.get("/manager/audit").get_data(as_text=True)
+    assert "boss" in html and "update · counter <strong>3</strong>" in html
+    assert "<code>location</code>: Ground floor, centre → Counter 3, first floor" in html
+    assert "<code>retention_days</code>: 90 → 30" in html
+    assert "init --demo" in html  # the demo was built through the same use cases
+
+
+def test_filters_and_pages_come_as_htmx_fragments(manager_client, demo_db, clock):
+    changes(demo_db, clock, 60)
+    r = manager_client.get("/manager/audit?actor=boss", headers={"HX-Request": "true"})
+    fragment = r.get_data(as_text=True)
+    assert r.status_code == 200 and fragment.startswith('<section id="audit"')
+    assert rows(fragment) == 1 and "boss" in fragment
+    first = manager_client.get("/manager/audit?actor=marta").get_data(as_text=True)
+    assert rows(first) == 50 and 'id="audit-more"' in first
+    before = first.split('before=')[1].split("&")[0].split('"')[0]
+    more = manager_client.get(f"/manager/audit?actor=marta&before={before}",
+                              headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert rows(more) == 10 and "audit-more" not in more
+    assert not more.startswith("<section")
+
+
+def test_the_audit_exports_as_csv(manager_client, demo_db, clock):
+    changes(demo_db, clock, 2)
+    r = manager_client.get("/manager/audit.csv?entity=settings")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [(row["actor"], row["action"]) for row in rows] == [
+        ("init --demo", "update"), ("marta", "update"), ("marta", "update")]
+    assert '"retention_days":31' in rows[-1]["after"]
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_the_day_close_button_needs_confirmation_and_expires_today(app, manager_client, demo_db,
+                                                                   clock):
+    ports = make_ports(demo_db, clock)
+    try:
+        ticket = issue_ticket(ports, service="A").ticket
+    finally:
+        ports.conn.close()
+    page = manager_client.get("/manager").get_data(as_text=True)
+    assert 'action="/manager/day-close"' in page and "00:00" in page  # closes at midnight
+    token = csrf_from(page)
+    assert manager_client.post("/manager/day-close", data={"confirm": "yes"}).status_code == 400
+    r = manager_client.post("/manager/day-close", data={"csrf_token": token})
+    assert r.status_code == 302
+    with app.test_request_context():
+        from servicepoint.web_db import get_ports
+
+        assert usecases.UnitOfWork(get_ports().conn).ticket(ticket.id).state.value == "waiting"
+    r = manager_client.post("/manager/day-close", data={"csrf_token": token, "confirm": "yes"},
+                            follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "Day 2026-03-02 closed: 1 ticket(s) expired." in html
+    assert "Last close: 2026-03-02" in html and "manual" in html
+    with app.test_request_context():
+        from servicepoint.web_db import get_ports
+
+        assert usecases.UnitOfWork(get_ports().conn).ticket(ticket.id).state.value == "expired"
+    audit = manager_client.get("/manager/audit?entity=day").get_data(as_text=True)
+    assert "close · day <strong>2026-03-02</strong>" in audit
+
+
+def test_a_trusted_proxy_is_seen_through_and_others_are_not(app, client, demo_db, clock):
+    app.config["API_TICKET_RATE_LIMIT"] = 1
+    limiter = app.extensions["servicepoint"]["api_limiter"]
+    limiter.limit = 1
+    ports = make_ports(demo_db, clock)
+    try:
+        setup.update_settings(sqlite_ports(ports.conn, clock, "manager"),
+                              {"trusted_proxies": ["10.0.0.5"]})
+    finally:
+        ports.conn.close()
+    app.extensions["servicepoint"]["proxies"].invalidate()
+
+    def post(peer, forwarded):
+        return client.post("/api/v1/tickets", json={"service": "A"},
+                           environ_base={"REMOTE_ADDR": peer},
+                           headers={"X-Forwarded-For": forwarded})
+
+    # Two customers behind the proxy each get their own limit …
+    assert post("10.0.0.5", "203.0.113.1").status_code == 201
+    assert post("10.0.0.5", "203.0.113.2").status_code == 201
+    assert post("10.0.0.5", "203.0.113.1").status_code == 429
+    # … and a guest who is not the proxy cannot dodge its own by naming someone else.
+    assert post("192.168.1.9", "203.0.113.3").status_code == 201
+    assert post("192.168.1.9", "203.0.113.4").status_code == 429
