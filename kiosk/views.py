@@ -10,9 +10,9 @@ import secrets
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 
-from servicepoint import htmx, queries, usecases
+from servicepoint import htmx, queries, setup_queries, usecases
 from servicepoint.domain.model import DomainError, Kiosk
-from servicepoint.i18n import device_language
+from servicepoint.i18n import LANGUAGES, device_language
 from servicepoint.ports import NotFound
 from servicepoint.ratelimit import RateLimiter
 from servicepoint.web_db import get_db, get_ports, now, service_times
@@ -110,8 +110,15 @@ def _unavailable(device, status: int):
                     f"{texts.t('error.service', lang)} {texts.t('error.retry', lang)}", status)
 
 
+def _languages() -> dict[str, str]:
+    """The languages the branch offers on kiosks, of those the kiosk speaks."""
+    offered = setup_queries.settings(get_db()).kiosk_languages
+    return {c: LANGUAGES[c] for c in offered if c in LANGUAGES} or LANGUAGES
+
+
 def _start_context(device) -> dict:
     return {"kiosk": device.code, "lang": g.lang, "services": _offered(device),
+            "languages": _languages(), "priority_question": device.asks_priority,
             "key": secrets.token_urlsafe(16), "default_lang": device.language,
             "idle_reset_s": current_app.config["KIOSK_IDLE_RESET_S"]}
 
@@ -174,6 +181,8 @@ def issue(kiosk: str):
         response.headers["Retry-After"] = str(wait_s)
         return response
     priority = "priority" if request.form.get("priority") == "priority" else "normal"
+    if not device.asks_priority:
+        priority = "normal"  # the branch does not ask, so nobody can claim it here
     try:
         result = usecases.issue_ticket(get_ports(), service=service, language=lang,
                                        priority=priority, device=kiosk, idempotency_key=key,

@@ -74,8 +74,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
                    "es": "Día {day} cerrado: {n} turno(s) caducados."},
     "day.unconfirmed": {"en": "Tick the box to confirm closing the day.",
                         "es": "Marque la casilla para confirmar el cierre del día."},
-    "day.last": {"en": "Last close: {day} at {time} ({n} expired, {trigger})",
-                 "es": "Último cierre: {day} a las {time} ({n} caducados, {trigger})"},
+    "day.last": {"en": "Last close: day {day}, {n} expired ({trigger}, {time}).",
+                 "es": "Último cierre: día {day}, {n} caducados ({trigger}, {time})."},
 }
 
 TEXTS = Texts(CATALOGUE)

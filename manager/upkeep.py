@@ -24,7 +24,7 @@ def day_close_info() -> dict:
     last = setup_queries.last_closes(conn, 1)
     return {"next": upkeep.next_close(now, closing, tz).astimezone(tz).strftime("%H:%M"),
             "last": last[0] if last else None,
-            "local": lambda at: at.astimezone(tz).strftime("%H:%M")}
+            "local": lambda at: at.astimezone(tz).strftime("%Y-%m-%d %H:%M")}
 
 
 @bp.context_processor

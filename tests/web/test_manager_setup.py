@@ -102,7 +102,7 @@ def test_the_day_close_button_needs_confirmation_and_expires_today(app, manager_
                             follow_redirects=True)
     html = r.get_data(as_text=True)
     assert "Day 2026-03-02 closed: 1 ticket(s) expired." in html
-    assert "Last close: 2026-03-02" in html and "manual" in html
+    assert "Last close: day 2026-03-02, 1 expired (manual, 2026-03-02 10:00)." in html
     with app.test_request_context():
         from servicepoint.web_db import get_ports
 
