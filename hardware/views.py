@@ -15,11 +15,13 @@ from flask import (
     url_for,
 )
 
-from servicepoint.auth import login_required
+from servicepoint import setup_queries
+from servicepoint.auth import current_principal, login_required
 from servicepoint.db import get_setting, immediate, set_setting
 from servicepoint.domain.printing import TicketPayload
 from servicepoint.htmx import is_htmx
 from servicepoint.i18n import LANGUAGES
+from servicepoint.setup_store import insert_audit
 from servicepoint.web_db import get_db
 
 from . import jobstore
@@ -51,6 +53,13 @@ def init_app(app) -> None:
 
 def _now() -> dt.datetime:
     return current_app.extensions["servicepoint"]["clock"].now()
+
+
+def _audit(conn, action: str, entity: str, key: str, before, after) -> None:
+    """Record a printer or device change in the audit log (inside the caller's transaction)."""
+    principal = current_principal() or {}
+    insert_audit(conn, at=_now(), actor=principal.get("username", "unknown"), action=action,
+                 entity=entity, key=str(key), before=before, after=after)
 
 
 def _notify(topic: str) -> None:
@@ -124,10 +133,15 @@ def _save_printer(sql: str, extra: tuple, *, failed: str, done: str):
         flash(error, "error")
         return redirect(url_for("hardware.index"))
     conn = get_db()
+    before = setup_queries.printer_by_id(conn, extra[0]) if extra else None
     try:
         with immediate(conn):
-            conn.execute(sql, (form["name"], form["url"], form["paper_mm"], form["profile"],
-                               form["mode"], *extra))
+            cur = conn.execute(sql, (form["name"], form["url"], form["paper_mm"], form["profile"],
+                                     form["mode"], *extra))
+            if cur.rowcount:
+                after = setup_queries.printer_by_id(conn, extra[0] if extra else cur.lastrowid)
+                _audit(conn, "update" if extra else "create", "printer", form["name"], before,
+                       after)
     except sqlite3.Error as exc:  # IntegrityError: a duplicate name
         flash(f"{failed}: {_friendly(exc)}", "error")
         return redirect(url_for("hardware.index"))
@@ -143,6 +157,9 @@ def delete_printer(printer_id: int):
     """Remove a printer (its kiosks show numbers on screen only; past jobs stay)."""
     conn = get_db()
     with immediate(conn):
+        before = setup_queries.printer_by_id(conn, printer_id)
+        if before is not None:
+            _audit(conn, "delete", "printer", before["name"], before, None)
         conn.execute("UPDATE devices SET printer_id = NULL WHERE printer_id = ?", (printer_id,))
         jobstore.fail_for_printer(conn, printer_id, "printer removed", _now())
         conn.execute("UPDATE printers SET enabled = 0 WHERE id = ?", (printer_id,))
@@ -159,7 +176,10 @@ def enable_printer(printer_id: int):
     """Re-enable a disabled printer."""
     conn = get_db()
     with immediate(conn):
+        before = setup_queries.printer_by_id(conn, printer_id)
         conn.execute("UPDATE printers SET enabled = 1 WHERE id = ?", (printer_id,))
+        if before is not None and not before["enabled"]:
+            _audit(conn, "enable", "printer", before["name"], before, {**before, "enabled": True})
     _notify("printer")
     return redirect(url_for("hardware.index"))
 
@@ -186,7 +206,11 @@ def assign_printer(code: str):
     printer_id = int(value) if value.isdigit() else None
     conn = get_db()
     with immediate(conn):
+        before = setup_queries.device_printer(conn, code)
         conn.execute("UPDATE devices SET printer_id = ? WHERE code = ? AND kind='kiosk'", (printer_id, code))
+        after = setup_queries.device_printer(conn, code)
+        if after != before:
+            _audit(conn, "update", "device", code, {"printer": before}, {"printer": after})
     flash(f"Kiosk {code} updated.", "ok")
     _notify("printer")
     return redirect(url_for("hardware.index"))
@@ -280,7 +304,11 @@ def edit_template():
             new.pop("logo_path", None)
         with immediate(conn):
             set_setting(conn, "ticket_template", new)
-            if branch:
+            if new != template:
+                _audit(conn, "update", "settings", "ticket_template", template, new)
+            if branch and branch != get_setting(conn, "branch_name", ""):
+                _audit(conn, "update", "settings", "branch",
+                       {"name": get_setting(conn, "branch_name", "")}, {"name": branch})
                 set_setting(conn, "branch_name", branch)
         flash("Ticket template saved; new tickets use it.", "ok")
         return redirect(url_for("hardware.edit_template"))

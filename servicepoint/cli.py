@@ -185,13 +185,19 @@ def user() -> None:
 @click.option("--name", "display_name", default=None, help="Name shown on screens.")
 @click.pass_obj
 def user_add(obj: Context, username: str, role: str, password: str, display_name: str | None) -> None:
-    """Create a staff account with an argon2-hashed password."""
-    from .auth import AuthError, add_user
+    """Create a staff account with an argon2-hashed password (audited as cli:<login>)."""
+    from .cli_setup import _actor
+    from .domain.branch import InvalidSetup
+    from .setup import add_staff
+    from .setup_store import sqlite_ports
+    from .timeutil import SystemClock
 
     conn = obj.connect()
     try:
-        add_user(conn, username, password, role, display_name, now=_now())
-    except AuthError as exc:
+        add_staff(sqlite_ports(conn, SystemClock(), _actor()),
+                  {"username": username, "password": password, "role": role,
+                   "display_name": display_name or username}, min_password=1)
+    except InvalidSetup as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         conn.close()

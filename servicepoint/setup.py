@@ -30,6 +30,7 @@ from .domain.branch import (
     StaffSpec,
 )
 from .domain.branch_rules import (
+    MIN_PASSWORD,
     check_password,
     parse_counter,
     parse_device,
@@ -278,10 +279,15 @@ def update_settings(p: SetupPorts, changes: Mapping[str, Any]) -> BranchSettings
 
 # -- staff ---------------------------------------------------------------------
 
-def add_staff(p: SetupPorts, raw: Mapping[str, Any]) -> StaffSpec:
-    """Create an account from ``raw`` (username, display_name, role, password)."""
+def add_staff(p: SetupPorts, raw: Mapping[str, Any], *, min_password: int = MIN_PASSWORD
+              ) -> StaffSpec:
+    """Create an account from ``raw`` (username, display_name, role, password).
+
+    ``min_password``: the shortest password accepted (the command line, run by
+    whoever administers the box, may accept shorter ones).
+    """
     spec = parse_staff(raw)
-    password = check_password(raw.get("password"))
+    password = check_password(raw.get("password"), min_len=min_password)
     hashed = p.hash_password(password)  # slow on purpose: outside the write lock
     with p.store:
         if p.store.staff(spec.username) is not None:

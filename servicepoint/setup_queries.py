@@ -60,6 +60,19 @@ def printers(conn: sqlite3.Connection) -> list[PrinterSpec]:
     return [row_to_printer(r) for r in conn.execute("SELECT * FROM printers ORDER BY name")]
 
 
+def printer_by_id(conn: sqlite3.Connection, printer_id: int) -> dict | None:
+    """One printer's settings (for the audit's "before"), or None."""
+    row = conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
+    return row_to_printer(row).as_dict() if row else None
+
+
+def device_printer(conn: sqlite3.Connection, code: str) -> str | None:
+    """The name of the printer a device prints on, or None."""
+    row = conn.execute("SELECT p.name FROM devices d JOIN printers p ON p.id = d.printer_id"
+                       " WHERE d.code = ?", (code,)).fetchone()
+    return row[0] if row else None
+
+
 def devices(conn: sqlite3.Connection) -> list[DeviceSpec]:
     """Every kiosk and display the branch expects."""
     return [row_to_device(r) for r in conn.execute(f"{DEVICE_SELECT} ORDER BY d.kind, d.code")]

@@ -290,11 +290,11 @@ def parse_staff(raw: Mapping[str, Any]) -> StaffSpec:
 MIN_PASSWORD = 8
 
 
-def check_password(password: Any, field: str = "password") -> str:
+def check_password(password: Any, field: str = "password", *, min_len: int = MIN_PASSWORD) -> str:
     """The password if it is acceptable; raises :class:`InvalidSetup` otherwise."""
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+    if not isinstance(password, str) or len(password) < max(1, min_len):
         raise InvalidSetup.one(field, "setup.short_password",
-                               f"must have at least {MIN_PASSWORD} characters")
+                               f"must have at least {max(1, min_len)} characters")
     if len(password) > 256:
         raise InvalidSetup.one(field, "setup.too_long", "must be at most 256 characters")
     return password

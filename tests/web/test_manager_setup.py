@@ -135,3 +135,30 @@ def test_a_trusted_proxy_is_seen_through_and_others_are_not(app, client, demo_db
     # … and a guest who is not the proxy cannot dodge its own by naming someone else.
     assert post("192.168.1.9", "203.0.113.3").status_code == 201
     assert post("192.168.1.9", "203.0.113.4").status_code == 429
+
+
+def test_printer_and_kiosk_changes_on_the_hardware_pages_are_audited(client, demo_db, clock):
+    login(client, "tech", "tech-demo")
+    token = csrf_from(client.get("/hardware").get_data(as_text=True))
+    form = {"csrf_token": token, "name": "Back office", "url": "file:/tmp/sp-back.bin",
+            "paper_mm": "58", "mode": "server", "profile": "default"}
+    assert client.post("/hardware/printers", data=form).status_code == 302
+    ports = make_ports(demo_db, clock)
+    try:
+        printer_id = ports.conn.execute("SELECT id FROM printers WHERE name = 'Back office'"
+                                        ).fetchone()[0]
+        client.post("/hardware/kiosks/K2/printer", data={"csrf_token": token,
+                                                         "printer_id": str(printer_id)})
+        client.post(f"/hardware/printers/{printer_id}", data={**form, "paper_mm": "80"})
+        client.post(f"/hardware/printers/{printer_id}/delete", data={"csrf_token": token})
+        from servicepoint import setup_queries
+
+        entries = [(e.actor, e.action, e.entity, e.key, e.changes) for e in reversed(
+            setup_queries.audit_entries(ports.conn, actor="tech"))]
+    finally:
+        ports.conn.close()
+    assert [e[:4] for e in entries] == [
+        ("tech", "create", "printer", "Back office"), ("tech", "update", "device", "K2"),
+        ("tech", "update", "printer", "Back office"), ("tech", "delete", "printer", "Back office")]
+    assert entries[1][4] == [("printer", "Lobby printer (emulator)", "Back office")]
+    assert entries[2][4] == [("paper_mm", 58, 80)]
