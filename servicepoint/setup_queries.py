@@ -108,7 +108,8 @@ def _entry(row: sqlite3.Row) -> AuditEntry:
 
 def _audit_where(entity: str | None, actor: str | None, since=None, until=None,
                  before_id: int | None = None) -> tuple[str, list]:
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[object] = []
     for column, value in (("entity", entity), ("actor", actor)):
         if value:
             clauses.append(f"{column} = ?")

@@ -6,7 +6,7 @@ import re
 from servicepoint import setup
 from servicepoint.setup_store import sqlite_ports
 from tests.fixtures import make_ports
-from tests.web.webutil import csrf_from
+from tests.support.web import csrf_from
 
 
 def configure(demo_db, clock, **changes) -> None:

@@ -11,7 +11,7 @@ from servicepoint import setup, usecases
 from servicepoint.setup_store import sqlite_ports
 from servicepoint.usecases import issue_ticket
 from tests.fixtures import make_ports
-from tests.web.webutil import csrf_from, login
+from tests.support.web import csrf_from, login
 
 
 @pytest.fixture
