@@ -60,10 +60,16 @@ def close_day(ports: Ports, *, day: str | None = None, trigger: str = "manual",
 
 
 def close_due(ports: Ports, *, trigger: str = "schedule") -> CloseResult | None:
-    """Close the latest day whose closing time has passed, unless it already closed."""
+    """Close the latest day whose closing time has passed, unless it closed since then.
+
+    (A close by hand earlier in the day does not count: tickets issued after it
+    still expire at closing time.)
+    """
     settings = read_settings(ports.conn)
-    due = upkeep.last_due_close(ports.clock.now(), settings.closing_time, zone(ports.timezone))
-    if upkeep_store.is_closed(ports.conn, due):
+    tz = zone(ports.timezone)
+    due = upkeep.last_due_close(ports.clock.now(), settings.closing_time, tz)
+    if upkeep_store.is_closed(ports.conn, due,
+                              upkeep.closing_instant(due, settings.closing_time, tz)):
         return None
     return close_day(ports, day=due, trigger=trigger)
 

@@ -31,10 +31,10 @@ TICKET_COLUMNS = {
 TERMINAL = "('done','no_show','cancelled','expired')"
 
 
-def is_closed(conn: sqlite3.Connection, day: str) -> bool:
-    """True once branch day ``day`` has been closed."""
-    return conn.execute("SELECT EXISTS (SELECT 1 FROM day_closes WHERE day = ?)",
-                        (day,)).fetchone()[0] == 1
+def is_closed(conn: sqlite3.Connection, day: str, not_before: dt.datetime) -> bool:
+    """True once branch day ``day`` has been closed at or after ``not_before``."""
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM day_closes WHERE day = ? AND at >= ?)",
+                        (day, to_db(not_before))).fetchone()[0] == 1
 
 
 def record_close(conn: sqlite3.Connection, day: str, at: dt.datetime, expired: int,

@@ -115,3 +115,16 @@ def test_a_manual_close_is_audited_with_who_closed(ports, clock):
     entry = setup_queries.audit_entries(ports.conn, entity="day", limit=1)[0]
     assert (entry.actor, entry.action, entry.key, entry.after) == (
         "manager", "close", "2026-03-02", {"expired": 1, "trigger": "manual"})
+
+
+def test_an_early_close_by_hand_does_not_cancel_the_closing_time(branch, demo_db, clock):
+    issue_ticket(branch, service="A")
+    assert close_day(branch, trigger="manual", actor="manager").expired == 1  # at 10:00
+    clock.advance(hours=2)
+    late = issue_ticket(branch, service="A").ticket
+    scheduler = DayCloseScheduler(lambda: make_ports(demo_db, clock))
+    scheduler.tick()
+    assert states(branch.conn)[late.number] == "waiting"
+    clock.set(CLOSING)
+    (result,) = scheduler.tick()
+    assert (result.day, result.expired) == ("2026-03-02", 1)
