@@ -61,3 +61,27 @@ def now() -> dt.datetime:
 def service_times() -> ServiceTimeCache:
     """The app's cache of recent service times (for wait estimates on screens)."""
     return current_app.extensions["servicepoint"]["stats"]
+
+
+def get_setup_ports(end_sessions=None):
+    """The setup use cases' ports for this request, acting as the signed-in person or token.
+
+    A committed setup change is announced to the screens and makes the trusted
+    proxies be read again; ``end_sessions(username)`` signs an account out
+    everywhere (the session store's hook).
+    """
+    from .auth import current_principal
+    from .setup_store import setup_ports
+
+    ext = current_app.extensions["servicepoint"]
+    principal = current_principal() or {}
+
+    def notify(topic: str) -> None:
+        ext["broadcaster"].publish(topic)
+        if topic == "setup" and ext.get("proxies") is not None:
+            ext["proxies"].invalidate()
+
+    hooks = {"notify": notify}
+    if end_sessions is not None:
+        hooks["end_sessions"] = end_sessions
+    return setup_ports(get_db(), ext["clock"], principal.get("username", "unknown"), **hooks)

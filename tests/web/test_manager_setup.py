@@ -162,3 +162,19 @@ def test_printer_and_kiosk_changes_on_the_hardware_pages_are_audited(client, dem
         ("tech", "update", "printer", "Back office"), ("tech", "delete", "printer", "Back office")]
     assert entries[1][4] == [("printer", "Lobby printer (emulator)", "Back office")]
     assert entries[2][4] == [("paper_mm", 58, 80)]
+
+
+def test_setup_ports_of_a_request_act_as_the_signed_in_person(app, client):
+    from servicepoint.web_db import get_setup_ports
+    from tests.support.web import USERS
+
+    proxies = app.extensions["servicepoint"]["proxies"]
+    assert proxies.networks() == []  # read and cached for a few seconds
+    with app.test_request_context():
+        from flask import session
+
+        session["user"] = USERS["manager"]
+        p = get_setup_ports()
+        assert p.actor == "manager"
+        setup.update_settings(p, {"trusted_proxies": ["10.9.9.9"]})
+    assert [str(n) for n in proxies.networks()] == ["10.9.9.9/32"]  # read again at once
