@@ -5,11 +5,11 @@ from flask import current_app, flash, redirect, request, url_for
 
 from servicepoint import setup_queries
 from servicepoint.auth import current_principal, login_required
-from servicepoint.dayclose import close_day
+from servicepoint.dayclose import UpkeepPorts, close_day
 from servicepoint.domain import upkeep
 from servicepoint.i18n import current_language
 from servicepoint.timeutil import zone
-from servicepoint.web_db import get_db, get_ports
+from servicepoint.web_db import get_db
 
 from . import texts
 from .views import bp
@@ -41,6 +41,9 @@ def day_close():
         flash(texts.t("day.unconfirmed", lang), "error")
         return redirect(url_for("manager.dashboard"))
     principal = current_principal() or {}
-    result = close_day(get_ports(), trigger="manual", actor=principal.get("username", "manager"))
+    ext = current_app.extensions["servicepoint"]
+    ports = UpkeepPorts(conn=get_db(), clock=ext["clock"], timezone=current_app.config["TIMEZONE"],
+                        notify=ext["broadcaster"].publish)
+    result = close_day(ports, trigger="manual", actor=principal.get("username", "manager"))
     flash(texts.t("day.closed", lang, day=result.day, n=result.expired), "ok")
     return redirect(url_for("manager.dashboard"))

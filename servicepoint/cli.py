@@ -189,12 +189,12 @@ def user_add(obj: Context, username: str, role: str, password: str, display_name
     from .cli_setup import _actor
     from .domain.branch import InvalidSetup
     from .setup import add_staff
-    from .setup_store import sqlite_ports
+    from .setup_store import setup_ports
     from .timeutil import SystemClock
 
     conn = obj.connect()
     try:
-        add_staff(sqlite_ports(conn, SystemClock(), _actor()),
+        add_staff(setup_ports(conn, SystemClock(), _actor()),
                   {"username": username, "password": password, "role": role,
                    "display_name": display_name or username}, min_password=1)
     except InvalidSetup as exc:

@@ -22,11 +22,12 @@ def _actor() -> str:
 
 
 def _ports(conn):
+    from .dayclose import UpkeepPorts
     from .db import get_setting
     from .timeutil import SystemClock
-    from .usecases import Ports
 
-    return Ports(conn=conn, clock=SystemClock(), timezone=get_setting(conn, "timezone", "UTC"))
+    return UpkeepPorts(conn=conn, clock=SystemClock(),
+                       timezone=get_setting(conn, "timezone", "UTC"))
 
 
 @config.command("export")
@@ -72,7 +73,7 @@ def config_import(obj: Context, path: str, dry_run: bool) -> None:
     have history); printers and devices it does not list are kept.
     """
     from .branch_file import ConfigFileError, import_text
-    from .setup_store import sqlite_ports
+    from .setup_store import setup_ports
     from .timeutil import SystemClock
 
     with click.open_file(path, encoding="utf-8") as fh:
@@ -82,7 +83,7 @@ def config_import(obj: Context, path: str, dry_run: bool) -> None:
             raise click.ClickException(f"{path} is not UTF-8 text") from None
     conn = obj.connect()
     try:
-        ports = sqlite_ports(conn, SystemClock(), _actor())
+        ports = setup_ports(conn, SystemClock(), _actor())
         report = import_text(ports, text, source=os.path.basename(path), dry_run=dry_run)
     except ConfigFileError as exc:
         for line in exc.lines():

@@ -12,18 +12,34 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import sqlite3
 import threading
 from typing import Callable
 
 from . import upkeep_store
 from .domain import lifecycle, upkeep
 from .domain.model import Action
+from .ports import Clock, Notify
 from .setup_store import insert_audit, read_settings
 from .timeutil import branch_day, zone
-from .uow import UnitOfWork
-from .usecases import Ports
+from .uow import SqliteUnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+def _noop(topic: str) -> None:
+    return None
+
+
+@dataclasses.dataclass
+class UpkeepPorts:
+    """What the day close and retention need: the database they keep, a clock, the
+    branch's time zone (which decides the branch day) and the live notifier."""
+
+    conn: sqlite3.Connection
+    clock: Clock
+    timezone: str = "UTC"
+    notify: Notify = _noop
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +49,7 @@ class CloseResult:
     trigger: str
 
 
-def close_day(ports: Ports, *, day: str | None = None, trigger: str = "manual",
+def close_day(ports: UpkeepPorts, *, day: str | None = None, trigger: str = "manual",
               actor: str | None = None) -> CloseResult:
     """Expire every open ticket of branch day ``day`` (default: today) and earlier.
 
@@ -44,22 +60,23 @@ def close_day(ports: Ports, *, day: str | None = None, trigger: str = "manual",
     now = ports.clock.now()
     day = day or branch_day(now, ports.timezone)
     following = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
-    with ports.uow() as uow:
+    with SqliteUnitOfWork(ports.conn) as uow:
         tickets = uow.open_tickets_before(following)
         for ticket in tickets:
             new, event = lifecycle.apply(ticket, Action.EXPIRE, now)
             uow.save_ticket(new, ticket.state, now)
             uow.add_event(event)
-        upkeep_store.record_close(uow.conn, day, now, len(tickets), trigger)
+        # In the same transaction: the close is recorded exactly when its tickets expired.
+        upkeep_store.record_close(ports.conn, day, now, len(tickets), trigger)
         if actor is not None:
-            insert_audit(uow.conn, at=now, actor=actor, action="close", entity="day", key=day,
+            insert_audit(ports.conn, at=now, actor=actor, action="close", entity="day", key=day,
                          before=None, after={"expired": len(tickets), "trigger": trigger})
     if tickets:
         ports.notify("queue")
     return CloseResult(day, len(tickets), trigger)
 
 
-def close_due(ports: Ports, *, trigger: str = "schedule") -> CloseResult | None:
+def close_due(ports: UpkeepPorts, *, trigger: str = "schedule") -> CloseResult | None:
     """Close the latest day whose closing time has passed, unless it closed since then.
 
     (A close by hand earlier in the day does not count: tickets issued after it
@@ -82,13 +99,13 @@ class DayCloseScheduler:
     off) and then every ``interval_s``.
     """
 
-    def __init__(self, make_ports: Callable[[], Ports], interval_s: float = 20.0):
+    def __init__(self, make_ports: Callable[[], UpkeepPorts], interval_s: float = 20.0):
         self.make_ports = make_ports
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._swept_day: str | None = None
-        self._ports: Ports | None = None
+        self._ports: UpkeepPorts | None = None
 
     def tick(self, trigger: str = "schedule") -> list:
         """One round: the due close; once per branch day, leftovers and retention."""
@@ -106,7 +123,7 @@ class DayCloseScheduler:
             # Tickets issued after an earlier day's close (or by a clock jump) must not
             # stay in today's queues with yesterday's numbers.
             yesterday = (dt.date.fromisoformat(today) - dt.timedelta(days=1)).isoformat()
-            if UnitOfWork(ports.conn).open_tickets_before(today):
+            if SqliteUnitOfWork(ports.conn).open_tickets_before(today):
                 done.append(close_day(ports, day=yesterday, trigger="midnight"))
             done.append(run_retention(ports))
             self._swept_day = today
@@ -133,7 +150,7 @@ class DayCloseScheduler:
             if self._stop.wait(self.interval_s):
                 break
         if self._ports is not None:
-            self._ports.conn.close()  # type: ignore[attr-defined]
+            self._ports.conn.close()
 
 
 def start_for_app(app, interval_s: float = 20.0) -> DayCloseScheduler:
@@ -142,9 +159,9 @@ def start_for_app(app, interval_s: float = 20.0) -> DayCloseScheduler:
 
     ext = app.extensions["servicepoint"]
 
-    def make_ports() -> Ports:
-        return Ports(conn=connect(app.config["DATABASE"]), clock=ext["clock"],
-                     notify=ext["broadcaster"].publish, timezone=app.config["TIMEZONE"])
+    def make_ports() -> UpkeepPorts:
+        return UpkeepPorts(conn=connect(app.config["DATABASE"]), clock=ext["clock"],
+                           notify=ext["broadcaster"].publish, timezone=app.config["TIMEZONE"])
 
     scheduler = DayCloseScheduler(make_ports, interval_s)
     scheduler.start()

@@ -8,7 +8,7 @@ from importlib import resources
 
 from .branch_file import import_text
 from .setup import add_staff
-from .setup_store import sqlite_ports
+from .setup_store import setup_ports
 from .timeutil import FixedClock
 
 STAFF = [
@@ -45,7 +45,7 @@ def seed(conn: sqlite3.Connection, now: str) -> bool:
     """
     if conn.execute("SELECT count(*) FROM services").fetchone()[0]:
         return False
-    ports = sqlite_ports(conn, FixedClock(dt.datetime.fromisoformat(now)), "init --demo")
+    ports = setup_ports(conn, FixedClock(dt.datetime.fromisoformat(now)), "init --demo")
     import_text(ports, demo_text(), source=DEMO_FILE)
     for username, password, role, name in STAFF:
         if ports.store.staff(username) is None:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from . import upkeep_store
+from .db import immediate
 from .domain import upkeep
 from .setup_store import read_settings
-from .usecases import Ports
+
+if TYPE_CHECKING:
+    from .dayclose import UpkeepPorts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +30,7 @@ class RetentionResult:
     print_jobs: int
 
 
-def run_retention(ports: Ports, *, days: int | None = None, batch: int = 500) -> RetentionResult:
+def run_retention(ports: UpkeepPorts, *, days: int | None = None, batch: int = 500) -> RetentionResult:
     """Anonymise ended visits issued more than ``days`` ago (default: the branch setting).
 
     Safe to repeat: a visit is anonymised once. Raises ValueError for ``days`` < 1.
@@ -36,9 +40,9 @@ def run_retention(ports: Ports, *, days: int | None = None, batch: int = 500) ->
     cutoff = upkeep.retention_cutoff(now, days)
     totals = [0, 0, 0]
     while True:
-        with ports.uow() as uow:
-            ids = upkeep_store.tickets_to_anonymise(uow.conn, cutoff, batch)
-            counts = upkeep_store.anonymise(uow.conn, ids, now)
+        with immediate(ports.conn):
+            ids = upkeep_store.tickets_to_anonymise(ports.conn, cutoff, batch)
+            counts = upkeep_store.anonymise(ports.conn, ids, now)
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         if len(ids) < batch:
             break

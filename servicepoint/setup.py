@@ -40,8 +40,8 @@ from .domain.branch_rules import (
     parse_staff,
 )
 from .domain.model import DomainError
+from .ports import NotFound
 from .timeutil import zone
-from .uow import NotFound
 
 
 class Clock(Protocol):

@@ -17,11 +17,11 @@ from .domain.branch import (
     BranchSettings,
     CounterSpec,
     DeviceSpec,
-    Hours,
     PrinterSpec,
     ServiceSpec,
     StaffSpec,
 )
+from .domain.hours import Hours
 from .timeutil import to_db
 
 # Branch settings as stored in the ``settings`` table: field -> key.
@@ -301,7 +301,7 @@ def insert_audit(conn: sqlite3.Connection, *, at: dt.datetime, actor: str, actio
          None if before is None else _json(before), None if after is None else _json(after)))
 
 
-def sqlite_ports(conn: sqlite3.Connection, clock, actor: str, **hooks):
+def setup_ports(conn: sqlite3.Connection, clock, actor: str, **hooks):
     """:class:`~servicepoint.setup.SetupPorts` over ``conn`` (``hooks``: notify, end_sessions)."""
     from .setup import SetupPorts
 

@@ -14,6 +14,7 @@ import sqlite3
 from typing import Any, Iterable
 
 from .db import get_setting, immediate
+from .domain.hours import Hours
 from .domain.kpi import SERVICE_ENDS
 from .domain.model import (
     PRIORITY_RANK,
@@ -74,15 +75,17 @@ def _rowid(cur: sqlite3.Cursor) -> int:
 
 def row_to_service(row: sqlite3.Row) -> Service:
     """Build a domain Service from a ``services`` row."""
+    hours = row["hours"]
     return Service(code=row["code"], names=json.loads(row["names"]), active=bool(row["active"]),
                    default_service_s=row["default_service_s"], target_wait_s=row["target_wait_s"],
-                   weight=row["weight"], sort=row["sort"])
+                   weight=row["weight"], sort=row["sort"],
+                   hours=Hours.from_dict(json.loads(hours)) if hours != "{}" else Hours())
 
 
 def row_to_counter(row: sqlite3.Row) -> Counter:
     """Build a domain Counter from a ``counters`` row."""
     return Counter(code=row["code"], name=row["name"], state=CounterState(row["state"]),
-                   staff=row["staff_username"])
+                   staff=row["staff_username"], enabled=bool(row["enabled"]))
 
 
 def row_to_kiosk(row: sqlite3.Row) -> Kiosk:
@@ -91,12 +94,16 @@ def row_to_kiosk(row: sqlite3.Row) -> Kiosk:
     if row["p_id"] is not None:
         printer = Printer(id=row["p_id"], status=PrinterStatus.parse(row["p_status"]),
                           enabled=bool(row["p_enabled"]))
+    asks = row["asks_priority"]  # the branch's priority_question setting (JSON), if saved
     return Kiosk(code=row["code"], language=row["language"], printer=printer,
-                 services=frozenset(json.loads(row["services"])) if row["services"] else None)
+                 services=frozenset(json.loads(row["services"])) if row["services"] else None,
+                 asks_priority=True if asks is None else bool(json.loads(asks)))
 
 
-KIOSK_SQL = ("SELECT d.*, p.id AS p_id, p.status AS p_status, p.enabled AS p_enabled FROM devices d"
-             " LEFT JOIN printers p ON p.id = d.printer_id WHERE d.code = ? AND d.kind = 'kiosk'")
+KIOSK_SQL = ("SELECT d.*, p.id AS p_id, p.status AS p_status, p.enabled AS p_enabled,"
+             " (SELECT value FROM settings WHERE key = 'priority_question') AS asks_priority"
+             " FROM devices d LEFT JOIN printers p ON p.id = d.printer_id"
+             " WHERE d.code = ? AND d.kind = 'kiosk'")
 
 
 def service_durations(conn: sqlite3.Connection, service: str, limit: int) -> list[float]:

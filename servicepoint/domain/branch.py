@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
+from .hours import Hours, hhmm
 from .model import DomainError
 
 ROLES = ("staff", "manager", "technician", "admin")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEVICE_KINDS = ("kiosk", "display")
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,57 +52,6 @@ class InvalidSetup(DomainError):
 
 
 # -- values ------------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class DayHours:
-    """One weekday's opening: tickets are issued from ``open`` until ``last_ticket``."""
-
-    open: dt.time
-    close: dt.time
-    last_ticket: dt.time
-
-    def as_dict(self) -> dict[str, str]:
-        return {"open": _hhmm(self.open), "last_ticket": _hhmm(self.last_ticket),
-                "close": _hhmm(self.close)}
-
-
-@dataclasses.dataclass(frozen=True)
-class Hours:
-    """Opening hours per weekday; a weekday missing from ``days`` is closed.
-
-    ``Hours.ALWAYS`` (no days given at all) means no restriction.
-    """
-
-    days: tuple[tuple[str, DayHours], ...] = ()
-
-    @property
-    def always_open(self) -> bool:
-        return not self.days
-
-    def on(self, weekday: str) -> DayHours | None:
-        return dict(self.days).get(weekday)
-
-    def accepts_tickets_at(self, local: dt.datetime) -> bool:
-        """True when a ticket may be issued at the branch-local time ``local``."""
-        if self.always_open:
-            return True
-        day = self.on(WEEKDAYS[local.weekday()])
-        if day is None:
-            return False
-        now = local.time().replace(tzinfo=None)
-        return day.open <= now < day.last_ticket
-
-    def as_dict(self) -> dict[str, dict[str, str]]:
-        return {name: day.as_dict() for name, day in self.days}
-
-    @classmethod
-    def from_dict(cls, stored: Mapping[str, Mapping[str, str]]) -> "Hours":
-        """Hours from :meth:`as_dict`'s shape (already validated when they were saved)."""
-        def t(text: str) -> dt.time:
-            return dt.time.fromisoformat(text)
-        return cls(tuple((name, DayHours(t(d["open"]), t(d["close"]), t(d["last_ticket"])))
-                         for name, d in sorted(stored.items(), key=lambda i: WEEKDAYS.index(i[0]))))
-
 
 @dataclasses.dataclass(frozen=True)
 class ServiceSpec:
@@ -206,9 +154,6 @@ class BranchSettings:
         out = dataclasses.asdict(self)
         out["kiosk_languages"] = list(self.kiosk_languages)
         out["trusted_proxies"] = list(self.trusted_proxies)
-        out["closing_time"] = _hhmm(self.closing_time) if self.closing_time else None
+        out["closing_time"] = hhmm(self.closing_time) if self.closing_time else None
         return out
 
-
-def _hhmm(value: dt.time) -> str:
-    return value.strftime("%H:%M")

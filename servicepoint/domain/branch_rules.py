@@ -18,18 +18,16 @@ from typing import Any, Callable, Iterable, Mapping
 from .branch import (
     DEVICE_KINDS,
     ROLES,
-    WEEKDAYS,
     BranchSettings,
     CounterSpec,
-    DayHours,
     DeviceSpec,
     FieldError,
-    Hours,
     InvalidSetup,
     PrinterSpec,
     ServiceSpec,
     StaffSpec,
 )
+from .hours import WEEKDAYS, DayHours, Hours
 
 _CODE = re.compile(r"[A-Z]{1,3}")
 _COUNTER_CODE = re.compile(r"[A-Za-z0-9]{1,8}")

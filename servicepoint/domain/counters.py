@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .model import CounterState, DomainError, Ticket
+from .model import Counter, CounterState, DomainError, Ticket
 
 # move -> (state after the move, the action recorded in counter_events)
 COUNTER_MOVES: dict[str, tuple[CounterState, str]] = {
@@ -28,6 +28,12 @@ def parse_move(name: str) -> tuple[CounterState, str]:
         raise DomainError(f"Unknown counter action {name!r}; use open, close, break or resume",
                           "bad_action")
     return COUNTER_MOVES[name]
+
+
+def ensure_enabled(counter: Counter) -> None:
+    """Refuse (``counter_disabled``) to open or call at a counter the branch has disabled."""
+    if not counter.enabled:
+        raise DomainError(f"Counter {counter.code} is disabled", "counter_disabled")
 
 
 def move(counter: str, name: str, held: Iterable[Ticket]) -> tuple[CounterState, str]:

@@ -9,6 +9,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any, Mapping
 
+from .hours import Hours
 from .printing import PrinterStatus
 
 
@@ -161,6 +162,7 @@ class Service:
     target_wait_s: int = 600
     weight: float = 1.0
     sort: int = 0
+    hours: Hours = Hours()  # no days: always open
 
     def name(self, language: str) -> str:
         """The name in ``language``, falling back to English, then to the code."""
@@ -175,6 +177,7 @@ class Counter:
     name: str
     state: CounterState = CounterState.CLOSED
     staff: str | None = None
+    enabled: bool = True  # a disabled counter cannot open
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,6 +18,8 @@ def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = No
     now = ports.clock.now()
     with ports.uow() as uow:
         row = uow.counter(counter)
+        if move in ("open", "resume"):
+            counter_rules.ensure_enabled(row)
         new_state, action = counter_rules.move(counter, move, uow.held_by(counter))
         if row.state != new_state:
             uow.set_counter_state(counter, new_state, now, staff, action)

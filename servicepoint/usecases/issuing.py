@@ -9,7 +9,7 @@ from ..domain import lifecycle
 from ..domain.model import DomainError, Kiosk, Service, State, Ticket
 from ..domain.printing import TicketPayload
 from ..ports import NotFound, Ports, UnitOfWork
-from ..timeutil import branch_day
+from ..timeutil import branch_day, zone
 
 
 @dataclasses.dataclass
@@ -54,8 +54,8 @@ def issue_ticket(
 
     A repeated ``idempotency_key`` returns the ticket it created the first time.
     Raises :class:`NotFound` for an unknown service or kiosk, and
-    :class:`DomainError` for an inactive service (``service_inactive``), a service
-    the kiosk does not offer (``service_not_offered``), a priority the caller may
+    :class:`DomainError` for an inactive service (``service_inactive``), one outside
+    its opening hours (``service_closed``), a service the kiosk does not offer (``service_not_offered``), a priority the caller may
     not give (``priority_not_allowed``) or an unknown one (``bad_priority``), and
     a key reused for another service (``idempotency_conflict``).
     """
@@ -66,6 +66,8 @@ def issue_ticket(
     svc = reader.service(service)
     if not svc.active:
         raise DomainError(f"Service {service} is not available now", "service_inactive")
+    if not svc.hours.accepts_tickets_at(now.astimezone(zone(ports.timezone))):
+        raise DomainError(f"Service {service} takes no more tickets today", "service_closed")
     kiosk = _kiosk(reader, device, service)
     prio = lifecycle.check_issuer(priority, staff=staff is not None,
                                   kiosk_asks_priority=kiosk is not None and kiosk.asks_priority)

@@ -25,6 +25,7 @@ def call_next(ports: Ports, *, counter: str, staff: str | None = None,
     now = ports.clock.now()
     with ports.uow() as uow:
         row = uow.counter(counter)
+        counter_rules.ensure_enabled(row)
         for current in uow.held_by(counter):
             if finish_current and current.state == State.SERVING:
                 _transition(uow, current, Action.FINISH, now, counter=counter, staff=staff)
@@ -55,7 +56,7 @@ def call_ticket(ports: Ports, *, ticket_id: int, counter: str, staff: str | None
     """
     now = ports.clock.now()
     with ports.uow() as uow:
-        uow.counter(counter)
+        counter_rules.ensure_enabled(uow.counter(counter))
         ticket = uow.ticket(ticket_id)
         if ticket.state == State.WAITING:
             if not routing.callable_by(ticket, counter, uow.counter_services(counter)):
@@ -87,6 +88,8 @@ def act(ports: Ports, *, ticket_id: int, action: str, counter: str | None = None
     now = ports.clock.now()
     with ports.uow() as uow:
         ticket = uow.ticket(ticket_id)
+        if move == Action.RECALL:
+            params["max_recalls"] = uow.setting("auto_no_show_recalls", 0)
         if move == Action.RATE:
             params["already_rated"] = uow.has_event(ticket_id, Action.RATE.value)
         if counter is not None:

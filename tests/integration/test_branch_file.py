@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from servicepoint import branch_file, demo, setup, setup_queries
 from servicepoint.branch_file import ConfigFileError, export_text, import_text
 from servicepoint.db import connect, init_db
-from servicepoint.setup_store import sqlite_ports
+from servicepoint.setup_store import setup_ports
 from servicepoint.usecases import issue_ticket
 from tests.fixtures import TIMEZONE
 
@@ -22,13 +22,13 @@ def empty(tmp_path, clock):
     init_db(path)
     conn = connect(path)
     demo.ensure_base_settings(conn, "UTC", "New branch")
-    yield sqlite_ports(conn, clock, "head-office")
+    yield setup_ports(conn, clock, "head-office")
     conn.close()
 
 
 @pytest.fixture
 def sp(ports, clock):
-    return sqlite_ports(ports.conn, clock, "manager")
+    return setup_ports(ports.conn, clock, "manager")
 
 
 def dump(conn) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 from servicepoint import setup, setup_queries
 from servicepoint.dayclose import DayCloseScheduler, close_day
 from servicepoint.retention import RetentionResult
-from servicepoint.setup_store import sqlite_ports
+from servicepoint.setup_store import setup_ports
 from servicepoint.usecases import act, call_next, issue_ticket
 from tests.fixtures import T0, make_ports
 
@@ -18,7 +18,7 @@ CLOSING = T0.replace(hour=19)
 
 @pytest.fixture
 def branch(ports, clock):
-    setup.update_settings(sqlite_ports(ports.conn, clock, "manager"), {"closing_time": "20:00"})
+    setup.update_settings(setup_ports(ports.conn, clock, "manager"), {"closing_time": "20:00"})
     return ports
 
 

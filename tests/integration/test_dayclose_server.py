@@ -8,9 +8,10 @@ import pytest
 
 from servicepoint import setup
 from servicepoint.db import connect
-from servicepoint.setup_store import sqlite_ports
+from servicepoint.setup_store import setup_ports
 from servicepoint.timeutil import FixedClock, SystemClock
-from servicepoint.usecases import Ports, ServiceTimeCache, issue_ticket
+from servicepoint.uow import sqlite_ports
+from servicepoint.usecases import issue_ticket
 from tests.support.server import JsonClient, ServerProcess, run_init
 
 pytestmark = pytest.mark.slow
@@ -39,11 +40,10 @@ def test_a_missed_close_is_caught_up_on_start(tmp_path):
     tz = noon_zone(now)
     conn = connect(str(db))
     try:
-        setup.update_settings(sqlite_ports(conn, SystemClock(), "test"),
+        setup.update_settings(setup_ports(conn, SystemClock(), "test"),
                               {"timezone": tz, "closing_time": "18:00"})
         # Yesterday morning the server issued two tickets, then it was stopped before 18:00.
-        yesterday = Ports(conn=conn, clock=FixedClock(now - dt.timedelta(days=1)),
-                          stats=ServiceTimeCache(ttl_s=0), timezone=tz)
+        yesterday = sqlite_ports(conn, FixedClock(now - dt.timedelta(days=1)), timezone=tz)
         stale = [issue_ticket(yesterday, service=s).ticket for s in ("A", "B")]
     finally:
         conn.close()

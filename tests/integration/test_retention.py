@@ -7,13 +7,12 @@ import sqlite3
 
 import pytest
 
-from servicepoint import reports
+from servicepoint import queries, reports
 from servicepoint.dayclose import close_day
 from servicepoint.db import set_setting
 from servicepoint.domain.upkeep import KEPT_EVENT_KEYS, KEPT_PAYLOAD_KEYS
 from servicepoint.retention import run_retention
 from servicepoint.timeutil import day_bounds
-from servicepoint.uow import UnitOfWork
 from servicepoint.upkeep_store import TICKET_COLUMNS
 from servicepoint.usecases import act, call_next, issue_ticket
 from tests.fixtures import DAY0, T0, TIMEZONE
@@ -86,7 +85,7 @@ def test_after_the_period_no_personal_field_remains_and_reports_are_unchanged(po
             else:
                 assert new[column] != old[column], column
         assert new["language"] == "und"
-        assert UnitOfWork(conn).ticket_by_public_id(old["public_id"]) is None
+        assert queries.ticket_by_public_id(conn, old["public_id"]) is None
     assert after[newer.id]["language"] == "es" and after[newer.id]["device_code"] == "K1"
 
     events_after = snapshot(conn, "ticket_events")

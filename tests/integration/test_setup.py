@@ -8,7 +8,7 @@ import pytest
 from servicepoint import auth, setup, setup_queries
 from servicepoint.domain.branch import InvalidSetup
 from servicepoint.domain.model import DomainError
-from servicepoint.setup_store import sqlite_ports
+from servicepoint.setup_store import setup_ports
 from servicepoint.uow import NotFound
 from servicepoint.usecases import act, call_next, issue_ticket, set_counter
 
@@ -18,7 +18,7 @@ def sp(ports, clock):
     """Setup ports on the test's connection, acting as the demo manager."""
     ended: list[str] = []
     notified: list[str] = []
-    p = sqlite_ports(ports.conn, clock, "manager", end_sessions=ended.append,
+    p = setup_ports(ports.conn, clock, "manager", end_sessions=ended.append,
                      notify=notified.append)
     p.ended, p.notified = ended, notified  # type: ignore[attr-defined]
     return p

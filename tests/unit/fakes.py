@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import tomllib
 from typing import Any, Iterable
 
 from servicepoint import demo
@@ -58,15 +59,19 @@ class FakeStore:
     def demo(cls) -> "FakeStore":
         """The demo branch: services A–D, counters 1–6, kiosks K1 and K2 on one printer."""
         store = cls(settings={"branch_name": "Fake Branch"})
-        for sort, (code, en, es, target, default, weight) in enumerate(demo.SERVICES):
-            store.services[code] = Service(code, {"en": en, "es": es}, True, default, target,
-                                           weight, sort)
-        for code, name, services in demo.COUNTERS:
-            store.counters[code] = Counter(code, name)
-            store.served[code] = sorted(services)
+        branch = tomllib.loads(demo.demo_text())  # the file `init --demo` imports
+        for svc in branch["services"]:
+            store.services[svc["code"]] = Service(
+                svc["code"], svc["names"], svc["enabled"], svc["default_service_s"],
+                svc["target_wait_s"], svc["weight"], svc["sort"])
+        for counter in branch["counters"]:
+            store.counters[counter["code"]] = Counter(counter["code"], counter["name"])
+            store.served[counter["code"]] = list(counter["services"])
         printer = Printer(id=1, status=PrinterStatus.UNKNOWN)
-        for code, _name, lang in demo.KIOSKS:
-            store.kiosks[code] = Kiosk(code, language=lang, printer=printer)
+        for device in branch["devices"]:
+            if device["kind"] == "kiosk":
+                store.kiosks[device["code"]] = Kiosk(device["code"], language=device["language"],
+                                                     printer=printer)
         return store
 
     def state(self) -> dict:

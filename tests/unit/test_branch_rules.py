@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from servicepoint.domain.branch import BranchSettings, DayHours, Hours, InvalidSetup
+from servicepoint.domain.branch import BranchSettings, InvalidSetup
 from servicepoint.domain.branch_rules import (
     check_password,
     parse_counter,
@@ -15,6 +15,7 @@ from servicepoint.domain.branch_rules import (
     parse_settings,
     parse_staff,
 )
+from servicepoint.domain.hours import DayHours, Hours
 from servicepoint.domain.upkeep import (
     KEPT_EVENT_KEYS,
     closing_instant,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from servicepoint import setup
-from servicepoint.setup_store import sqlite_ports
+from servicepoint.setup_store import setup_ports
 from tests.fixtures import make_ports
 from tests.support.web import csrf_from
 
@@ -12,7 +12,7 @@ from tests.support.web import csrf_from
 def configure(demo_db, clock, **changes) -> None:
     ports = make_ports(demo_db, clock)
     try:
-        setup.update_settings(sqlite_ports(ports.conn, clock, "manager"), changes)
+        setup.update_settings(setup_ports(ports.conn, clock, "manager"), changes)
     finally:
         ports.conn.close()
 

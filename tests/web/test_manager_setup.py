@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from servicepoint import setup, usecases
-from servicepoint.setup_store import sqlite_ports
+from servicepoint import queries, setup
+from servicepoint.setup_store import setup_ports
 from servicepoint.usecases import issue_ticket
 from tests.fixtures import make_ports
 from tests.support.web import csrf_from, login
@@ -20,6 +20,14 @@ def manager_client(client):
     return client
 
 
+def state_of(demo_db, clock, ticket_id: int) -> str:
+    ports = make_ports(demo_db, clock)
+    try:
+        return queries.ticket(ports.conn, ticket_id).state.value
+    finally:
+        ports.conn.close()
+
+
 def rows(html: str) -> int:
     return len(re.findall(r'<tr id="audit-\d+"', html))
 
@@ -27,10 +35,10 @@ def rows(html: str) -> int:
 def changes(demo_db, clock, n: int) -> None:
     ports = make_ports(demo_db, clock)
     try:
-        sp = sqlite_ports(ports.conn, clock, "marta")
+        sp = setup_ports(ports.conn, clock, "marta")
         for i in range(n):
             setup.update_settings(sp, {"retention_days": 30 + i})
-        setup.update_counter(sqlite_ports(ports.conn, clock, "boss"), "3",
+        setup.update_counter(setup_ports(ports.conn, clock, "boss"), "3",
                              {"location": "Counter 3, first floor"})
     finally:
         ports.conn.close()
@@ -94,19 +102,13 @@ def test_the_day_close_button_needs_confirmation_and_expires_today(app, manager_
     assert manager_client.post("/manager/day-close", data={"confirm": "yes"}).status_code == 400
     r = manager_client.post("/manager/day-close", data={"csrf_token": token})
     assert r.status_code == 302
-    with app.test_request_context():
-        from servicepoint.web_db import get_ports
-
-        assert usecases.UnitOfWork(get_ports().conn).ticket(ticket.id).state.value == "waiting"
+    assert state_of(demo_db, clock, ticket.id) == "waiting"
     r = manager_client.post("/manager/day-close", data={"csrf_token": token, "confirm": "yes"},
                             follow_redirects=True)
     html = r.get_data(as_text=True)
     assert "Day 2026-03-02 closed: 1 ticket(s) expired." in html
     assert "Last close: day 2026-03-02, 1 expired (manual, 2026-03-02 10:00)." in html
-    with app.test_request_context():
-        from servicepoint.web_db import get_ports
-
-        assert usecases.UnitOfWork(get_ports().conn).ticket(ticket.id).state.value == "expired"
+    assert state_of(demo_db, clock, ticket.id) == "expired"
     audit = manager_client.get("/manager/audit?entity=day").get_data(as_text=True)
     assert "close · day <strong>2026-03-02</strong>" in audit
 
@@ -117,7 +119,7 @@ def test_a_trusted_proxy_is_seen_through_and_others_are_not(app, client, demo_db
     limiter.limit = 1
     ports = make_ports(demo_db, clock)
     try:
-        setup.update_settings(sqlite_ports(ports.conn, clock, "manager"),
+        setup.update_settings(setup_ports(ports.conn, clock, "manager"),
                               {"trusted_proxies": ["10.0.0.5"]})
     finally:
         ports.conn.close()
