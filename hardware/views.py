@@ -21,6 +21,7 @@ from servicepoint.db import get_setting, immediate, set_setting
 from servicepoint.domain.printing import TicketPayload
 from servicepoint.htmx import is_htmx
 from servicepoint.i18n import LANGUAGES
+from servicepoint.security import large_body, public_base
 from servicepoint.setup_store import insert_audit
 from servicepoint.web_db import get_db
 
@@ -268,7 +269,7 @@ def preview():
             number="A042", service="A", service_name="General enquiries",
             language=request.args.get("lang", "en"), issued_at=_now().isoformat(),
             timezone=current_app.config["TIMEZONE"], people_ahead=4, estimated_wait_s=600,
-            estimated_wait_range_s=(480, 900), track_url=request.host_url + "t/example",
+            estimated_wait_range_s=(480, 900), track_url=public_base() + "t/example",
             branch_name="ServicePoint")
     html = render_html(build_ticket_layout(payload, ticket_template(conn)))
     return render_template("hardware/preview.html", preview_html=html, preview_css=TICKET_PREVIEW_CSS)
@@ -279,10 +280,9 @@ TEMPLATE_LANGUAGES = tuple(LANGUAGES)
 
 @bp.route("/template", methods=["GET", "POST"])
 @login_required("manager", "technician")
+@large_body("LOGO_MAX_BYTES")
 def edit_template():
     """Edit the branch's ticket template (greeting, footer, QR, wait) with a live preview."""
-    import os
-
     conn = get_db()
     template = ticket_template(conn)
     if request.method == "POST":
@@ -299,7 +299,7 @@ def edit_template():
             if error:
                 flash(error, "error")
                 return redirect(url_for("hardware.edit_template"))
-            new["logo_path"] = os.path.join(current_app.instance_path, "ticket-logo.png")
+            new["logo_path"] = _logo_path()
         if request.form.get("remove_logo") == "on":
             new.pop("logo_path", None)
         with immediate(conn):
@@ -316,26 +316,23 @@ def edit_template():
                            branch_name=get_setting(conn, "branch_name", ""))
 
 
-def _save_logo(upload) -> str | None:
-    """Store an uploaded logo as a 1-bit-friendly PNG at most 384 dots wide; error text or None."""
-    import io
+def _logo_path() -> str:
+    """Where the ticket logo lives: beside the database, with the branch's other data."""
     import os
 
-    from PIL import Image, UnidentifiedImageError
+    return os.path.join(os.path.dirname(os.path.abspath(current_app.config["DATABASE"])),
+                        "ticket-logo.png")
 
-    data = upload.read(2 * 1024 * 1024 + 1)
-    if len(data) > 2 * 1024 * 1024:
-        return "The logo must be smaller than 2 MB."
+
+def _save_logo(upload) -> str | None:
+    """Store an uploaded logo as a 1-bit-friendly PNG at most 384 dots wide; error text or None."""
+    from .logo import LogoError, store_logo
+
     try:
-        image: Image.Image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError):
-        return "The logo must be a PNG or JPEG image."
-    image = image.convert("L")
-    if image.width > 384:
-        image = image.resize((384, max(1, image.height * 384 // image.width)))
-    os.makedirs(current_app.instance_path, exist_ok=True)
-    image.save(os.path.join(current_app.instance_path, "ticket-logo.png"))
+        store_logo(upload.read(current_app.config["LOGO_MAX_BYTES"] + 1), _logo_path(),
+                   max_bytes=current_app.config["LOGO_MAX_BYTES"])
+    except LogoError as exc:
+        return str(exc)
     return None
 
 

@@ -15,6 +15,7 @@ from servicepoint.domain.model import DomainError, Kiosk
 from servicepoint.i18n import LANGUAGES, device_language
 from servicepoint.ports import NotFound
 from servicepoint.ratelimit import RateLimiter
+from servicepoint.security import public_base
 from servicepoint.web_db import get_db, get_ports, now, service_times
 
 from . import texts
@@ -186,7 +187,7 @@ def issue(kiosk: str):
     try:
         result = usecases.issue_ticket(get_ports(), service=service, language=lang,
                                        priority=priority, device=kiosk, idempotency_key=key,
-                                       track_base=request.host_url)
+                                       track_base=public_base())
     except (DomainError, NotFound):
         return _unavailable(device, 409)
     ctx = _ticket_context(device, result)

@@ -1,15 +1,16 @@
 """JSON API v1 (docs/architecture.md, *Interfaces*). Errors are ``{"error": code, "message": text}`` with a 4xx."""
 from __future__ import annotations
 
+import hmac
 import json
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import queries, reports
-from .auth import api_require, current_principal
+from . import queries, reports, security
+from .auth import api_require, current_principal, has_role
 from .domain.counters import COUNTER_MOVES
 from .domain.lifecycle import STAFF_ACTIONS
-from .domain.model import DomainError, Outcome, Position, Priority, State
+from .domain.model import Outcome, Position, Priority, State
 from .openapi import spec
 from .ports import NotFound
 from .usecases import act, call_next, call_ticket, issue_ticket, set_counter, track_url
@@ -32,43 +33,35 @@ class BadRequest(Exception):
         self.code, self.status = code, status
 
 
-def error(code: str, message: str, status: int):
-    response = jsonify(error=code, message=message)
-    response.status_code = status
-    return response
-
-
-@bp.errorhandler(BadRequest)
-def _bad_request(exc: BadRequest):
-    return error(exc.code, str(exc), exc.status)
-
-
-# Refusals because of who asks, not what is asked.
+# Refusals because of who asks, not what is asked. (servicepoint.errors turns
+# BadRequest, DomainError and NotFound into JSON answers for every API blueprint.)
 FORBIDDEN = {"priority_not_allowed", "service_not_offered"}
+# Whole numbers in a body: beyond this nothing the API stores or compares is meaningful.
+MAX_INT = 2**53
 
 
-@bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError):
-    status = 409 if exc.code in CONFLICTS else 403 if exc.code in FORBIDDEN else 400
-    return error(exc.code, exc.message, status)
-
-
-@bp.errorhandler(NotFound)
-def _not_found(exc: NotFound):
-    return error(f"unknown_{exc.what}", str(exc), 404)
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def json_body() -> dict:
-    """The request's JSON object (empty body → {}); raises BadRequest otherwise."""
+    """The request's JSON object (empty body → {}); raises BadRequest otherwise.
+
+    Refuses NaN/Infinity and anything nested deeper than a flat object needs.
+    """
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise BadRequest("The body nests too deeply", "bad_json") from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The body is not valid JSON", "bad_json") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object", "bad_json")
+    if not security.json_depth(body):
+        raise BadRequest("The body nests too deeply", "bad_json")
     return body
 
 
@@ -84,6 +77,8 @@ def field(body: dict, name: str, kind: type, default=None, *, required: bool = F
         what = kind.__name__ if isinstance(kind, type) else "number"
         what = {"str": "string", "int": "whole number", "bool": "true or false"}.get(what, what)
         raise BadRequest(f"'{name}' must be a {what}", "bad_field")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        raise BadRequest(f"'{name}' is out of range", "bad_field")
     if isinstance(value, str):
         value = value.strip()
         if not value or len(value) > max_len:
@@ -94,8 +89,8 @@ def field(body: dict, name: str, kind: type, default=None, *, required: bool = F
 
 
 def _base_url() -> str:
-    """``scheme://host/`` of this request, without werkzeug's IRI round trip (a hot path)."""
-    return f"{request.scheme}://{request.host}{request.script_root}/"
+    """The branch's public base URL (never the request's Host header)."""
+    return security.public_base()
 
 
 def ticket_json(conn, ticket, *, public_id: str | None = None, people_ahead: int | None = None,
@@ -136,9 +131,10 @@ def create_ticket():
     if key is not None and not (1 <= len(key) <= 128):
         raise BadRequest("Idempotency-Key must have 1 to 128 characters", "bad_header")
     principal = current_principal()
+    if key is not None:
+        key = _scoped_key(principal, key)
     if principal is None and not _rate_ok():
-        raise BadRequest("Too many tickets from this address; please wait a minute or use an API "
-                         "token", "rate_limited", 429)
+        raise RateLimited(_retry_after())
     base_url = _base_url()
     # issue_ticket decides from who asks (staff or token vs anonymous, and the kiosk
     # named) which priority and services the caller may have.
@@ -160,6 +156,25 @@ def create_ticket():
     return response
 
 
+class RateLimited(BadRequest):
+    """429 with the seconds to wait."""
+
+    def __init__(self, retry_after: int):
+        super().__init__("Too many tickets from this address; please wait a minute or use an API "
+                         "token", "rate_limited", 429)
+        self.retry_after = retry_after
+
+
+def _scoped_key(principal: dict | None, key: str) -> str:
+    """An Idempotency-Key in its caller's own namespace (token, staff member or address).
+
+    Keys are chosen by callers, so one caller's key must never find another's ticket.
+    """
+    if principal is None:
+        return f"api:addr:{request.remote_addr or 'unknown'}:{key}"
+    return f"api:{principal['kind']}:{principal['username']}:{key}"
+
+
 def _rate_ok() -> bool:
     """Anonymous callers share a per-address budget (``API_TICKET_RATE_LIMIT`` per minute)."""
     limiter = current_app.extensions["servicepoint"]["api_limiter"]  # None when the limit is 0
@@ -174,10 +189,26 @@ def _staff_name() -> str:
     return principal["username"]
 
 
+def _retry_after() -> int:
+    limiter = current_app.extensions["servicepoint"]["api_limiter"]
+    return limiter.retry_after(request.remote_addr or "unknown") if limiter else 1
+
+
 @bp.get("/tickets/<int:ticket_id>")
 def get_ticket(ticket_id: int):
-    """One ticket's state, position and estimate."""
+    """One ticket's state, position and estimate: for staff, or for the ticket's holder.
+
+    The holder proves it with the ticket's secret (the last part of its tracking
+    link) in ``X-Ticket-Secret``; ids are sequential, so the id alone proves nothing.
+    """
     conn = get_db()
+    if not has_role(current_principal(), "staff"):
+        secret = request.headers.get("X-Ticket-Secret")
+        if not secret:
+            raise BadRequest("This needs a staff sign-in, an API token or the ticket's own "
+                             "secret (X-Ticket-Secret)", "unauthorized", 401)
+        if not hmac.compare_digest(queries.public_id(conn, ticket_id).encode(), secret.encode()):
+            raise NotFound("ticket", ticket_id)
     ticket = queries.ticket(conn, ticket_id)
     ahead, estimate = queries.waiting_view(conn, service_times(), now(), ticket)
     return jsonify(ticket_json(conn, ticket, people_ahead=ahead,
@@ -269,8 +300,9 @@ def events():
     heartbeat = current_app.config["SSE_HEARTBEAT_S"]
     last_id = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     since = broadcaster.parse_last_id(last_id)
-    if since is None and request.args.get("version", "").isdigit() and not last_id:
-        since = min(int(request.args["version"]), broadcaster.version)
+    version_arg = security.bounded_digits(request.args.get("version"))
+    if since is None and version_arg is not None and not last_id:
+        since = min(version_arg, broadcaster.version)
 
     def stream():
         broadcaster.connect()

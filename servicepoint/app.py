@@ -6,11 +6,10 @@ import os
 import secrets
 import sqlite3
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import HTTPException
 
-from . import auth, i18n, proxies, web_db
+from . import auth, errors, i18n, proxies, security, web_db
 from .db import connect, get_setting
 from .live import Broadcaster
 from .metrics import Metrics
@@ -36,6 +35,19 @@ DEFAULTS = {
     "KIOSK_RATE_WINDOW_S": 60.0,
     "KIOSK_RETURN_S": 10,
     "KIOSK_IDLE_RESET_S": 60,
+    # The branch's public base URL for links and QR codes; None = the `public_url` setting.
+    "PUBLIC_URL": None,
+    # Failed sign-ins allowed (Flask-Limiter syntax, moving window) before 429.
+    "LOGIN_LIMIT_ACCOUNT": "5 per 15 minutes",
+    "LOGIN_LIMIT_ADDRESS": "20 per 15 minutes",
+    # Password hashes computed at once; argon2 needs 19 MiB each.
+    "LOGIN_HASH_CONCURRENCY": 2,
+    "SESSION_LIFETIME_S": 14 * 3600,
+    # None = Secure cookies exactly when PUBLIC_URL is https.
+    "SESSION_COOKIE_SECURE": None,
+    "LOGO_MAX_BYTES": 2 * 1024 * 1024,
+    # Below this much free space beside the database, /healthz reports the disk full.
+    "DISK_MIN_FREE_BYTES": 8 * 1024 * 1024,
 }
 
 
@@ -72,6 +84,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.config["DATABASE"])
     if "TIMEZONE" not in app.config:
         app.config["TIMEZONE"] = _setting(app.config["DATABASE"], "timezone", "UTC")
+    if not app.config["PUBLIC_URL"]:
+        # `serve` passes its own address as the fallback; links never come from a request.
+        app.config["PUBLIC_URL"] = (_setting(app.config["DATABASE"], "public_url", None)
+                                    or app.config.get("PUBLIC_URL_FALLBACK") or "http://localhost")
 
     app.extensions["servicepoint"] = {
         "api_limiter": (RateLimiter(app.config["API_TICKET_RATE_LIMIT"], 60.0)
@@ -86,6 +102,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if isinstance(app.json, DefaultJSONProvider):
         app.json.sort_keys = False
     app.teardown_appcontext(web_db.close_db)
+    security.install_converters(app)
+    app.before_request(security.allow_large_body)
     app.before_request(auth.protect_forms)
     app.extensions["servicepoint"]["metrics"].install(app)
     # Per-address limits must see the client behind the branch's reverse proxy, if any.
@@ -97,7 +115,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     _register_faces(app)
-    _register_errors(app)
+    errors.init_app(app)
+    security.init_app(app)
 
     from .cli import register_app_commands
 
@@ -119,27 +138,6 @@ def _register_faces(app: Flask) -> None:
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):
             module.init_app(app)
-
-
-def _register_errors(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        """JSON for the API, a friendly page for people."""
-        if request.path.startswith("/api/"):
-            code = (exc.name or "error").lower().replace(" ", "_")
-            message = exc.description or exc.name
-            if exc.code == 401:
-                message = "This needs a staff sign-in or an API token (Authorization: Bearer ...)"
-            elif exc.code == 413:
-                message = f"The body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes"
-            elif exc.code == 405:
-                message = f"{request.method} is not allowed here"
-            response = jsonify(error=code, message=message)
-            response.status_code = exc.code or 500
-            if exc.code == 401:
-                response.headers["WWW-Authenticate"] = 'Bearer realm="servicepoint"'
-            return response
-        return render_template("servicepoint/error.html", error=exc), exc.code or 500
 
 
 def _secret_key(db_path: str) -> str:

@@ -1,7 +1,9 @@
 """Staff accounts, API tokens, roles, login sessions and CSRF protection.
 
 Passwords are stored as argon2id hashes; API tokens are random and only their
-SHA-256 is stored, so a stolen database yields no usable token. Roles:
+SHA-256 is stored, so a stolen database yields no usable token. Signed-in
+browsers hold a server-side session (``servicepoint.sessions``): the role comes
+from the database on every request, never from the cookie. Roles:
 ``staff`` (counter work), ``manager`` (staff + reports and setup),
 ``technician`` (devices and printers) and ``admin`` (everything).
 """
@@ -12,10 +14,14 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
+
+from . import sessions
+from .db import immediate
 
 ROLES = ("staff", "manager", "technician", "admin")
 # Which roles satisfy a requirement: a manager may do a clerk's work; admin may do anything.
@@ -27,7 +33,31 @@ SATISFIES = {
     "device": {"device", "technician", "admin"},
 }
 
-_hasher = PasswordHasher()
+# argon2id sized for the branch box (a 2-core mini PC that also serves every screen):
+# OWASP's recommendation of 19 MiB, 2 passes, 1 lane, about 85 ms per hash there
+# (bench/login_hash.py). argon2-cffi's default (64 MiB, 3 passes, 4 lanes) took
+# 650 ms and let 100 parallel sign-ins claim over a gigabyte. Older hashes still
+# verify (their parameters are in the hash) and are upgraded at the next sign-in.
+ARGON2_TIME_COST = 2
+ARGON2_MEMORY_KIB = 19 * 1024
+ARGON2_PARALLELISM = 1
+_hasher = PasswordHasher(time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB,
+                         parallelism=ARGON2_PARALLELISM)
+
+# At most this many password hashes run at once (per process); more callers wait
+# up to HASH_WAIT_S for a turn and are then told to try again (PasswordBusy).
+_hash_slots = threading.BoundedSemaphore(2)
+HASH_WAIT_S = 3.0
+
+
+class PasswordBusy(RuntimeError):
+    """Every password-hashing slot stayed taken for HASH_WAIT_S; the caller should retry."""
+
+
+def set_hash_concurrency(slots: int) -> None:
+    """How many password hashes may run at once (``LOGIN_HASH_CONCURRENCY``)."""
+    global _hash_slots
+    _hash_slots = threading.BoundedSemaphore(max(1, int(slots)))
 
 
 class AuthError(ValueError):
@@ -62,14 +92,74 @@ def add_user(conn: sqlite3.Connection, username: str, password: str, role: str,
 
 
 def check_password(conn: sqlite3.Connection, username: str, password: str) -> sqlite3.Row | None:
-    """The active staff row when ``password`` is right, else None (constant-ish time)."""
+    """The active staff row when ``password`` is right, else None (constant-ish time).
+
+    Raises PasswordBusy when no hashing slot frees up in time. A right password
+    whose hash has older parameters is re-hashed with today's.
+    """
     row = conn.execute("SELECT * FROM staff WHERE username = ? AND active", (username,)).fetchone()
-    target = row["password_hash"] if row else _dummy_hash()
+    if not _hash_slots.acquire(timeout=HASH_WAIT_S):
+        raise PasswordBusy("Too many sign-ins at once")
     try:
+        # The dummy hash is made on first use, so inside the slot too.
+        target = row["password_hash"] if row else _dummy_hash()
         _hasher.verify(target, password or "")
+        rehash = row is not None and _hasher.check_needs_rehash(target)
+        new_hash = _hasher.hash(password) if rehash else None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
+    finally:
+        _hash_slots.release()
+    if row is not None and new_hash is not None:
+        with immediate(conn):
+            conn.execute("UPDATE staff SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                         (new_hash, row["id"], target))
     return row
+
+
+def demo_password_warnings(conn: sqlite3.Connection) -> list[str]:
+    """One warning per active demo account that still has its published demo password."""
+    from .demo import STAFF
+
+    out = []
+    for username, password, _role, _name in STAFF:
+        row = conn.execute("SELECT password_hash FROM staff WHERE username = ? AND active",
+                           (username,)).fetchone()
+        try:
+            if row is not None and _hasher.verify(row["password_hash"], password):
+                out.append(f"demo account {username!r} still has its published password; "
+                           f"change it (servicepoint user passwd {username}) or deactivate it "
+                           f"(servicepoint user deactivate {username})")
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            pass
+    return out
+
+
+def _staff_change(conn: sqlite3.Connection, username: str, sql: str, params: tuple) -> None:
+    """Run ``sql`` on one account and end its sessions in the same transaction."""
+    with immediate(conn):
+        if conn.execute(sql, params).rowcount != 1:
+            raise AuthError(f"No user {username!r}")
+        sessions.end_all(conn, username)
+
+
+def set_password(conn: sqlite3.Connection, username: str, password: str) -> None:
+    """Reset a password; every session of the account ends. Raises AuthError."""
+    _staff_change(conn, username, "UPDATE staff SET password_hash = ? WHERE username = ?",
+                  (hash_password(password), username))
+
+
+def set_role(conn: sqlite3.Connection, username: str, role: str) -> None:
+    """Change an account's role; every session of the account ends. Raises AuthError."""
+    if role not in ROLES:
+        raise AuthError(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}")
+    _staff_change(conn, username, "UPDATE staff SET role = ? WHERE username = ?", (role, username))
+
+
+def set_active(conn: sqlite3.Connection, username: str, active: bool) -> None:
+    """Deactivate (or reactivate) an account; deactivation ends its sessions. Raises AuthError."""
+    _staff_change(conn, username, "UPDATE staff SET active = ? WHERE username = ?",
+                  (int(active), username))
 
 
 @functools.cache
@@ -115,8 +205,11 @@ def current_principal() -> dict | None:
         from .web_db import get_db
 
         principal = token_principal(get_db(), header[7:].strip())
-    elif session.get("user"):
-        principal = {"kind": "session", **session["user"]}
+    elif session.get("sid"):
+        from .web_db import get_db
+
+        principal = sessions.lookup(get_db(), session["sid"],
+                                    now=current_app.extensions["servicepoint"]["clock"].now())
     g.principal = principal
     return principal
 
@@ -183,6 +276,8 @@ def protect_forms() -> None:
     """
     if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
         return
+    if request.routing_exception is not None:
+        return  # no such page, or not for this method: say that (404/405 with Allow)
     supplied = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
     if not csrf_valid(supplied):
         abort(400, description="This form has expired. Please go back, reload the page and try again.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 
 import click
@@ -38,6 +39,15 @@ def _local_timezone() -> str:
     except OSError:
         pass
     return "UTC"
+
+
+def _public_url_value(value: str) -> str:
+    """click value_proc for the public URL prompt (empty = decide later)."""
+    from .security import public_url_problem
+
+    if value and public_url_problem(value):
+        raise click.BadParameter(str(public_url_problem(value)))
+    return value
 
 
 class Context:
@@ -72,11 +82,17 @@ def cli(ctx: click.Context, db: str) -> None:
               "3 staff accounts, 2 kiosks, 1 display, the printer emulator).")
 @click.option("--timezone", default=None, help="The branch's IANA time zone (default: this machine's).")
 @click.option("--branch-name", default="ServicePoint Branch", show_default=True)
+@click.option("--public-url", default=None,
+              help="The address phones and kiosks reach this server at, e.g. "
+                   "https://queue.branch.example (QR codes and links use it; asked when not given "
+                   "and none is set yet).")
 @click.pass_obj
-def init(obj: Context, demo: bool, timezone: str | None, branch_name: str) -> None:
+def init(obj: Context, demo: bool, timezone: str | None, branch_name: str,
+         public_url: str | None) -> None:
     """Create or upgrade the database; safe to run again."""
-    from .db import connect, init_db
+    from .db import connect, get_setting, init_db, set_setting
     from .demo import STAFF, ensure_base_settings, seed
+    from .security import public_url_problem
     from .timeutil import zone
 
     timezone = timezone or _local_timezone()
@@ -84,10 +100,20 @@ def init(obj: Context, demo: bool, timezone: str | None, branch_name: str) -> No
         zone(timezone)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--timezone") from None
+    if public_url is not None and public_url_problem(public_url):
+        raise click.BadParameter(str(public_url_problem(public_url)), param_hint="--public-url")
     applied = init_db(obj.db)
     conn = connect(obj.db)
     try:
         ensure_base_settings(conn, timezone, branch_name)
+        if public_url is None and get_setting(conn, "public_url") is None and sys.stdin.isatty():
+            public_url = click.prompt(
+                "Public URL of this server (what phones open from the ticket's QR code)",
+                default="", show_default=False, value_proc=_public_url_value) or None
+        if public_url is not None:
+            with conn:
+                set_setting(conn, "public_url", public_url.rstrip("/"))
+        click.echo(f"Public URL: {get_setting(conn, 'public_url') or 'not set (see config check)'}")
         click.echo(f"Database {obj.db}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
         if demo:
             if seed(conn, _now()):
@@ -122,9 +148,13 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
     from .maintenance import Checkpointer, limit_malloc_arenas
 
     limit_malloc_arenas()
+    shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
     app = create_app({"DATABASE": os.path.abspath(obj.db), "START_WORKERS": not no_workers,
                       # Checkpoints run in the background (below), not inside requests.
-                      "SQLITE_AUTOCHECKPOINT": 20000})
+                      "SQLITE_AUTOCHECKPOINT": 20000,
+                      # Links and QR codes when no public_url is set: this server's own
+                      # address as started, never a request's Host header.
+                      "PUBLIC_URL_FALLBACK": f"http://{shown}:{port}"})
     checkpointer = Checkpointer(os.path.abspath(obj.db))
     checkpointer.start()
     from .dayclose import start_for_app
@@ -145,6 +175,9 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
         workers()
     shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
     base = f"http://{shown}:{server.effective_port}"
+    click.echo(f"Links and QR codes point to {app.config['PUBLIC_URL']}"
+               + ("" if _has_public_url(obj.db) else
+                  " (no public_url set: servicepoint init --public-url URL)"))
     click.echo(f"ServicePoint is serving {obj.db} on {base}")
     for name, path in (("Kiosk", "/kiosk/K1"), ("Counter", "/counter"), ("Display", "/display/D1"),
                        ("Manager", "/manager"), ("Hardware", "/hardware"), ("API", "/api/v1/openapi.json"),
@@ -169,6 +202,16 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
         server.close()
         day_closer.stop()
         checkpointer.stop()
+
+
+def _has_public_url(db: str) -> bool:
+    from .db import connect, get_setting
+
+    conn = connect(db)
+    try:
+        return bool(get_setting(conn, "public_url"))
+    finally:
+        conn.close()
 
 
 @cli.group()
@@ -202,6 +245,55 @@ def user_add(obj: Context, username: str, role: str, password: str, display_name
     finally:
         conn.close()
     click.echo(f"Created {role} {username}")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when not given.")
+@click.pass_obj
+def user_passwd(obj: Context, username: str, password: str) -> None:
+    """Set a new password; the account's open sessions end at once."""
+    from .auth import set_password
+
+    _account_change(obj, lambda conn: set_password(conn, username, password),
+                    f"Password of {username} changed; its sessions ended")
+
+
+@user.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["staff", "manager", "technician", "admin"]))
+@click.pass_obj
+def user_role(obj: Context, username: str, role: str) -> None:
+    """Change an account's role; its open sessions end at once."""
+    from .auth import set_role
+
+    _account_change(obj, lambda conn: set_role(conn, username, role),
+                    f"{username} is now {role}; its sessions ended")
+
+
+@user.command("deactivate")
+@click.argument("username")
+@click.pass_obj
+def user_deactivate(obj: Context, username: str) -> None:
+    """Stop an account from signing in; its open sessions end at once."""
+    from .auth import set_active
+
+    _account_change(obj, lambda conn: set_active(conn, username, False),
+                    f"{username} deactivated; its sessions ended")
+
+
+def _account_change(obj: Context, change, done: str) -> None:
+    from .auth import AuthError
+
+    conn = obj.connect()
+    try:
+        change(conn)
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        conn.close()
+    click.echo(done)
 
 
 @cli.group()
@@ -254,10 +346,14 @@ def config() -> None:
 @click.pass_obj
 def config_check(obj: Context) -> None:
     """Check the database and the branch setup; exit 1 when something would stop the branch."""
+    from .auth import demo_password_warnings
     from .db import get_setting
+    from .security import public_url_problem
     from .timeutil import zone
 
-    problems, notes = [], []
+    problems: list[str] = []
+    notes: list[str] = []
+    warnings: list[str] = []
     conn = obj.connect()
     try:
         integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -291,15 +387,30 @@ def config_check(obj: Context) -> None:
                 problems.append(f"printer {row['name']}: {exc}")
         if not conn.execute("SELECT 1 FROM staff WHERE active AND role IN ('manager','admin')").fetchone():
             notes.append("no manager or admin account (servicepoint user add NAME --role manager)")
+        public_url = get_setting(conn, "public_url")
+        problem = public_url_problem(public_url)
+        if public_url is None:
+            warnings.append("no public URL: QR codes and links use the address `serve` listens on "
+                            "(servicepoint init --public-url https://...)")
+        elif problem:
+            problems.append(f"public URL: {problem}")
+        else:
+            notes.append(f"public URL {public_url}")
+        warnings.extend(demo_password_warnings(conn))
     finally:
         conn.close()
     for note in notes:
         click.echo(f"  note: {note}")
+    for warning in warnings:
+        click.echo(f"  WARNING: {warning}", err=True)
     for problem in problems:
         click.echo(f"  PROBLEM: {problem}", err=True)
     if problems:
         raise SystemExit(1)
-    click.echo("Configuration OK")
+    if warnings:
+        click.echo(f"Configuration usable, with {len(warnings)} warning(s) above")
+    else:
+        click.echo("Configuration OK")
 
 
 def _attach_optional_commands() -> None:

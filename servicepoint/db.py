@@ -63,6 +63,8 @@ class ConnectionPool:
         self._idle: list[sqlite3.Connection] = []
         self._created = 0
         self._cond = threading.Condition()
+        self._generation = 0
+        self._born: dict[int, int] = {}  # id(connection) -> generation it was opened in
 
     def acquire(self, timeout: float = 30.0) -> sqlite3.Connection:
         """Borrow a connection; raises TimeoutError when none frees up in ``timeout`` s."""
@@ -76,20 +78,55 @@ class ConnectionPool:
             else:
                 return self._idle.pop()
         try:
-            return connect(self.path, **self.connect_kw)
+            conn = connect(self.path, **self.connect_kw)
+            with self._cond:
+                self._born[id(conn)] = self._generation
+            return conn
         except BaseException:
             with self._cond:
                 self._created -= 1
                 self._cond.notify()
             raise
 
-    def release(self, conn: sqlite3.Connection) -> None:
-        """Give a connection back (an open transaction is rolled back first)."""
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+    def release(self, conn: sqlite3.Connection, *, discard: bool = False) -> None:
+        """Give a connection back (an open transaction is rolled back first).
+
+        ``discard`` closes it instead (one that found the file read-only stays so;
+        the next borrower gets a fresh one).
+        """
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            discard = True
         with self._cond:
-            self._idle.append(conn)
+            if self._born.get(id(conn)) != self._generation:
+                discard = True
+            if discard:
+                self._created -= 1
+                self._born.pop(id(conn), None)
+            else:
+                self._idle.append(conn)
             self._cond.notify()
+        if discard:
+            conn.close()
+
+    def renew(self) -> None:
+        """Close every connection: idle ones now, borrowed ones when they come back.
+
+        SQLite shares a database's WAL index between all connections of a process;
+        once opened read-only it stays so until the last of them closes. After the
+        file is writable again, only fresh connections can write.
+        """
+        with self._cond:
+            self._generation += 1
+            idle, self._idle = self._idle, []
+            self._created -= len(idle)
+            for conn in idle:
+                self._born.pop(id(conn), None)
+            self._cond.notify_all()
+        for conn in idle:
+            conn.close()
 
 
 def get_setting(conn: sqlite3.Connection, key: str, default=None):
@@ -122,10 +159,13 @@ def immediate(conn: sqlite3.Connection):
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite may already have rolled back by itself (a full disk does that);
+            # a second ROLLBACK would hide the real error behind "no transaction".
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
 
 def init_db(path: str) -> list[str]:
@@ -485,3 +525,21 @@ def m007_branch_setup(db: sqlite_utils.Database) -> None:
     """
     for statement in _split(statements):
         db.execute(statement)
+
+
+@migrations()
+def m008_staff_sessions(db: sqlite_utils.Database) -> None:
+    """Server-side staff sessions, so that signing out, deactivation, a password reset
+    or a role change ends them at once (a signed cookie alone cannot be taken back).
+
+    Only a hash of each session's secret is stored, like API tokens.
+    """
+    db.execute("""CREATE TABLE staff_sessions (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        address TEXT
+    )""")
+    db.execute("CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id)")

@@ -83,6 +83,7 @@ class Broadcaster:
         if not last_id:
             return None
         boot, _, version = last_id.rpartition("-")
-        if boot != self.boot or not version.isdigit():
+        # A bounded digit count: int() of thousands of digits is slow, then refused.
+        if boot != self.boot or not (version.isascii() and version.isdigit()) or len(version) > 18:
             return None
         return min(int(version), self._version)

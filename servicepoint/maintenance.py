@@ -39,17 +39,27 @@ class Checkpointer:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        conn = connect(self.db_path)
+        conn = None
         try:
-            conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
             while not self._stop.wait(self.interval_s):
                 try:
+                    if conn is None:
+                        conn = connect(self.db_path)
+                        conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
                     checkpoint(conn, "PASSIVE")
-                except Exception:  # a locked or busy database: try again next second
+                except Exception:  # busy, a full disk, a read-only file: try again next second
                     log.exception("WAL checkpoint failed")
-            checkpoint(conn, "PASSIVE")
+                    # A fresh connection next time: one opened read-only stays read-only.
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+            if conn is not None:
+                checkpoint(conn, "PASSIVE")
+        except Exception:
+            log.exception("final WAL checkpoint failed")
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:

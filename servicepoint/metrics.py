@@ -6,9 +6,13 @@ from collections import Counter
 
 from flask import Flask, request
 
+# Label values come only from these sets, so no caller can mint new series: a made-up
+# method is "other" and a path no route matches is "unmatched".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 
 class Metrics:
-    """Counts requests by method, route and status; thread-safe."""
+    """Counts requests by method, route template and status; thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -18,8 +22,9 @@ class Metrics:
         @app.after_request
         def _count(response):
             rule = request.url_rule.rule if request.url_rule else "unmatched"
+            method = request.method if request.method in METHODS else "other"
             with self._lock:
-                self.requests[(request.method, rule, response.status_code)] += 1
+                self.requests[(method, rule, response.status_code)] += 1
             return response
 
     def snapshot(self) -> dict:

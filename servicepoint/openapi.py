@@ -22,7 +22,10 @@ def _json(ref: str, description: str = "OK") -> dict:
 STAFF: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
 ERRORS = {"400": _err("Bad input"), "401": _err("No credentials"),
           "403": _err("Wrong role or CSRF token"), "404": _err("Unknown resource"),
-          "409": _err("Not allowed in the ticket's or counter's current state")}
+          "409": _err("Not allowed in the ticket's or counter's current state"),
+          "413": _err("Body too large"),
+          "503": _err("The branch server cannot save right now (disk full or read-only "
+                      "database); nothing was recorded, try again later (Retry-After)")}
 
 
 def _path_param(name: str, kind: str = "string") -> dict:
@@ -51,11 +54,19 @@ def spec() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/TicketRequest"}}}},
                 "responses": {"201": _json("IssuedTicket", "Issued (or replayed by Idempotency-Key)"),
-                              **{k: ERRORS[k] for k in ("400", "404", "409")},
-                              "413": _err("Body too large")}}},
+                              **{k: ERRORS[k] for k in ("400", "403", "404", "409", "413", "503")},
+                              "429": _err("Too many anonymous tickets from this address "
+                                          "(API_TICKET_RATE_LIMIT per minute); see Retry-After")}}},
             "/tickets/{ticket_id}": {"get": {
-                "summary": "One ticket", "parameters": [ticket_id],
-                "responses": {"200": _json("Ticket"), "404": ERRORS["404"]}}},
+                "summary": "One ticket (staff, or its holder with the ticket's secret)",
+                "security": [*STAFF, {}],
+                "parameters": [ticket_id, {
+                    "name": "X-Ticket-Secret", "in": "header", "required": False,
+                    "schema": {"type": "string", "maxLength": 100},
+                    "description": "The ticket's own secret (the last part of its track_url)."}],
+                "responses": {"200": _json("Ticket"),
+                              "401": _err("Neither staff nor the ticket's secret"),
+                              "404": _err("Unknown ticket, or a wrong secret")}}},
             "/tickets/{ticket_id}/{action}": {"post": {
                 "summary": "Act on a ticket (staff)", "security": STAFF,
                 "parameters": [ticket_id, {"name": "action", "in": "path", "required": True,
@@ -130,7 +141,7 @@ def _print_paths() -> dict:
             "requestBody": {"required": False, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {"wait_s": {"type": "number", "maximum": 25}}}}}},
             "responses": {"200": {"description": "The job with base64 ESC/POS bytes, or job null"},
-                          **{k: ERRORS[k] for k in ("400", "401", "403")}}}},
+                          **ERRORS}}},
         "/print-jobs/{job_id}/result": {"post": {
             "summary": "Report a claimed job printed or failed (print agent)", "security": device,
             "parameters": [job_id],

@@ -11,7 +11,9 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from . import auth, htmx, queries
+from . import auth, errors, htmx, queries, sessions
 from .domain.model import DomainError
 from .domain.printing import PrinterStatus
 from .i18n import t, wait_words
@@ -52,24 +54,50 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Staff sign-in form."""
-    error = None
+    """Staff sign-in form (failed attempts are throttled per account and per address)."""
     if request.method == "POST":
-        row = auth.check_password(get_db(), request.form.get("username", "").strip(),
-                                  request.form.get("password", ""))
+        try:
+            row = auth.check_password(get_db(), request.form.get("username", "").strip(),
+                                      request.form.get("password", ""))
+        except auth.PasswordBusy:
+            return login_page(busy=True)
         if row is None:
-            error = t("login.failed")
-        else:
-            session.clear()
-            session["user"] = {"username": row["username"], "role": row["role"],
-                               "name": row["display_name"]}
-            return redirect(_safe_next(request.args.get("next")))
-    return render_template("servicepoint/login.html", error=error), 401 if error else 200
+            return login_page(error=t("login.failed"))
+        old_sid = session.get("sid")
+        session.clear()
+        ext = current_app.extensions["servicepoint"]
+        if old_sid:
+            sessions.end(get_db(), old_sid)
+        session["sid"] = sessions.start(get_db(), row["id"], now=ext["clock"].now(),
+                                        lifetime_s=current_app.config["SESSION_LIFETIME_S"],
+                                        address=request.remote_addr)
+        return redirect(_safe_next(request.args.get("next")))
+    return login_page()
+
+
+def login_page(*, error: str | None = None, throttled_s: int | None = None, busy: bool = False):
+    """The sign-in form: 401 with ``error``, or 429 with Retry-After when throttled or busy.
+
+    A throttled answer reads the same whichever name was typed, so it tells nobody
+    whether an account exists.
+    """
+    status = 401 if error else 200
+    retry = None
+    if throttled_s is not None:
+        minutes = max(1, round(throttled_s / 60))
+        error, status, retry = t("login.throttled").format(m=minutes), 429, throttled_s
+    elif busy:
+        error, status, retry = t("login.busy"), 429, 5
+    response = make_response(render_template("servicepoint/login.html", error=error), status)
+    if retry is not None:
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST, so a link cannot sign anyone out)."""
+    """Sign out (POST, so a link cannot sign anyone out); the session ends on the server too."""
+    sessions.end(get_db(), session.get("sid"))
     session.clear()
     return redirect(url_for("web.index"))
 
@@ -137,6 +165,19 @@ def healthz():
         journal = queries.database_check(conn)
         checks["database"] = {"ok": True, "journal_mode": journal,
                               "path": os.path.basename(current_app.config["DATABASE"])}
+        # A database that reads but cannot save stops the branch as surely as a lost one.
+        health = current_app.extensions["servicepoint"]["write_health"]
+        failure = errors.check_storage(conn, current_app.config["DATABASE"], health,
+                                       current_app.config["DISK_MIN_FREE_BYTES"])
+        checks["database"]["disk_free_bytes"] = errors.disk_free(current_app.config["DATABASE"])
+        if failure is not None:
+            ok = False
+            checks["database"].update(ok=False, writable=False, reason=failure,
+                                      error="the branch server cannot save: "
+                                            + errors.STORAGE_MESSAGES[failure])
+            g.db_discard = failure in ("read_only", "cannot_open")
+        else:
+            checks["database"]["writable"] = True
         printers = queries.printers(conn)
         bad = queries.printer_problems(printers)
         checks["printers"] = {"ok": not bad, "items": printers, "problems": bad}
@@ -179,7 +220,22 @@ def metrics():
            [({"state": s}, jobs.get(s, 0)) for s in ("pending", "sent", "printed", "failed")])
     metric("servicepoint_sse_clients", "gauge", "Open Server-Sent Events streams",
            [({}, ext["broadcaster"].clients)])
-    metric("servicepoint_live_version", "counter", "Live change version", [({}, ext["broadcaster"].version)])
+    metric("servicepoint_live_changes_total", "counter", "Live changes announced since start",
+           [({}, ext["broadcaster"].version)])
+    health = ext["write_health"]
+    if health.failing is not None:  # recovers by itself once the disk takes writes again
+        errors.check_storage(conn, current_app.config["DATABASE"], health,
+                             current_app.config["DISK_MIN_FREE_BYTES"])
+    free = errors.disk_free(current_app.config["DATABASE"])
+    if free is not None:
+        metric("servicepoint_disk_free_bytes", "gauge", "Free bytes on the database's disk",
+               [({}, free)])
+    metric("servicepoint_storage_writable", "gauge",
+           "1 while the database takes writes, 0 while it cannot save (disk full, read-only)",
+           [({}, int(health.failing is None))])
+    metric("servicepoint_storage_write_failures_total", "counter",
+           "Writes refused by the disk or the database file, by reason",
+           [({"reason": r}, n) for r, n in sorted(health.failures.items())])
     metric("servicepoint_http_requests_total", "counter", "HTTP requests by route and status",
            [({"method": m, "route": r, "status": s}, n)
             for (m, r, s), n in sorted(ext["metrics"].snapshot().items())])

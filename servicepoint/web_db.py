@@ -41,8 +41,11 @@ def get_db():
 def close_db(exc=None) -> None:
     """Teardown: give the connection back to the pool."""
     db = g.pop("db", None)
+    renew = bool(g.pop("db_discard", False))
     if db is not None:
-        pool().release(db)
+        pool().release(db, discard=renew)
+    if renew:
+        pool().renew()
 
 
 def get_ports() -> Ports:

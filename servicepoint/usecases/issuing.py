@@ -85,7 +85,8 @@ def issue_ticket(
             ticket, event = lifecycle.issue(service=service, prefix=service, day=day, seq=seq,
                                             at=now, priority=prio, language=language,
                                             staff=staff)
-            public_id = secrets.token_urlsafe(9)
+            # 128 random bits: the tracking secret is all a phone needs to see or cancel it.
+            public_id = secrets.token_urlsafe(16)
             ticket = uow.add_ticket(ticket, public_id=public_id, device=device,
                                     idempotency_key=idempotency_key)
             uow.add_event(dataclasses.replace(event, ticket_id=ticket.id))

@@ -157,7 +157,10 @@ class PageEvents:
 
 @pytest.fixture
 def context(browser: Any, live_server: ServerProcess) -> Iterator[Any]:
-    ctx = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US")
+    # Playwright's wait_for_function evaluates its predicate with eval(), which the
+    # server's Content-Security-Policy forbids; test_csp.py opens the faces under it.
+    ctx = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US",
+                              bypass_csp=True)
     ctx.set_default_timeout(10_000)
     try:
         yield ctx

@@ -144,7 +144,9 @@ def _check_acked_survived(server: ServerProcess, acked: list[dict], rows) -> Non
     by_id = {str(r["id"]): r for r in rows}
     with JsonClient(server.url) as client:
         for t in acked:
-            r = client.get(f"/api/v1/tickets/{t['id']}")
+            # The holder's own read: the secret from the ticket's tracking link.
+            r = client.get(f"/api/v1/tickets/{t['id']}",
+                           headers={"X-Ticket-Secret": t["track_url"].rsplit("/", 1)[1]})
             assert r.status == 200, f"acknowledged ticket {t['id']} {t['number']} lost: {r.status} {r.text[:200]}"
             got = r.json
             assert str(got["id"]) == str(t["id"]) and got["number"] == t["number"], (t, got)

@@ -1,7 +1,8 @@
 """Skip loudly when a system tool is missing — or fail when CI demands everything.
 
-Tests that need Debian's ``chromium`` or ``socat`` call :func:`require_chromium`
-/ :func:`require_socat` (or the generic :func:`require`). On a developer machine
+Tests that need Debian's ``chromium``, ``socat`` or ``promtool`` call
+:func:`require_chromium` / :func:`require_socat` / :func:`require_promtool` (or
+the generic :func:`require`). On a developer machine
 without the tool the test is skipped with a reason that says how to install it;
 with ``SERVICEPOINT_REQUIRE_ALL=1`` (set by ``.ci/run``) it fails instead, so a
 CI machine that lost a tool can never go green by skipping.
@@ -73,6 +74,15 @@ def require_socat() -> str:
         "socat is not installed (apt-get install socat); "
         "the serial printer tests need its pseudo-terminals",
     )
+    assert path is not None
+    return path
+
+
+def require_promtool() -> str:
+    """Return the promtool executable path (Debian's ``prometheus`` package), or skip/fail."""
+    path = shutil.which("promtool")
+    require(path is not None, "promtool is not installed (apt-get install prometheus); "
+                              "the metrics test lints /metrics with `promtool check metrics`")
     assert path is not None
     return path
 

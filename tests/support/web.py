@@ -5,7 +5,8 @@ tests/conftest.py; these are the plain functions the tests call on them.
 
 Two ways to be signed in, on purpose:
 
-- :func:`sign_in` writes the session a successful sign-in leaves. Verifying an
+- :func:`sign_in` opens the server-side session a successful sign-in opens
+  (``servicepoint.sessions``) and puts its secret in the cookie. Verifying an
   argon2 password takes a noticeable fraction of a second, so most tests use it.
 - :func:`login` goes through the real ``/login`` form (GET for the CSRF token,
   then POST). Each face keeps at least one test that signs in this way, so the
@@ -18,11 +19,12 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from servicepoint import sessions
 from servicepoint.db import connect
 
 # The CSRF token the ``client`` fixture and :func:`sign_in` put in the session.
 CSRF = "test-csrf-token"
-# The demo branch's accounts (servicepoint/demo.py), as the session holds them.
+# The demo branch's accounts (servicepoint/demo.py), as the pages show them.
 USERS = {
     "staff": {"username": "clerk", "role": "staff", "name": "Ana Clerk"},
     "manager": {"username": "manager", "role": "manager", "name": "Marta Manager"},
@@ -32,14 +34,22 @@ PASSWORDS = {"clerk": "clerk-demo", "manager": "manager-demo", "tech": "tech-dem
 
 
 def sign_in(client, role: str = "staff") -> None:
-    """Put the demo user of ``role`` (staff, manager, technician) in the client's session.
+    """Sign the demo user of ``role`` (staff, manager, technician) in on ``client``.
 
-    Also sets the session's CSRF token to :data:`CSRF`. Raises ``KeyError`` for
-    an unknown role.
+    Opens a real server-side session in the client's app database (the role comes
+    from there, never from the cookie) and sets the session's CSRF token to
+    :data:`CSRF`. Raises ``KeyError`` for an unknown role.
     """
-    user = dict(USERS[role])
+    app = client.application
+    conn = connect(app.config["DATABASE"])
+    try:
+        staff_id = conn.execute("SELECT id FROM staff WHERE username = ?",
+                                (USERS[role]["username"],)).fetchone()[0]
+        sid = sessions.start(conn, staff_id, now=app.extensions["servicepoint"]["clock"].now())
+    finally:
+        conn.close()
     with client.session_transaction() as sess:
-        sess["user"] = user
+        sess["sid"] = sid
         sess["csrf"] = CSRF
 
 

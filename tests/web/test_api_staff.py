@@ -104,7 +104,7 @@ def test_call_start_finish_flow(client, staff, clock, demo_db):
 
     t = client.post("/api/v1/counters/1/call-next", headers=staff).get_json()["ticket"]
     assert t["id"] == b1["id"]
-    assert client.get(f"/api/v1/tickets/{a1['id']}").get_json()["state"] == "done"
+    assert client.get(f"/api/v1/tickets/{a1['id']}", headers=staff).get_json()["state"] == "done"
 
     conn = connect(demo_db)
     try:
@@ -133,7 +133,7 @@ def test_finish_current_then_call_next(client, staff):
     client.post(f"/api/v1/tickets/{a1['id']}/start", headers=staff)
     r = client.post("/api/v1/counters/2/call-next", json={"finish_current": True}, headers=staff)
     assert r.get_json()["ticket"]["id"] == a2["id"]
-    assert client.get(f"/api/v1/tickets/{a1['id']}").get_json()["state"] == "done"
+    assert client.get(f"/api/v1/tickets/{a1['id']}", headers=staff).get_json()["state"] == "done"
     assert_error(client.post("/api/v1/counters/2/call-next", json={"finish_current": "yes"},
                              headers=staff), 400, "bad_field")
 
@@ -180,7 +180,7 @@ def test_bad_transfers(client, staff, body, status, code):
     client.post(f"/api/v1/tickets/{a1['id']}/start", headers=staff)
     assert_error(client.post(f"/api/v1/tickets/{a1['id']}/transfer", json=body, headers=staff),
                  status, code)
-    assert client.get(f"/api/v1/tickets/{a1['id']}").get_json()["state"] == "serving"
+    assert client.get(f"/api/v1/tickets/{a1['id']}", headers=staff).get_json()["state"] == "serving"
 
 
 def test_no_show(client, staff):

@@ -35,7 +35,10 @@ def test_issue_two_tickets(client, clock):
     b1 = client.post("/api/v1/tickets", json={"service": "b"}).get_json()
     assert b1["number"] == "B001"  # per-service numbering, code case-insensitive
 
-    got = client.get(f"/api/v1/tickets/{a2['id']}")
+    # Its holder reads it with the secret from its tracking link; the id alone is not enough.
+    assert_error(client.get(f"/api/v1/tickets/{a2['id']}"), 401)
+    secret = a2["track_url"].rsplit("/", 1)[1]
+    got = client.get(f"/api/v1/tickets/{a2['id']}", headers={"X-Ticket-Secret": secret})
     assert got.status_code == 200
     body = got.get_json()
     assert (body["number"], body["state"], body["position"], body["estimated_wait_s"]) == (
@@ -142,8 +145,8 @@ def test_priority_ticket_from_a_kiosk(client):
     assert r.status_code == 201 and r.get_json()["priority"] == "priority"
 
 
-def test_unknown_ticket_is_404(client):
-    assert_error(client.get("/api/v1/tickets/4242"), 404, "unknown_ticket")
+def test_unknown_ticket_is_404(client, staff):
+    assert_error(client.get("/api/v1/tickets/4242", headers=staff), 404, "unknown_ticket")
 
 
 def test_huge_ticket_id_is_404_not_500(client):

@@ -133,8 +133,12 @@ def test_config_check_ok_on_the_demo(runner, fresh_db):
     run(runner, fresh_db, "init", "--demo", "--timezone", "Europe/Madrid")
     r = run(runner, fresh_db, "config", "check")
     assert r.exit_code == 0, r.output
-    assert "Configuration OK" in r.stdout and "time zone Europe/Madrid" in r.stdout
+    assert "time zone Europe/Madrid" in r.stdout
     assert "PROBLEM" not in r.output
+    # The demo's published passwords and the missing public URL are warned about.
+    assert "Configuration OK" not in r.stdout and "with 4 warning(s)" in r.stdout
+    assert "demo account 'clerk' still has its published password" in r.output
+    assert "no public URL" in r.output
 
 
 def test_config_check_fails_when_a_service_has_no_counter(runner, fresh_db):
