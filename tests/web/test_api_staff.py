@@ -303,7 +303,7 @@ def test_transfer_to_an_inactive_service_is_refused(client, staff, demo_db):
     conn.close()
     assert_error(client.post(f"/api/v1/tickets/{a1['id']}/transfer", json={"service": "C"},
                              headers=staff), 409, "service_inactive")
-    after = client.get(f"/api/v1/tickets/{a1['id']}").get_json()
+    after = client.get(f"/api/v1/tickets/{a1['id']}", headers=staff).get_json()
     assert (after["state"], after["service"], after["counter"]) == ("serving", "A", "1")
     r = client.post(f"/api/v1/tickets/{a1['id']}/transfer", json={"service": "B"}, headers=staff)
     assert r.status_code == 200 and r.get_json()["ticket"]["service"] == "B"
