@@ -146,6 +146,11 @@ class DayCloseScheduler:
                     log.info("day close / retention: %s", result)
             except Exception:  # a locked database or a bad setting: try again next round
                 log.exception("day close failed")
+                # A fresh connection next round: SQLite keeps a database read-only for the
+                # whole process while any connection that found it so stays open.
+                if self._ports is not None:
+                    self._ports.conn.close()
+                    self._ports = None
             trigger = "schedule"
             if self._stop.wait(self.interval_s):
                 break

@@ -302,7 +302,14 @@ def insert_audit(conn: sqlite3.Connection, *, at: dt.datetime, actor: str, actio
 
 
 def setup_ports(conn: sqlite3.Connection, clock, actor: str, **hooks):
-    """:class:`~servicepoint.setup.SetupPorts` over ``conn`` (``hooks``: notify, end_sessions)."""
+    """:class:`~servicepoint.setup.SetupPorts` over ``conn`` (``hooks``: notify, end_sessions).
+
+    ``end_sessions`` defaults to ending the account's server-side sessions
+    (``servicepoint.sessions``), so every path that deactivates an account, resets
+    its password or changes its role signs it out at once.
+    """
+    from . import sessions
     from .setup import SetupPorts
 
+    hooks.setdefault("end_sessions", lambda username: sessions.end_all(conn, username))
     return SetupPorts(store=SqliteSetupStore(conn), clock=clock, actor=actor, **hooks)

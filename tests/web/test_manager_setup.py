@@ -175,7 +175,13 @@ def test_setup_ports_of_a_request_act_as_the_signed_in_person(app, client):
     with app.test_request_context():
         from flask import session
 
-        session["user"] = USERS["manager"]
+        from servicepoint import sessions
+        from servicepoint.web_db import get_db
+
+        staff_id = get_db().execute("SELECT id FROM staff WHERE username = ?",
+                                    (USERS["manager"]["username"],)).fetchone()[0]
+        session["sid"] = sessions.start(get_db(), staff_id,
+                                        now=app.extensions["servicepoint"]["clock"].now())
         p = get_setup_ports()
         assert p.actor == "manager"
         setup.update_settings(p, {"trusted_proxies": ["10.9.9.9"]})
