@@ -19,7 +19,9 @@ def own_server(tmp_path) -> Iterator[ServerProcess]:
 
 @pytest.fixture
 def manager_page(browser: Any, own_server: ServerProcess) -> Iterator[Any]:
-    ctx = browser.new_context(base_url=own_server.url, viewport=VIEWPORT, locale="en-US")
+    # bypass_csp: wait_for_function evals its predicate (see conftest.context).
+    ctx = browser.new_context(base_url=own_server.url, viewport=VIEWPORT, locale="en-US",
+                              bypass_csp=True)
     ctx.set_default_timeout(10_000)
     try:
         page = ctx.new_page()
