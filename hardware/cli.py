@@ -52,7 +52,10 @@ def printer() -> None:
               help="Paper width in mm when the profile does not know it (overrides the URL).")
 @click.option("--timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True,
               help="Connect/write timeout in seconds.")
-def test_command(url: str, name: str | None, profile: str | None, paper: str | None, timeout: float) -> None:
+@click.option("--status-timeout", type=click.FloatRange(0.05, 10), default=0.3, show_default=True,
+              help="Seconds to wait for the status reply before the page is sent.")
+def test_command(url: str, name: str | None, profile: str | None, paper: str | None, timeout: float,
+                 status_timeout: float) -> None:
     from datetime import datetime, timezone
 
     from hardware.layout import build_test_layout
@@ -66,7 +69,7 @@ def test_command(url: str, name: str | None, profile: str | None, paper: str | N
     except (KeyError, ValueError) as exc:
         raise click.BadParameter(str(exc).strip("'\""), param_hint="--profile/--paper") from None
     try:
-        report = send_bytes(spec, data, timeout=timeout)
+        report = send_bytes(spec, data, timeout=timeout, status_timeout=status_timeout)
     except PrinterNotReady as exc:
         click.echo(f"Test page NOT printed: {exc.reason}", err=True)
         sys.exit(EXIT_NOT_READY)

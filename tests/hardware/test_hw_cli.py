@@ -142,7 +142,12 @@ def test_emulate_process_with_control_port(tmp_path):
         tcp_port = int(re.search(r"TCP printer listening on 127.0.0.1:(\d+)", banner).group(1))
         control_port = int(re.search(r"Control port on 127.0.0.1:(\d+)", banner).group(1))
 
-        result = CliRunner().invoke(printer, ["test", f"tcp://127.0.0.1:{tcp_port}"])
+        # The emulator is a second Python process that renders each job to PNG before
+        # it answers the next status query; on a loaded machine that takes longer than
+        # a real printer's 3 s, so this test (about the commands, not timing) waits longer.
+        wait = ["--timeout", "10"]
+        result = CliRunner().invoke(printer, ["test", f"tcp://127.0.0.1:{tcp_port}", *wait,
+                                              "--status-timeout", "10", "--timeout", "60"])
         assert result.exit_code == 0, result.output
         with socket.create_connection(("127.0.0.1", control_port), timeout=5) as sock, \
                 sock.makefile("rwb") as conn:
@@ -152,7 +157,7 @@ def test_emulate_process_with_control_port(tmp_path):
             conn.write(b"state cover_open\n")
             conn.flush()
             assert conn.readline() == b"OK state=cover_open\n"
-        result = CliRunner().invoke(printer, ["status", f"tcp://127.0.0.1:{tcp_port}"])
+        result = CliRunner().invoke(printer, ["status", f"tcp://127.0.0.1:{tcp_port}", *wait])
         assert result.exit_code == 1 and "cover_open" in result.output
         assert (tmp_path / "ticket-0001.png").exists()
     finally:
