@@ -1,9 +1,7 @@
 """The lobby display's texts (English and Spanish), including what is spoken aloud."""
 from __future__ import annotations
 
-import re
-
-from servicepoint.i18n import LANGUAGES
+from servicepoint import speech
 from servicepoint.texts import Texts
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -36,16 +34,11 @@ t = TEXTS.t
 wait_text = TEXTS.wait
 
 
-def spoken_number(number: str) -> str:
-    """``A042`` as a voice should read it: the letters apart, then the number ("A, 42")."""
-    match = re.fullmatch(r"([A-Za-z]*)0*(\d+)", number)
-    if not match:
-        return number
-    letters, digits = match.groups()
-    return f"{' '.join(letters)}, {int(digits)}" if letters else str(int(digits))
+def announcement(number: str, counter: str, lang: str, numbers: str = "digits") -> speech.Phrase:
+    """What the display says when ``number`` is called to ``counter``, in ``lang``.
 
-
-def announcement(number: str, counter: str, lang: str) -> str:
-    """The sentence spoken when ``number`` is called to ``counter``, in ``lang``."""
-    return t("say", lang if lang in LANGUAGES else "en", number=spoken_number(number),
-             counter=counter)
+    ``numbers`` is the branch's ``speech_numbers`` style ("digits": "A 0 4 2").
+    Raises ``ValueError`` for a language without a voice or an unknown style.
+    """
+    return speech.phrase(lang, t("say", lang), number=speech.ticket_number(number, numbers),
+                         counter=speech.words(counter))

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, render_template, request
 
 from servicepoint import htmx, queries
-from servicepoint.i18n import LANGUAGES, device_language
+from servicepoint.i18n import device_language
 from servicepoint.timeutil import branch_day, day_bounds, zone
 from servicepoint.web_db import get_db, now, service_times
 
-from . import texts
+from . import announce, texts
 
 bp = Blueprint("display", __name__, url_prefix="/display", template_folder="templates",
                static_folder="static")
+bp.register_blueprint(announce.bp)
 
 
 def init_app(app) -> None:
@@ -45,16 +46,13 @@ def _unknown(code: str):
 
 
 def _board_context(device: queries.Display) -> dict:
-    """Recent calls (with what to say), the queues and the branch's clock."""
+    """Recent calls, the queues and the branch's clock."""
     tz = current_app.config["TIMEZONE"]
     at = now()
     day_start, _ = day_bounds(branch_day(at, tz), tz)
     lang = g.lang
     conn = get_db()
     calls = queries.recent_calls(conn, day_start, current_app.config["DISPLAY_CALLS"])
-    for call in calls:
-        call["say"] = texts.announcement(call["number"], call["counter"], call["language"])
-        call["say_lang"] = call["language"] if call["language"] in LANGUAGES else "en"
     queues = [q for q in queries.queue_overview(conn, service_times(), at, lang)
               if device.lists(q["service"])]
     for q in queues:

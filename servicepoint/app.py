@@ -9,7 +9,7 @@ import sqlite3
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from . import auth, errors, i18n, proxies, security, web_db
+from . import auth, errors, i18n, proxies, security, speech, web_db
 from .db import connect, get_setting
 from .live import Broadcaster
 from .metrics import Metrics
@@ -48,6 +48,7 @@ DEFAULTS = {
     "LOGO_MAX_BYTES": 2 * 1024 * 1024,
     # Below this much free space beside the database, /healthz reports the disk full.
     "DISK_MIN_FREE_BYTES": 8 * 1024 * 1024,
+    **speech.DEFAULTS,
 }
 
 

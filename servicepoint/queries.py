@@ -252,6 +252,53 @@ def recent_calls(conn: sqlite3.Connection, since: dt.datetime, limit: int = 6) -
     return calls
 
 
+# Calls the displays announce. Each call and each recall is one event with its own
+# id, so a recall is a new announcement and the ids (AUTOINCREMENT, so they only
+# grow) are a cursor a display resumes from without missing or repeating one.
+_CALL_EVENTS = ("SELECT e.id, e.action, e.at, e.service_id, e.counter_id, t.number"
+                " FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
+                " WHERE e.action IN ('call', 'recall')")
+
+
+@dataclasses.dataclass(frozen=True)
+class CallEvent:
+    """One call (or recall) of ticket ``number`` to ``counter``: no personal data."""
+
+    id: int
+    action: str
+    at: dt.datetime
+    number: str
+    service: str
+    counter: str
+
+
+def _call_event(row: sqlite3.Row) -> CallEvent:
+    at = from_db(row["at"])
+    assert at is not None  # ticket_events.at is NOT NULL
+    return CallEvent(row["id"], row["action"], at, row["number"], row["service_id"],
+                     row["counter_id"] or "")
+
+
+def latest_event_id(conn: sqlite3.Connection) -> int:
+    """The newest event id of any kind (0 when there is none): where a new display starts."""
+    return conn.execute("SELECT coalesce(max(id), 0) FROM ticket_events").fetchone()[0]
+
+
+def calls_after(conn: sqlite3.Connection, after: int, since: dt.datetime,
+                limit: int) -> list[CallEvent]:
+    """Calls and recalls with an id above ``after`` made at or after ``since``, oldest first;
+    at most ``limit`` (ask again from the last id for more)."""
+    rows = conn.execute(_CALL_EVENTS + " AND e.id > ? AND e.at >= ? ORDER BY e.id LIMIT ?",
+                        (after, to_db(since), limit)).fetchall()
+    return [_call_event(r) for r in rows]
+
+
+def call_event(conn: sqlite3.Connection, event_id: int) -> CallEvent | None:
+    """Call or recall event ``event_id``, or None when there is no such call."""
+    row = conn.execute(_CALL_EVENTS + " AND e.id = ?", (event_id,)).fetchone()
+    return _call_event(row) if row else None
+
+
 # -- printers and operations ----------------------------------------------------------
 
 def printers(conn: sqlite3.Connection) -> list[dict]:

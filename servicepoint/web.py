@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from . import auth, errors, htmx, queries, sessions
+from . import auth, errors, htmx, queries, sessions, speech
 from .domain.model import DomainError
 from .domain.printing import PrinterStatus
 from .i18n import t, wait_words
@@ -156,7 +156,8 @@ def favicon():
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness for monitors: database reachable and writable-configured, printers' last status."""
+    """Liveness for monitors: database reachable and writable-configured, printers' last status,
+    whether announcements can be spoken."""
     started = time.perf_counter()
     checks = {}
     ok = True
@@ -184,6 +185,8 @@ def healthz():
     except Exception as exc:  # the health page must answer even when the DB is gone
         ok = False
         checks["database"] = {"ok": False, "error": str(exc)}
+    # Without espeak-ng the displays only chime: say so, but the server is still healthy.
+    checks["speech"] = speech.current().health()
     body = {"ok": ok, "checks": checks,
             "sse_clients": current_app.extensions["servicepoint"]["broadcaster"].clients,
             "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)}

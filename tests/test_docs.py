@@ -9,6 +9,7 @@ import pytest
 
 from servicepoint.app import DEFAULTS
 from servicepoint.cli import _attach_optional_commands, cli
+from servicepoint.speech import BRANCH_SETTINGS as BRANCH_SPEECH_SETTINGS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -55,6 +56,14 @@ def test_readme_documents_setting(key):
     assert documented, f"README.md's settings table has no row for `{key}`"
     assert all(len(cells) == 3 and cells[2].strip() for cells in documented), (
         f"README.md's row for `{key}` needs a default and a meaning"
+    )
+
+
+@pytest.mark.parametrize("key", sorted(BRANCH_SPEECH_SETTINGS))
+def test_readme_documents_branch_setting(key):
+    rows = [line.split("|")[1:-1] for line in README.splitlines() if line.startswith("| `")]
+    assert any(f"`{key}`" in cells[0] and len(cells) == 3 and cells[2].strip() for cells in rows), (
+        f"README.md has no settings row (with default and meaning) for the branch setting `{key}`"
     )
 
 

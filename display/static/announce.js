@@ -1,0 +1,170 @@
+/* Lobby display: announce every call aloud, one after another, none dropped.
+
+   Whenever the board changes, ask the server for the calls made since the last one
+   announced (GET data-announcements?after=<id>). Each call is queued; the queue plays
+   a chime, then the server's spoken WAV (espeak-ng) in each of the display's languages,
+   and only then the next call, so announcements never overlap. When the server cannot
+   speak (no espeak-ng) a call has no WAV and the chime plays alone.
+
+   Every step is also dispatched as a "servicepoint:announce" event on document
+   (detail: id, lang, phase "chime" | "speech" | "done", at = Date.now()) for
+   technicians' tools and the benchmarks. */
+(function () {
+  "use strict";
+  var GAP_MS = 400;          /* silence between two announcements */
+  var SAFETY_POLL_MS = 15000; /* ask even without a board change, in case a signal was lost */
+  var box = null;
+  var ctx = null;
+  var cursor = null;
+  var fetching = false;
+  var again = false;
+  var queue = [];
+  var lastQueued = 0;
+  var playing = false;
+
+  function emit(id, lang, phase) {
+    document.dispatchEvent(new CustomEvent("servicepoint:announce",
+      { detail: { id: id, lang: lang, phase: phase, at: Date.now() } }));
+  }
+
+  function wait(ms) { return new Promise(function (resolve) { window.setTimeout(resolve, ms); }); }
+
+  /* -- sound ----------------------------------------------------------------- */
+  function audioContext() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    try { return new Ctx(); } catch (e) { return null; }
+  }
+
+  function canPlay() { return !!ctx && ctx.state === "running"; }
+
+  /* A two-tone chime made with WebAudio (no file; works offline). Resolves when it ends. */
+  function chime() {
+    if (!canPlay()) return Promise.resolve();
+    var t0 = ctx.currentTime + 0.05;
+    [[880, 0], [659.25, 0.45]].forEach(function (note) {
+      var osc = ctx.createOscillator();
+      var gain = ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.value = note[0];
+      gain.gain.setValueAtTime(0.0001, t0 + note[1]);
+      gain.gain.exponentialRampToValueAtTime(0.6, t0 + note[1] + 0.03);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t0 + note[1] + 1.1);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(t0 + note[1]);
+      osc.stop(t0 + note[1] + 1.2);
+    });
+    return wait(1300);
+  }
+
+  /* The WAV at url, decoded; null when it cannot be had (the chime has played anyway). */
+  function load(url) {
+    return window.fetch(url, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.arrayBuffer() : null; })
+      .then(function (data) { return data && ctx ? ctx.decodeAudioData(data) : null; })
+      .catch(function () { return null; });
+  }
+
+  /* Play a decoded buffer; resolves when it has ended (or a little after it should have). */
+  function play(buffer) {
+    return new Promise(function (resolve) {
+      var done = false;
+      function finish() { if (!done) { done = true; resolve(); } }
+      var source = ctx.createBufferSource();
+      source.buffer = buffer;
+      source.connect(ctx.destination);
+      source.onended = finish;
+      window.setTimeout(finish, buffer.duration * 1000 + 1000);
+      source.start();
+    });
+  }
+
+  /* -- one announcement ------------------------------------------------------ */
+  function announce(item) {
+    box.setAttribute("data-announced", String(item.id));
+    box.setAttribute("data-announcements", String(+(box.getAttribute("data-announcements") || 0) + 1));
+    var speak = box.getAttribute("data-speech") === "on" && ctx;
+    /* Ask for every language's WAV now: espeak-ng works while the chime plays. */
+    var sounds = speak ? item.audio.map(function (a) { return { lang: a.lang, buffer: load(a.url) }; }) : [];
+    emit(item.id, null, "chime");
+    var chain = chime();
+    sounds.forEach(function (sound) {
+      chain = chain.then(function () { return sound.buffer; }).then(function (buffer) {
+        if (!buffer || !canPlay()) return null;
+        emit(item.id, sound.lang, "speech");
+        return play(buffer);
+      });
+    });
+    return chain.then(function () { emit(item.id, null, "done"); });
+  }
+
+  function pump() {
+    if (playing || !queue.length) return;
+    playing = true;
+    var item = queue.shift();
+    function next() { wait(GAP_MS).then(function () { playing = false; pump(); }); }
+    announce(item).then(next, next);
+  }
+
+  /* -- what to announce ------------------------------------------------------ */
+  function poll() {
+    var url = box.getAttribute("data-announcements");
+    if (!url) return;
+    if (fetching) { again = true; return; }
+    fetching = true;
+    var query = cursor === null ? "" : "?after=" + encodeURIComponent(cursor);
+    window.fetch(url + query, { credentials: "same-origin", cache: "no-store",
+                                headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        cursor = data.cursor;
+        (data.items || []).forEach(function (item) {
+          if (item.id > lastQueued) { lastQueued = item.id; queue.push(item); }
+        });
+        if (data.more) again = true;
+        pump();
+      })
+      .catch(function () { /* the board shows the reconnecting state; the next change retries */ })
+      .then(function () {
+        fetching = false;
+        if (again) { again = false; poll(); }
+      });
+  }
+
+  /* Browsers keep audio suspended until someone touches the page, unless Chromium was
+     started with --autoplay-policy=no-user-gesture-required (deploy/kiosk-chromium.sh).
+     The "turn on sound" button shows only when sound really is blocked. */
+  function setupSound() {
+    var button = document.getElementById("sound-on");
+    ctx = audioContext();
+    function refresh() {
+      var on = canPlay();
+      box.setAttribute("data-sound", ctx ? (on ? "on" : "blocked") : "none");
+      if (button) button.hidden = on || !ctx;
+    }
+    if (!ctx) { refresh(); return; }
+    function unlock() { ctx.resume().then(refresh, refresh); }
+    ctx.addEventListener("statechange", refresh);
+    if (button) button.addEventListener("click", unlock);
+    document.addEventListener("pointerdown", unlock, { once: true });
+    document.addEventListener("keydown", unlock, { once: true });
+    /* Audio may take a moment to start even when allowed: decide after it had the chance. */
+    ctx.resume().then(refresh, refresh);
+    window.setTimeout(refresh, 500);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    box = document.getElementById("display-live");
+    if (!box) return;
+    setupSound();
+    poll();
+    window.setInterval(poll, SAFETY_POLL_MS);
+  });
+  /* The board changed (a fragment swapped in) or the live stream said something. */
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    if (box && evt.target && box.contains(evt.target)) poll();
+  });
+  document.addEventListener("htmx:sseMessage", function () { if (box) poll(); });
+  document.addEventListener("htmx:sseOpen", function () { if (box) poll(); });
+})();
