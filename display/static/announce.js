@@ -1,7 +1,7 @@
 /* Lobby display: announce every call aloud, one after another, none dropped.
 
    Whenever the board changes, ask the server for the calls made since the last one
-   announced (GET data-announcements?after=<id>). Each call is queued; the queue plays
+   announced (GET data-announce-url?after=<id>). Each call is queued; the queue plays
    a chime, then the server's spoken WAV (espeak-ng) in each of the display's languages,
    and only then the next call, so announcements never overlap. When the server cannot
    speak (no espeak-ng) a call has no WAV and the chime plays alone.
@@ -108,7 +108,7 @@
 
   /* -- what to announce ------------------------------------------------------ */
   function poll() {
-    var url = box.getAttribute("data-announcements");
+    var url = box.getAttribute("data-announce-url");
     if (!url) return;
     if (fetching) { again = true; return; }
     fetching = true;
@@ -119,6 +119,7 @@
       .then(function (data) {
         if (!data) return;
         cursor = data.cursor;
+        box.setAttribute("data-cursor", String(cursor));
         (data.items || []).forEach(function (item) {
           if (item.id > lastQueued) { lastQueued = item.id; queue.push(item); }
         });

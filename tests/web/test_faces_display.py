@@ -30,7 +30,7 @@ def test_display_page(client):
     assert "No tickets called yet today." in html
     assert "General enquiries" in html and "Business customers" in html
     assert "display.js" in html and r.headers["Cache-Control"] == "no-store"
-    assert "announce.js" in html and 'data-announcements="/display/D1/announcements"' in html
+    assert "announce.js" in html and 'data-announce-url="/display/D1/announcements"' in html
 
 
 @pytest.mark.parametrize("code", ["K1", "X9"])
