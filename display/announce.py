@@ -18,6 +18,7 @@ import datetime as dt
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from servicepoint import queries, speech
+from servicepoint.domain.branch import BranchSettings
 from servicepoint.web_db import close_db, get_db, now
 
 from . import texts
@@ -61,8 +62,10 @@ def _fresh_since() -> dt.datetime:
 
 
 def _number_style() -> str:
-    style = queries.setting(get_db(), "speech_numbers", speech.BRANCH_SETTINGS["speech_numbers"])
-    return style if style in speech.NUMBER_STYLES else speech.BRANCH_SETTINGS["speech_numbers"]
+    """The branch's ``speech_numbers`` setting (validated when it was saved)."""
+    default = BranchSettings.speech_numbers
+    style = queries.setting(get_db(), "speech_numbers", default)
+    return style if style in speech.NUMBER_STYLES else default
 
 
 @bp.get("")

@@ -29,7 +29,8 @@ SETTING_KEYS = {"name": "branch_name", "timezone": "timezone",
                 "kiosk_languages": "kiosk_languages",
                 "auto_no_show_recalls": "auto_no_show_recalls",
                 "priority_question": "priority_question", "closing_time": "closing_time",
-                "retention_days": "retention_days", "trusted_proxies": "trusted_proxies"}
+                "retention_days": "retention_days", "trusted_proxies": "trusted_proxies",
+                "speech_numbers": "speech_numbers"}
 
 
 def _json(value: Any) -> str:
@@ -48,7 +49,8 @@ def read_settings(conn: sqlite3.Connection) -> BranchSettings:
         priority_question=bool(stored["priority_question"]),
         closing_time=dt.time.fromisoformat(closing) if closing else None,
         retention_days=int(stored["retention_days"]),
-        trusted_proxies=tuple(stored["trusted_proxies"]))
+        trusted_proxies=tuple(stored["trusted_proxies"]),
+        speech_numbers=str(stored["speech_numbers"]))
 
 
 def row_to_service(row: sqlite3.Row) -> ServiceSpec:

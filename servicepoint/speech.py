@@ -34,6 +34,7 @@ from xml.sax.saxutils import escape
 
 from flask import current_app
 
+from .domain.branch import SPEECH_NUMBER_STYLES
 from .speech_cache import WavCache
 
 ENGINE = "espeak-ng"
@@ -44,9 +45,8 @@ DEFAULTS = {
     "SPEECH_TIMEOUT_S": 10.0,
     "SPEECH_RATE": 150,
 }
-# Branch settings (the ``settings`` table) that shape what is spoken, with their defaults.
-BRANCH_SETTINGS = {"speech_numbers": "digits"}
-NUMBER_STYLES = ("digits", "whole")
+# How a ticket number is read: the branch's ``speech_numbers`` setting.
+NUMBER_STYLES = SPEECH_NUMBER_STYLES
 # The espeak-ng voice for each interface language we may speak.
 VOICES = {"en": "en", "es": "es", "fr": "fr", "ar": "ar"}
 # Phrases are one or two sentences; anything longer is a bug, not something to read out.

@@ -18,6 +18,8 @@ from .model import DomainError
 
 ROLES = ("staff", "manager", "technician", "admin")
 DEVICE_KINDS = ("kiosk", "display")
+# How announcements read a ticket number: "A 0 4 2" (digits) or "A 42" (whole).
+SPEECH_NUMBER_STYLES = ("digits", "whole")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +151,7 @@ class BranchSettings:
     closing_time: dt.time | None = None  # None: the day closes at local midnight
     retention_days: int = 90
     trusted_proxies: tuple[str, ...] = ()
+    speech_numbers: str = "digits"  # one of SPEECH_NUMBER_STYLES
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Mapping
 from .branch import (
     DEVICE_KINDS,
     ROLES,
+    SPEECH_NUMBER_STYLES,
     BranchSettings,
     CounterSpec,
     DeviceSpec,
@@ -354,7 +355,8 @@ def parse_device(raw: Mapping[str, Any], *, known_services: Iterable[str] | None
 
 
 SETTINGS_FIELDS = ("name", "timezone", "kiosk_languages", "auto_no_show_recalls",
-                   "priority_question", "closing_time", "retention_days", "trusted_proxies")
+                   "priority_question", "closing_time", "retention_days", "trusted_proxies",
+                   "speech_numbers")
 
 
 def parse_settings(raw: Mapping[str, Any], base: BranchSettings | None = None, *,
@@ -401,6 +403,10 @@ def parse_settings(raw: Mapping[str, Any], base: BranchSettings | None = None, *
         closing_time=closing_time,
         retention_days=f.integer("retention_days", 90, 1, 3650),
         trusted_proxies=tuple(normalised),
+        speech_numbers=f.text("speech_numbers", base.speech_numbers, max_len=10),
     )
+    if settings.speech_numbers not in SPEECH_NUMBER_STYLES:
+        f.fail("speech_numbers", "setup.bad_speech_numbers",
+               f"must be one of: {', '.join(SPEECH_NUMBER_STYLES)}")
     f.done()
     return settings

@@ -13,8 +13,13 @@ from typing import Any, Iterator
 import pytest
 
 from tests.e2e.conftest import CHROMIUM_ARGS, PageEvents, take_screenshot
-from tests.support.display_audio import (RECORDER, WAV_URL, add_display, deploy_audio_flags,
-                                         staff_token)
+from tests.support.display_audio import (
+    RECORDER,
+    WAV_URL,
+    add_display,
+    deploy_audio_flags,
+    staff_token,
+)
 from tests.support.require import require_espeak
 from tests.support.server import JsonClient, ServerProcess, run_init
 

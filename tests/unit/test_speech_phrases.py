@@ -11,6 +11,8 @@ import pytest
 
 from display import texts
 from servicepoint import speech
+from servicepoint.domain.branch import BranchSettings, InvalidSetup
+from servicepoint.domain.branch_rules import parse_settings
 from tests.support.require import require_espeak
 
 
@@ -36,6 +38,16 @@ def test_digits_are_spelled_in_ssml():
 def test_unknown_number_style_is_refused():
     with pytest.raises(ValueError, match="unknown number style"):
         speech.ticket_number("A042", "roman")
+
+
+def test_the_branch_setting_takes_only_known_styles():
+    assert BranchSettings().speech_numbers == "digits"
+    assert parse_settings({"speech_numbers": "whole"}).speech_numbers == "whole"
+    with pytest.raises(InvalidSetup) as exc:
+        parse_settings({"speech_numbers": "roman"})
+    assert [(e.field, e.key) for e in exc.value.errors] == [
+        ("speech_numbers", "setup.bad_speech_numbers")]
+    assert speech.NUMBER_STYLES == ("digits", "whole")
 
 
 def test_display_announcement_in_english_and_spanish():

@@ -10,9 +10,9 @@ import wave
 import pytest
 
 import servicepoint
-from servicepoint import usecases
-from servicepoint.db import connect, set_setting
-from servicepoint.web_db import get_ports
+from servicepoint import setup, usecases
+from servicepoint.db import connect
+from servicepoint.web_db import get_ports, get_setup_ports
 from tests.support.require import require_espeak
 
 URL = "/display/D1/announcements"
@@ -30,14 +30,12 @@ def recall(app, ticket, counter):
         usecases.act(get_ports(), ticket_id=ticket.id, action="recall", counter=counter)
 
 
-def configure(db_path, sql=None, params=(), **settings):
+def configure(db_path, sql, params=()):
+    """Change the display's row as its setup would."""
     conn = connect(db_path)
     try:
         with conn:
-            if sql:
-                conn.execute(sql, params)
-            for key, value in settings.items():
-                set_setting(conn, key, value)
+            conn.execute(sql, params)
     finally:
         conn.close()
 
@@ -101,8 +99,10 @@ def test_a_recall_is_announced_again(app, client):
 
 def test_the_display_speaks_its_own_language_and_the_branch_number_style(app, client, demo_db):
     require_espeak()
-    configure(demo_db, "UPDATE devices SET language = 'es' WHERE code = 'D1'",
-              speech_numbers="whole")
+    configure(demo_db, "UPDATE devices SET language = 'es' WHERE code = 'D1'")
+    with app.test_request_context():  # the branch setting, through the setup use case
+        assert setup.update_settings(get_setup_ports(), {"speech_numbers": "whole"}
+                                     ).speech_numbers == "whole"
     issue_and_call(app, "B", "2")
     [item] = pending(client, 0)["items"]
     assert [(a["lang"], a["text"]) for a in item["audio"]] == [
