@@ -21,6 +21,7 @@
   var queue = [];
   var lastQueued = 0;
   var playing = false;
+  var lastEnd = 0;
 
   function emit(id, lang, phase) {
     document.dispatchEvent(new CustomEvent("servicepoint:announce",
@@ -98,12 +99,16 @@
     return chain.then(function () { emit(item.id, null, "done"); });
   }
 
+  /* One announcement at a time; GAP_MS of silence between two, none added to a call that
+     finds the display quiet. */
   function pump() {
     if (playing || !queue.length) return;
     playing = true;
     var item = queue.shift();
-    function next() { wait(GAP_MS).then(function () { playing = false; pump(); }); }
-    announce(item).then(next, next);
+    function next() { lastEnd = Date.now(); playing = false; pump(); }
+    wait(Math.max(0, lastEnd + GAP_MS - Date.now()))
+      .then(function () { return announce(item); })
+      .then(next, next);
   }
 
   /* -- what to announce ------------------------------------------------------ */
