@@ -31,8 +31,8 @@ bp = Blueprint("announce", __name__, url_prefix="/<display>/announcements")
 FRESH_S = 300
 # Calls per answer; the display asks again from the last one when ``more`` is true.
 BATCH = 20
-# SQLite integers stop at 2**63 - 1; larger ids are simply unknown.
-MAX_ID = 2**62
+# SQLite integers stop at 2**63 - 1; a larger cursor is simply bad input.
+MAX_ID = 2**63 - 1
 
 
 def _answer(status: int = 200, **body):
@@ -120,7 +120,7 @@ def wav(display: str, event_id: int, lang: str):
         return _error(404, "not_found", f"There is no display called {display}")
     if lang not in languages(device):
         return _error(404, "not_found", f"Display {display} does not speak {lang!r}")
-    event = queries.call_event(get_db(), event_id) if event_id <= MAX_ID else None
+    event = queries.call_event(get_db(), event_id)  # the int converter keeps it in SQLite's range
     if event is None or not device.lists(event.service) or event.at < _fresh_since():
         return _error(404, "not_found", f"There is no recent call {event_id} for display {display}")
     phrase = texts.announcement(event.number, event.counter, lang, _number_style())

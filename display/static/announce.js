@@ -96,7 +96,10 @@
         return play(buffer);
       });
     });
-    return chain.then(function () { emit(item.id, null, "done"); });
+    return chain.then(function () {
+      box.setAttribute("data-finished", String(+(box.getAttribute("data-finished") || 0) + 1));
+      emit(item.id, null, "done");
+    });
   }
 
   /* One announcement at a time; GAP_MS of silence between two, none added to a call that

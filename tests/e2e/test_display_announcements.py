@@ -59,6 +59,8 @@ def deploy_browser(playwright_instance, chromium_executable) -> Iterator[Any]:
 
 def open_display(browser, server: ServerProcess, code: str):
     """A display page, its recorded responses, once it is live and knows where to start."""
+    # The server's Content-Security-Policy stays on (no bypass_csp): the display must speak
+    # under it, and a violation would be a console error.
     context = browser.new_context(base_url=server.url, viewport={"width": 1920, "height": 1080})
     context.add_init_script(RECORDER)
     page = context.new_page()
@@ -98,9 +100,8 @@ def announced(page) -> list[dict]:
 
 def wait_done(page, count: int) -> list[dict]:
     """Wait until ``count`` announcements have finished; return the step log."""
-    page.wait_for_function(
-        "n => window.__announce.filter(e => e.phase === 'done').length >= n", arg=count,
-        timeout=90_000)
+    # A selector, not wait_for_function: the page runs under the server's CSP (no eval).
+    page.wait_for_selector(f"#display-live[data-finished='{count}']", timeout=90_000)
     return announced(page)
 
 
