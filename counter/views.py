@@ -1,7 +1,11 @@
-"""Counter terminal views: choose a counter, work it, and the live parts they re-fetch.
+"""Counter terminal views: choose a counter, work it, and the live screen they re-fetch.
 
-Every state change is a POST (CSRF-checked) that calls a use case; refusals
-(``DomainError``/``NotFound``) come back as a message in the panel, never a 500.
+Every state change is a POST (CSRF-checked) that calls a use case. Its htmx
+answer is the whole live screen (``_live.html``: the panel, and the waiting
+list, side column and counter bar out of band) with the outcome in the clerk's
+words; refusals (``DomainError``/``NotFound``) are explained by
+:mod:`counter.refusals`, never a 500 and never an internal name. The screen
+re-fetches the same live partial on every change the event stream announces.
 """
 from __future__ import annotations
 
@@ -17,28 +21,33 @@ from flask import (
     url_for,
 )
 
-from servicepoint import htmx, queries, usecases
+from servicepoint import counter_queries, htmx, queries, usecases
 from servicepoint import texts as shared
 from servicepoint.auth import current_principal, login_required
-from servicepoint.domain import kpi
+from servicepoint.domain import kpi, lifecycle
+from servicepoint.domain.branch import DEFAULT_BREAK_REASONS
 from servicepoint.domain.counters import COUNTER_MOVES
 from servicepoint.domain.lifecycle import COUNTER_ACTIONS, allowed_actions
-from servicepoint.domain.model import Counter, DomainError, Ticket
+from servicepoint.domain.model import Counter, DomainError, State, Ticket
 from servicepoint.i18n import current_language, remember_language
 from servicepoint.ports import NotFound
-from servicepoint.timeutil import zone
+from servicepoint.timeutil import branch_day, zone
 from servicepoint.web_db import get_db, get_ports, now, service_times
 
-from . import texts
+from . import refusals, texts
 
 bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="templates",
                static_folder="static")
 
 # What a terminal may do to a ticket (URL spelling = the action's name), from the lifecycle.
 TICKET_ACTIONS = frozenset(a.value for a in COUNTER_ACTIONS)
-# Keyboard shortcut per button (shown on it and in aria-keyshortcuts).
+# Keyboard shortcut per ticket button (shown on it and in aria-keyshortcuts).
 SHORTCUTS = {"next": "N", "recall": "R", "start": "S", "finish": "F", "no_show": "X",
              "park": "P", "transfer": "T", "requeue": "Q"}
+# Shortcuts of the counter itself and of call-by-number (legend: ``shortcut.<name>``).
+COUNTER_SHORTCUTS = {"call_number": "G", "break": "B", "open": "O", "close": "C"}
+# How many waiting tickets the list shows (it must fit the screen with the actions).
+WAITING_ROWS = 8
 
 
 bp.before_request(remember_language)
@@ -47,8 +56,9 @@ bp.before_request(remember_language)
 @bp.context_processor
 def _texts():
     lang = current_language()
-    return {"tr": texts.TEXTS.translator(lang),
-            "dur": lambda s: shared.duration(s, lang), "SHORTCUTS": SHORTCUTS}
+    return {"tr": texts.TEXTS.translator(lang), "counted": lambda p, n: texts.TEXTS.counted(p, n, lang),
+            "dur": lambda s: shared.duration(s, lang), "SHORTCUTS": SHORTCUTS,
+            "COUNTER_SHORTCUTS": COUNTER_SHORTCUTS}
 
 
 # -- helpers ----------------------------------------------------------------
@@ -77,65 +87,81 @@ def _service_names() -> dict[str, dict]:
             for s in queries.services(get_db())}
 
 
-def _ticket_view(ticket: Ticket, names: dict, now, tz) -> dict:
-    """What the panel shows about one held ticket (``tz``: the branch's zone)."""
+def _ticket_view(ticket: Ticket, names: dict, at, tz, code: str, max_recalls: int = 0) -> dict:
+    """What the screen shows about one ticket (``tz``: the branch's zone)."""
+    since = ticket.called_at if ticket.state != State.WAITING else ticket.queued_at
     return {
         "id": ticket.id, "number": ticket.number, "service": ticket.service,
         "service_name": names.get(ticket.service, {}).get("name", ticket.service),
         "state": ticket.state.value, "recalls": ticket.recalls,
+        "recalls_left": (lifecycle.recalls_left(ticket.recalls, max_recalls)
+                         if ticket.state == State.CALLED else None),
         "priority": ticket.priority.value, "waited_s": ticket.waited_s,
-        "since_iso": ticket.called_at.isoformat() if ticket.called_at else None,
-        "since_s": (now - ticket.called_at).total_seconds() if ticket.called_at else None,
+        "since_iso": since.isoformat() if since else None,
+        "since_s": (at - since).total_seconds() if since else None,
         "called_local": (ticket.called_at.astimezone(tz).strftime("%H:%M")
                          if ticket.called_at else ""),
+        "sent_here": ticket.target_counter == code,
+        "transferred": ticket.queued_at != ticket.issued_at and ticket.state == State.WAITING,
         "allowed": {a.value for a in allowed_actions(ticket.state)},
     }
 
 
-def _panel_context(code: str, message: str | None = None, error: bool = False) -> dict:
-    """Everything ``_panel.html`` needs for counter ``code``."""
+def _live_context(code: str) -> dict:
+    """Everything the live screen (``_live.html`` and the page) needs for counter ``code``."""
     conn = get_db()
     row = _counter_row(code)
     names = _service_names()
     at = now()
-    tz = zone(current_app.config["TIMEZONE"])
+    tz_name = current_app.config["TIMEZONE"]
+    tz = zone(tz_name)
+    max_recalls = int(queries.setting(conn, "auto_no_show_recalls", 0) or 0)
     held = queries.CounterOverview(row, [], queries.held_tickets(conn, code))
+    waiting = counter_queries.waiting_list(conn, code, at, WAITING_ROWS)
+    served = set(queries.counter_services(conn, code))
+    counts = queries.queue_counts(conn)
+    lang = current_language()
+    queues = []
+    for q in queries.queue_overview(conn, service_times(), at, lang):
+        if q["service"] in served:
+            q["over"] = kpi.over_target(q["waiting"], q["longest_wait_s"], q["target_wait_s"])
+            q["sent_here"] = counts[q["service"]].reserved.get(code, 0)
+            queues.append(q)
+    move = counter_queries.last_move(conn, code)
+
+    def view(t: Ticket) -> dict:
+        return _ticket_view(t, names, at, tz, code, max_recalls)
+
     return {
-        "counter": row, "code": code, "message": message, "error": error,
-        "current": _ticket_view(held.current, names, at, tz) if held.current else None,
-        "parked": [_ticket_view(t, names, at, tz) for t in held.parked],
+        "counter": row, "code": code, "location": row.location,
+        "current": view(held.current) if held.current else None,
+        "parked": [view(t) for t in held.parked],
+        "waiting": [view(t) for t in waiting.tickets], "waiting_total": waiting.total,
+        "waiting_elsewhere": waiting.elsewhere, "queues": queues,
+        "figures": counter_queries.counter_day(conn, code, branch_day(at, tz_name)),
         "transfer_services": [s for s in names.values() if s["active"]],
-        "transfer_counters": [c for c in queries.counters(conn) if c.code != code],
+        "transfer_counters": [c for c in queries.counters(conn) if c.code != code and c.enabled],
+        "break_reasons": queries.setting(conn, "break_reasons", list(DEFAULT_BREAK_REASONS)),
+        "break_reason": move.reason if move and move.action == "break" else None,
+        "state_since": (move.at.astimezone(tz).strftime("%H:%M") if move else ""),
     }
 
 
-def _queues_context(code: str) -> dict:
-    """The live queue lengths of the services counter ``code`` serves."""
-    conn = get_db()
-    served = set(queries.counter_services(conn, code))
-    overview = [dict(q, over=kpi.over_target(q["waiting"], q["longest_wait_s"], q["target_wait_s"]))
-                for q in queries.queue_overview(conn, service_times(), now(), current_language())
-                if q["service"] in served]
-    return {"code": code, "queues": overview, "targeted": queries.sent_to_counter(conn, code)}
-
-
 def _respond(code: str, message: str, error: bool = False, status: int = 200):
-    """After a POST: the panel for htmx, else a redirect back to the terminal (PRG)."""
+    """After a POST: the live screen with the outcome for htmx, else a redirect (PRG)."""
     if htmx.is_htmx():
-        ctx = _panel_context(code, message, error)
-        return _no_store(render_template("counter/_panel.html", **ctx), status)
+        ctx = _live_context(code)
+        ctx.update(message=message, error=error, feedback=True)
+        return _no_store(render_template("counter/_live.html", **ctx), status)
     flash(message, "error" if error else "ok")
     return redirect(url_for("counter.terminal", code=code), 303)
 
 
-def _refusal(code: str, exc: DomainError | NotFound):
-    """A DomainError or NotFound as a friendly message in the panel."""
-    lang = current_language()
-    if isinstance(exc, NotFound):
-        return _respond(code, texts.t("err.not_found", lang, what=exc.what), True, 404)
-    key = f"err.{exc.code}"
-    message = texts.t(key, lang) if key in texts.TEXTS else exc.message
-    return _respond(code, message, True, 409)
+def _refusal(code: str, exc: DomainError | NotFound, ticket_id: int | None = None):
+    """A refusal in the clerk's words (409; 404 for something that does not exist)."""
+    message = refusals.explain(exc, get_db(), current_language(), counter=code,
+                               ticket_id=ticket_id)
+    return _respond(code, message, True, 404 if isinstance(exc, NotFound) else 409)
 
 
 # -- views ------------------------------------------------------------------
@@ -155,28 +181,33 @@ def choose():
 @bp.get("/<code>")
 @login_required("staff")
 def terminal(code: str):
-    """The terminal: current ticket and its actions, parked tickets, live queue lengths."""
+    """The terminal: current ticket and its actions, who waits, parked tickets, the day."""
     flashed = get_flashed_messages(with_categories=True)
-    message = flashed[-1][1] if flashed else None
-    error = bool(flashed) and flashed[-1][0] == "error"
-    ctx = _panel_context(code, message, error)
-    ctx.update(_queues_context(code))
+    ctx = _live_context(code)
+    ctx.update(message=flashed[-1][1] if flashed else None,
+               error=bool(flashed) and flashed[-1][0] == "error")
     return _no_store(render_template("counter/terminal.html", **ctx))
+
+
+@bp.get("/<code>/live")
+@login_required("staff")
+def live(code: str):
+    """The live screen alone (panel, with the other parts out of band): re-fetched on changes."""
+    return _no_store(render_template("counter/_live.html", **_live_context(code)))
 
 
 @bp.get("/<code>/panel")
 @login_required("staff")
 def panel(code: str):
     """The current-ticket panel alone."""
-    return _no_store(render_template("counter/_panel.html", **_panel_context(code)))
+    return _no_store(render_template("counter/_panel.html", **_live_context(code)))
 
 
 @bp.get("/<code>/queues")
 @login_required("staff")
 def queues(code: str):
-    """The counter's queue lengths alone (re-fetched live)."""
-    _counter_row(code)
-    return _no_store(render_template("counter/_queues.html", **_queues_context(code)))
+    """The side column alone: parked tickets, the counter's day, its queues."""
+    return _no_store(render_template("counter/_side.html", **_live_context(code)))
 
 
 @bp.post("/<code>/next")
@@ -194,10 +225,27 @@ def call_next(code: str):
     return _respond(code, texts.t("msg.next", lang, number=ticket.number))
 
 
+@bp.post("/<code>/call-number")
+@login_required("staff")
+def call_number(code: str):
+    """Call a waiting (or this counter's parked) ticket by the number the customer shows."""
+    _counter_row(code)
+    number = (request.form.get("number") or "").strip()[:12]
+    lang = current_language()
+    if not number:
+        return _respond(code, texts.t("call_number.label", lang), True, 409)
+    try:
+        ticket = usecases.call_number(get_ports(), number=number, counter=code, staff=_staff())
+    except (DomainError, NotFound) as exc:
+        day = branch_day(now(), current_app.config["TIMEZONE"])
+        return _refusal(code, exc, counter_queries.ticket_id_by_number(get_db(), day, number))
+    return _respond(code, texts.t("msg.call_number", lang, number=ticket.number))
+
+
 @bp.post("/<code>/tickets/<int:ticket_id>/<action>")
 @login_required("staff")
 def ticket_action(code: str, ticket_id: int, action: str):
-    """Recall, start, finish, no-show, requeue, transfer, park or call back a ticket."""
+    """Recall, start, finish, no-show, requeue, transfer, park or call a ticket."""
     _counter_row(code)
     if action not in TICKET_ACTIONS:
         abort(404, description=texts.t("err.unknown_action", current_language()))
@@ -209,8 +257,12 @@ def ticket_action(code: str, ticket_id: int, action: str):
             ticket = usecases.act(ports, ticket_id=ticket_id, action=action, counter=code,
                                   staff=_staff(), **_action_params(action))
     except (DomainError, NotFound) as exc:
-        return _refusal(code, exc)
-    return _respond(code, texts.t(f"msg.{action}", current_language(), number=ticket.number))
+        return _refusal(code, exc, ticket_id)
+    lang = current_language()
+    if action == "recall" and ticket.state == State.NO_SHOW:  # the branch's recall limit
+        n = int(queries.setting(get_db(), "auto_no_show_recalls", 0) or 0)
+        return _respond(code, texts.t("msg.auto_no_show", lang, number=ticket.number, n=n + 1))
+    return _respond(code, texts.t(f"msg.{action}", lang, number=ticket.number))
 
 
 def _action_params(action: str) -> dict:
@@ -231,13 +283,17 @@ def _action_params(action: str) -> dict:
 @bp.post("/<code>/state/<move>")
 @login_required("staff")
 def counter_state(code: str, move: str):
-    """Open, pause, resume or close this counter."""
+    """Open, pause (with a reason from the branch's list), resume or close this counter."""
     _counter_row(code)
     if move not in COUNTER_MOVES:
         abort(404, description=texts.t("err.unknown_action", current_language()))
+    reason = (request.form.get("reason") or "").strip()[:40] or None
     try:
-        state = usecases.set_counter(get_ports(), counter=code, move=move, staff=_staff())
+        state = usecases.set_counter(get_ports(), counter=code, move=move, staff=_staff(),
+                                     reason=reason if move == "break" else None)
     except (DomainError, NotFound) as exc:
         return _refusal(code, exc)
     lang = current_language()
+    if move == "break" and reason:
+        return _respond(code, texts.t("msg.break", lang, reason=reason))
     return _respond(code, texts.t("msg.state", lang, state=texts.t(f"state.{state}", lang)))

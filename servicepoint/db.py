@@ -543,3 +543,29 @@ def m008_staff_sessions(db: sqlite_utils.Database) -> None:
         address TEXT
     )""")
     db.execute("CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id)")
+
+
+@migrations()
+def m009_counter_and_display_setup(db: sqlite_utils.Database) -> None:
+    """Why a counter took a break, and each display's own configuration.
+
+    ``counter_events.reason`` keeps the reason a clerk chose from the branch's
+    list. A display covers some services (``devices.services``, as before) and
+    some counters (``counters``, JSON, NULL = all), speaks ``languages`` (JSON,
+    NULL = its one ``language``), stands in an ``orientation`` (NULL =
+    landscape) and shows a ``message`` line (NULL = none). Tickets sent to a named
+    counter are counted apart from their service's open queue, through a small
+    index of their own.
+    """
+    statements = """
+    ALTER TABLE counter_events ADD COLUMN reason TEXT;
+    ALTER TABLE devices ADD COLUMN counters TEXT;
+    ALTER TABLE devices ADD COLUMN languages TEXT;
+    ALTER TABLE devices ADD COLUMN orientation TEXT
+        CHECK (orientation IS NULL OR orientation IN ('landscape', 'portrait'));
+    ALTER TABLE devices ADD COLUMN message TEXT;
+    CREATE INDEX tickets_reserved ON tickets (service_id, target_counter_id)
+        WHERE state = 'waiting' AND target_counter_id IS NOT NULL;
+    """
+    for statement in _split(statements):
+        db.execute(statement)

@@ -82,6 +82,10 @@ class UnitOfWork(Protocol):
 
     def ticket(self, ticket_id: int) -> Ticket: ...
 
+    def ticket_by_number(self, day: str, number: str) -> Ticket | None:
+        """The ticket numbered ``number`` (``A013``) on branch day ``day``, or None."""
+        ...
+
     def public_id(self, ticket_id: int) -> str: ...
 
     def ticket_by_idempotency_key(self, key: str) -> Ticket | None: ...
@@ -106,7 +110,9 @@ class UnitOfWork(Protocol):
 
     # -- counters
     def set_counter_state(self, code: str, state: CounterState, at: dt.datetime,
-                          staff: str | None, action: str) -> None: ...
+                          staff: str | None, action: str, reason: str | None = None) -> None:
+        """Move the counter to ``state`` and record ``action`` (with a break's ``reason``)."""
+        ...
 
     # -- printing
     def add_print_job(self, *, ticket_id: int | None, printer_id: int, payload: dict,

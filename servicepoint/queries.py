@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import json
 import sqlite3
-from typing import Any
+from typing import Any, Mapping
 
 from .db import get_setting
 from .domain import estimate as est
@@ -78,14 +78,32 @@ def kiosk(conn: sqlite3.Connection, code: str) -> Kiosk | None:
 
 @dataclasses.dataclass(frozen=True)
 class Display:
-    """A paired lobby display: its language and the queues it lists (None = all)."""
+    """A paired lobby display as configured in setup.
+
+    ``services`` and ``counters`` it covers (None = all), ``languages`` in order
+    (the first is the board's; announcements are made in each), ``orientation``
+    (``landscape`` or ``portrait``) and the ``message`` line (empty = none).
+    """
 
     code: str
     language: str
     services: frozenset[str] | None
+    counters: frozenset[str] | None = None
+    languages: tuple[str, ...] = ()
+    orientation: str = "landscape"
+    message: str = ""
 
     def lists(self, service: str) -> bool:
+        """Whether the board lists ``service``'s queue and its calls."""
         return self.services is None or service in self.services
+
+    def covers(self, counter: str | None) -> bool:
+        """Whether the board shows calls to ``counter``."""
+        return self.counters is None or counter in self.counters
+
+    def shows_call(self, service: str, counter: str | None) -> bool:
+        """Whether a call of a ``service`` ticket to ``counter`` appears on this board."""
+        return self.lists(service) and self.covers(counter)
 
 
 def display(conn: sqlite3.Connection, code: str) -> Display | None:
@@ -94,8 +112,11 @@ def display(conn: sqlite3.Connection, code: str) -> Display | None:
                        (code,)).fetchone()
     if row is None:
         return None
-    return Display(row["code"], row["language"],
-                   frozenset(json.loads(row["services"])) if row["services"] else None)
+    languages = tuple(json.loads(row["languages"])) if row["languages"] else (row["language"],)
+    return Display(row["code"], languages[0],
+                   frozenset(json.loads(row["services"])) if row["services"] else None,
+                   frozenset(json.loads(row["counters"])) if row["counters"] else None,
+                   languages, row["orientation"] or "landscape", row["message"] or "")
 
 
 # -- tickets --------------------------------------------------------------------
@@ -150,12 +171,6 @@ def held_tickets(conn: sqlite3.Connection, code: str) -> list[Ticket]:
     return SqliteUnitOfWork(conn).held_by(code, HELD_STATES)
 
 
-def sent_to_counter(conn: sqlite3.Connection, code: str) -> int:
-    """How many waiting tickets were transferred to counter ``code`` by name."""
-    return conn.execute("SELECT count(*) FROM tickets WHERE state = 'waiting'"
-                        " AND target_counter_id = ?", (code,)).fetchone()[0]
-
-
 # -- counters overview -----------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -193,28 +208,82 @@ def counters_overview(conn: sqlite3.Connection) -> list[CounterOverview]:
 
 # -- queues -----------------------------------------------------------------------
 
+@dataclasses.dataclass(frozen=True)
+class QueueCount:
+    """How many wait in one service, counted the way routing calls them.
+
+    ``waiting`` are in the service's open queue: any counter serving it may call
+    them, and a new arrival lines up behind them. ``reserved`` are waiting tickets
+    transferred to a named counter (by counter): only that counter may call them,
+    so they are never in the open count (docs/architecture.md, *The ticket lifecycle*).
+    ``oldest_at`` is when the open queue's longest wait began.
+    """
+
+    service: str
+    waiting: int = 0
+    reserved: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    oldest_at: dt.datetime | None = None
+
+    @property
+    def reserved_total(self) -> int:
+        return sum(self.reserved.values())
+
+    def for_counter(self, code: str, serves: bool) -> int:
+        """What counter ``code`` may call of this service: the open queue when it serves
+        the service, plus what was sent to it by name."""
+        return (self.waiting if serves else 0) + self.reserved.get(code, 0)
+
+
+def queue_counts(conn: sqlite3.Connection) -> dict[str, QueueCount]:
+    """Every service's :class:`QueueCount` — the one count every screen and the API show.
+
+    The open count is the trigger-maintained ``queue_counts`` row; reserved
+    tickets are read through their own small index.
+    """
+    reserved: dict[str, dict[str, int]] = {}
+    for service, counter_code, n in conn.execute(
+            "SELECT service_id, target_counter_id, count(*) FROM tickets"
+            " WHERE state = 'waiting' AND target_counter_id IS NOT NULL"
+            " GROUP BY service_id, target_counter_id"):
+        reserved.setdefault(service, {})[counter_code] = n
+    out = {}
+    for r in conn.execute(
+            "SELECT s.code, coalesce(q.waiting, 0) AS waiting, (SELECT min(t.queued_at)"
+            " FROM tickets t WHERE t.state = 'waiting' AND t.service_id = s.code"
+            " AND t.target_counter_id IS NULL) AS oldest"
+            " FROM services s LEFT JOIN queue_counts q ON q.service_id = s.code"):
+        out[r["code"]] = QueueCount(r["code"], r["waiting"], reserved.get(r["code"], {}),
+                                    from_db(r["oldest"]))
+    return out
+
+
+def waiting_for_counter(conn: sqlite3.Connection, code: str) -> int:
+    """How many waiting tickets counter ``code`` may call now (what call-next chooses from)."""
+    served = set(counter_services(conn, code))
+    return sum(q.for_counter(code, q.service in served) for q in queue_counts(conn).values())
+
+
 def queue_overview(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
                    language: str = "en") -> list[dict]:
-    """Per active service: waiting count, the wait a new arrival would be shown, open counters,
-    the longest wait now and the target (the API's ``/queue`` items)."""
-    rows = conn.execute(
-        "SELECT s.*, coalesce(q.waiting, 0) + (SELECT count(*) FROM tickets t WHERE"
-        " t.state='waiting' AND t.service_id=s.code AND t.target_counter_id IS NOT NULL) AS waiting,"
-        " (SELECT min(t.queued_at) FROM tickets t WHERE t.state='waiting'"
-        f" AND t.service_id=s.code) AS oldest, {OPEN_COUNTERS_SQL} AS open_counters"
-        " FROM services s LEFT JOIN queue_counts q"
-        " ON q.service_id = s.code WHERE s.active ORDER BY s.sort, s.code").fetchall()
+    """Per active service (the API's ``/queue`` items): ``waiting`` in the open queue,
+    ``reserved`` for named counters (apart, see :class:`QueueCount`), the wait a new
+    arrival would be shown, open counters, the longest wait now and the target."""
+    counts = queue_counts(conn)
+    rows = conn.execute(f"SELECT s.*, {OPEN_COUNTERS_SQL} AS open_counters FROM services s"
+                        " WHERE s.active ORDER BY s.sort, s.code").fetchall()
     out = []
     for r in rows:
         svc = row_to_service(r)
-        estimate = wait_estimate(conn, stats, now, svc, r["waiting"], r["open_counters"])
-        oldest = from_db(r["oldest"])
+        count = counts.get(svc.code, QueueCount(svc.code))
+        estimate = wait_estimate(conn, stats, now, svc, count.waiting, r["open_counters"])
+        oldest = count.oldest_at
         out.append({
             "service": svc.code,
             "name": svc.name(language),
-            "waiting": r["waiting"],
+            "waiting": count.waiting,
+            "reserved": count.reserved_total,
             "open_counters": r["open_counters"],
-            "longest_wait_s": int((now - oldest).total_seconds()) if oldest else 0,
+            "longest_wait_s": max(0, int((now - oldest).total_seconds())) if oldest else 0,
             "target_wait_s": svc.target_wait_s,
             **estimate.as_dict(),
         })
@@ -223,27 +292,45 @@ def queue_overview(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.da
 
 # -- the lobby board ---------------------------------------------------------------
 
-def recent_calls(conn: sqlite3.Connection, since: dt.datetime, limit: int = 6) -> list[dict]:
+def recent_calls(conn: sqlite3.Connection, since: dt.datetime, limit: int = 6,
+                 board: Display | None = None, language: str = "en") -> list[dict]:
     """The last ``limit`` tickets called or recalled since ``since``, newest call first.
 
-    Each has ``key`` (the event id, so a recall is a new announcement), ``number``,
-    ``counter``, ``language``, ``action``, ``at`` and ``active`` (the domain's
-    :func:`~servicepoint.domain.lifecycle.call_is_active`). Only numbers and
-    counters leave here — never personal data.
+    Only calls ``board`` shows (its services and counters; every call without a
+    board). Each has ``key`` (the event id, so a recall is a new announcement),
+    ``number``, ``counter``, ``counter_name``, ``location`` (the counter's location
+    text), ``service``, ``service_name`` (in ``language``), ``language``,
+    ``action``, ``at`` and ``active`` (the domain's
+    :func:`~servicepoint.domain.lifecycle.call_is_active`). Only numbers, services
+    and counters leave here — never personal data.
     """
+    where, args = ["e.action IN ('call', 'recall')", "e.at >= ?"], [to_db(since)]
+    for column, allowed in (("e.service_id", board and board.services),
+                            ("e.counter_id", board and board.counters)):
+        if allowed is not None:
+            where.append(f"{column} IN ({','.join('?' * len(allowed))})")
+            args.extend(sorted(allowed))
     rows = conn.execute(
-        "SELECT e.id, e.action, e.at, e.counter_id, t.id AS ticket_id, t.number, t.language,"
-        " t.state, t.counter_id AS holder FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
-        " WHERE e.action IN ('call', 'recall') AND e.at >= ? ORDER BY e.id DESC LIMIT ?",
-        (to_db(since), limit * 8)).fetchall()
+        "SELECT e.id, e.action, e.at, e.counter_id, e.service_id, t.id AS ticket_id, t.number,"
+        " t.language, t.state, t.counter_id AS holder, c.name AS counter_name,"
+        " c.location, s.names AS service_names"
+        " FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
+        " LEFT JOIN counters c ON c.code = e.counter_id"
+        " LEFT JOIN services s ON s.code = e.service_id"
+        f" WHERE {' AND '.join(where)} ORDER BY e.id DESC LIMIT ?",
+        (*args, limit * 8)).fetchall()
     seen: set[int] = set()
     calls = []
     for r in rows:
         if r["ticket_id"] in seen:
             continue
         seen.add(r["ticket_id"])
+        names = json.loads(r["service_names"]) if r["service_names"] else {}
         calls.append({
             "key": r["id"], "number": r["number"], "counter": r["counter_id"],
+            "counter_name": r["counter_name"] or r["counter_id"],
+            "location": r["location"] or "", "service": r["service_id"],
+            "service_name": names.get(language) or names.get("en") or r["service_id"],
             "language": r["language"], "action": r["action"], "at": from_db(r["at"]),
             "active": lifecycle.call_is_active(State(r["state"]), r["holder"], r["counter_id"]),
         })

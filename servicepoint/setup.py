@@ -372,7 +372,8 @@ def save_device(p: SetupPorts, raw: Mapping[str, Any]) -> DeviceSpec:
     """Add an expected kiosk or display, or change the one with the same code."""
     with p.store:
         spec = parse_device(raw, known_services=p.store.service_codes(),
-                            known_printers=p.store.printer_names())
+                            known_printers=p.store.printer_names(),
+                            known_counters=p.store.counter_codes())
         current = p.store.device(spec.code)
         if current is not None and current.kind != spec.kind:
             raise InvalidSetup.one("kind", "setup.kind_fixed",

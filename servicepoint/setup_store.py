@@ -30,7 +30,8 @@ SETTING_KEYS = {"name": "branch_name", "timezone": "timezone",
                 "auto_no_show_recalls": "auto_no_show_recalls",
                 "priority_question": "priority_question", "closing_time": "closing_time",
                 "retention_days": "retention_days", "trusted_proxies": "trusted_proxies",
-                "speech_numbers": "speech_numbers"}
+                "speech_numbers": "speech_numbers",
+                "break_reasons": "break_reasons"}
 
 
 def _json(value: Any) -> str:
@@ -50,7 +51,8 @@ def read_settings(conn: sqlite3.Connection) -> BranchSettings:
         closing_time=dt.time.fromisoformat(closing) if closing else None,
         retention_days=int(stored["retention_days"]),
         trusted_proxies=tuple(stored["trusted_proxies"]),
-        speech_numbers=str(stored["speech_numbers"]))
+        speech_numbers=str(stored["speech_numbers"]),
+        break_reasons=tuple(stored["break_reasons"]))
 
 
 def row_to_service(row: sqlite3.Row) -> ServiceSpec:
@@ -84,11 +86,17 @@ def row_to_printer(row: sqlite3.Row) -> PrinterSpec:
                        profile=row["profile"], mode=row["mode"], enabled=bool(row["enabled"]))
 
 
+def _json_tuple(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(json.loads(text))
+
+
 def row_to_device(row: sqlite3.Row) -> DeviceSpec:
-    services = json.loads(row["services"]) if row["services"] else None
     return DeviceSpec(code=row["code"], kind=row["kind"], name=row["name"],
                       language=row["language"], printer=row["printer_name"],
-                      services=tuple(services) if services is not None else None)
+                      services=_json_tuple(row["services"] or None),
+                      counters=_json_tuple(row["counters"]),
+                      languages=_json_tuple(row["languages"]),
+                      orientation=row["orientation"], message=row["message"])
 
 
 DEVICE_SELECT = ("SELECT d.*, p.name AS printer_name FROM devices d"
@@ -277,13 +285,23 @@ class SqliteSetupStore:
         if spec.printer is not None:
             printer_id = self.conn.execute("SELECT id FROM printers WHERE name = ?",
                                            (spec.printer,)).fetchone()[0]
-        services = None if spec.services is None else _json(list(spec.services))
+        def listed(values: tuple[str, ...] | None) -> str | None:
+            # Kept in the order given: a display's languages are spoken in that order.
+            return None if values is None else json.dumps(list(values), ensure_ascii=False,
+                                                         separators=(",", ":"))
+
         self.conn.execute(
-            "INSERT INTO devices (code, kind, name, language, printer_id, services, created_at)"
-            " VALUES (?,?,?,?,?,?,?) ON CONFLICT (code) DO UPDATE SET kind=excluded.kind,"
+            "INSERT INTO devices (code, kind, name, language, printer_id, services, counters,"
+            " languages, orientation, message, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (code) DO UPDATE SET kind=excluded.kind,"
             " name=excluded.name, language=excluded.language, printer_id=excluded.printer_id,"
-            " services=excluded.services",
-            (spec.code, spec.kind, spec.name, spec.language, printer_id, services, to_db(at)))
+            " services=excluded.services, counters=excluded.counters,"
+            " languages=excluded.languages, orientation=excluded.orientation,"
+            " message=excluded.message",
+            (spec.code, spec.kind, spec.name, spec.language, printer_id,
+             None if spec.services is None else _json(list(spec.services)),
+             listed(spec.counters), listed(spec.languages), spec.orientation, spec.message,
+             to_db(at)))
 
     # -- audit ----------------------------------------------------------
     def audit(self, *, at: dt.datetime, actor: str, action: str, entity: str, key: str,

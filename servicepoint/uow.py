@@ -35,7 +35,7 @@ from .ports import HELD_NOW, Clock, NotFound, Notify, Ports, PrintJobRecord
 from .servicetimes import ServiceTimeCache
 from .timeutil import from_db, to_db
 
-_TICKET_COLUMNS = (
+TICKET_COLUMNS = _TICKET_COLUMNS = (
     "id, number, service_id, day, seq, state, priority, language, issued_at, queued_at, "
     "rank_at, front, counter_id, target_counter_id, called_at, recalls, outcome"
 )
@@ -85,7 +85,8 @@ def row_to_service(row: sqlite3.Row) -> Service:
 def row_to_counter(row: sqlite3.Row) -> Counter:
     """Build a domain Counter from a ``counters`` row."""
     return Counter(code=row["code"], name=row["name"], state=CounterState(row["state"]),
-                   staff=row["staff_username"], enabled=bool(row["enabled"]))
+                   staff=row["staff_username"], enabled=bool(row["enabled"]),
+                   location=row["location"])
 
 
 def row_to_kiosk(row: sqlite3.Row) -> Kiosk:
@@ -216,6 +217,11 @@ class SqliteUnitOfWork:
             raise NotFound("ticket", ticket_id)
         return row_to_ticket(row)
 
+    def ticket_by_number(self, day: str, number: str) -> Ticket | None:
+        row = self.conn.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE day = ? AND number = ?",
+                                (day, number)).fetchone()
+        return row_to_ticket(row) if row else None
+
     def public_id(self, ticket_id: int) -> str:
         """The unguessable id in a ticket's tracking link."""
         row = self.conn.execute("SELECT public_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
@@ -330,12 +336,12 @@ class SqliteUnitOfWork:
 
     # -- counters -------------------------------------------------------
     def set_counter_state(self, code: str, state: CounterState, at: dt.datetime,
-                          staff: str | None, action: str) -> None:
+                          staff: str | None, action: str, reason: str | None = None) -> None:
         self.conn.execute("UPDATE counters SET state=?, staff_username=?, changed_at=? WHERE code=?",
                           (CounterState(state).value, staff, to_db(at), code))
         self.conn.execute(
-            "INSERT INTO counter_events (counter_code, action, at, staff_username) VALUES (?,?,?,?)",
-            (code, action, to_db(at), staff))
+            "INSERT INTO counter_events (counter_code, action, at, staff_username, reason)"
+            " VALUES (?,?,?,?,?)", (code, action, to_db(at), staff, reason))
 
     # -- printing -------------------------------------------------------
     def add_print_job(self, *, ticket_id: int | None, printer_id: int, payload: dict,

@@ -8,7 +8,17 @@
     return tag === "input" || tag === "select" || tag === "textarea" || target.isContentEditable;
   }
 
-  /* N, R, S, F, X, P, T, Q press the button that shows that key (when it is enabled). */
+  /* Focus what a button points at (the transfer's service, the break reasons, the
+     number field); false when there is nothing enabled to focus. */
+  function focusTarget(button) {
+    var target = document.querySelector(button.getAttribute("data-focus"));
+    if (!target || target.disabled) return false;
+    target.focus();
+    return true;
+  }
+
+  /* N, R, S, F, X, P, T, Q, G, B, O, C press the button that shows that key (when it is
+     enabled); a button with data-focus moves the focus instead (Enter then acts). */
   document.addEventListener("keydown", function (evt) {
     if (evt.ctrlKey || evt.metaKey || evt.altKey || evt.repeat || typing(evt.target)) return;
     var key = (evt.key || "").toLowerCase();
@@ -16,12 +26,13 @@
     var button = document.querySelector('button[data-key="' + key + '"]');
     if (!button || button.disabled || button.closest("fieldset[disabled]")) return;
     evt.preventDefault();
-    var focus = button.getAttribute("data-focus");
-    if (focus && document.querySelector(focus)) {
-      document.querySelector(focus).focus();
-    } else {
-      button.click();
-    }
+    if (!button.hasAttribute("data-focus") || !focusTarget(button)) button.click();
+  });
+
+  /* A plain button that only points somewhere (Break: to its reasons) focuses it on click. */
+  document.addEventListener("click", function (evt) {
+    var button = evt.target && evt.target.closest && evt.target.closest('button[type="button"][data-focus]');
+    if (button) focusTarget(button);
   });
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }

@@ -17,6 +17,8 @@ from .hours import Hours, hhmm
 from .model import DomainError
 
 ROLES = ("staff", "manager", "technician", "admin")
+DEFAULT_BREAK_REASONS = ("Lunch", "Short break", "Back-office work", "Training")
+MAX_BREAK_REASONS = 12
 DEVICE_KINDS = ("kiosk", "display")
 # How announcements read a ticket number: "A 0 4 2" (digits) or "A 42" (whole).
 SPEECH_NUMBER_STYLES = ("digits", "whole")
@@ -122,9 +124,20 @@ class PrinterSpec:
         return dataclasses.asdict(self)
 
 
+ORIENTATIONS = ("landscape", "portrait")
+# What only a display has (a kiosk leaves them None).
+DISPLAY_FIELDS = ("counters", "languages", "orientation", "message")
+
+
 @dataclasses.dataclass(frozen=True)
 class DeviceSpec:
-    """A kiosk or display the branch expects (pairing binds a real screen to it)."""
+    """A kiosk or display the branch expects (pairing binds a real screen to it).
+
+    A display also says which ``counters`` it covers (None: all), the
+    ``languages`` it shows and announces in order (None: just ``language``; when
+    given, ``language`` is the first), its ``orientation`` (None: landscape) and a
+    ``message`` line for the waiting room (None: none).
+    """
 
     code: str
     kind: str
@@ -132,10 +145,16 @@ class DeviceSpec:
     language: str = "en"
     printer: str | None = None  # printer name, kiosks only
     services: tuple[str, ...] | None = None  # None: every service
+    counters: tuple[str, ...] | None = None  # displays: None = every counter
+    languages: tuple[str, ...] | None = None  # displays: None = (language,)
+    orientation: str | None = None  # displays: None = landscape
+    message: str | None = None  # displays: the line shown under the board
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
-        out["services"] = None if self.services is None else list(self.services)
+        for name in ("services", "counters", "languages"):
+            value = getattr(self, name)
+            out[name] = None if value is None else list(value)
         return out
 
 
@@ -152,11 +171,14 @@ class BranchSettings:
     retention_days: int = 90
     trusted_proxies: tuple[str, ...] = ()
     speech_numbers: str = "digits"  # one of SPEECH_NUMBER_STYLES
+    # What a clerk picks from when taking a break (none listed: a break needs no reason).
+    break_reasons: tuple[str, ...] = DEFAULT_BREAK_REASONS
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["kiosk_languages"] = list(self.kiosk_languages)
         out["trusted_proxies"] = list(self.trusted_proxies)
+        out["break_reasons"] = list(self.break_reasons)
         out["closing_time"] = hhmm(self.closing_time) if self.closing_time else None
         return out
 

@@ -17,6 +17,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .branch import (
     DEVICE_KINDS,
+    DISPLAY_FIELDS,
+    ORIENTATIONS,
+    MAX_BREAK_REASONS,
     ROLES,
     SPEECH_NUMBER_STYLES,
     BranchSettings,
@@ -130,6 +133,16 @@ class _Fields:
             self.fail(name, "setup.not_list", "must be a list of texts")
             return list(default or [])
         return [v.strip() for v in value]
+
+    def lines(self, name: str, default: Iterable[str]) -> list[str]:
+        """A list of short texts, given as a list or as text with one per line."""
+        value = self.raw.get(name, default)
+        if isinstance(value, str):
+            value = value.splitlines()
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            self.fail(name, "setup.not_list", "must be a list of texts")
+            return list(default)
+        return [v.strip() for v in value if v.strip()]
 
     def languages_map(self, name: str, *, max_len: int, required_language: str | None) -> dict:
         value = self.raw.get(name) or {}
@@ -319,12 +332,13 @@ def parse_printer(raw: Mapping[str, Any]) -> PrinterSpec:
     return spec
 
 
-DEVICE_FIELDS = ("code", "kind", "name", "language", "printer", "services")
+DEVICE_FIELDS = ("code", "kind", "name", "language", "printer", "services", *DISPLAY_FIELDS)
 
 
 def parse_device(raw: Mapping[str, Any], *, known_services: Iterable[str] | None = None,
-                 known_printers: Iterable[str] | None = None) -> DeviceSpec:
-    """A valid :class:`DeviceSpec` for a kiosk or a display."""
+                 known_printers: Iterable[str] | None = None,
+                 known_counters: Iterable[str] | None = None) -> DeviceSpec:
+    """A valid :class:`DeviceSpec` for a kiosk or a display (see its fields)."""
     f = _Fields(raw, DEVICE_FIELDS)
     code = f.text("code", required=True, max_len=16)
     if code and not f.has("code") and not _DEVICE_CODE.fullmatch(code):
@@ -347,16 +361,55 @@ def parse_device(raw: Mapping[str, Any], *, known_services: Iterable[str] | None
         for i, svc in enumerate(services):
             if known is not None and svc not in known:
                 f.fail(f"services[{i}]", "setup.unknown_service", f"there is no service {svc!r}")
+    display = _display_fields(f, kind, known_counters)
+    if display.get("languages"):
+        language = display["languages"][0]
     spec = DeviceSpec(code=code, kind=kind, name=f.text("name", required=True, max_len=60),
                       language=language, printer=printer,
-                      services=tuple(services) if services is not None else None)
+                      services=tuple(services) if services is not None else None, **display)
     f.done()
     return spec
 
 
+def _display_fields(f: _Fields, kind: str, known_counters: Iterable[str] | None) -> dict:
+    """A display's counters, languages, orientation and message (each None when not given)."""
+    given = [name for name in DISPLAY_FIELDS if f.raw.get(name) is not None]
+    if kind != "display":
+        for name in given:
+            f.fail(name, "setup.display_only", "only a display has this")
+        return {}
+    out: dict[str, Any] = {}
+    counters = f.text_list("counters", None)
+    if counters is not None:
+        known = set(known_counters) if known_counters is not None else None
+        for i, code in enumerate(counters):
+            if known is not None and code not in known:
+                f.fail(f"counters[{i}]", "setup.unknown_counter", f"there is no counter {code!r}")
+        out["counters"] = tuple(counters)
+    languages = f.text_list("languages", None)
+    if languages is not None:
+        for i, lang in enumerate(languages):
+            if not _LANGUAGE.fullmatch(lang):
+                f.fail(f"languages[{i}]", "setup.bad_language",
+                       "is not a language code such as en or pt-BR")
+        if not languages:
+            f.fail("languages", "setup.required", "needs at least one language")
+        elif len(set(languages)) != len(languages):
+            f.fail("languages", "setup.duplicate", "lists a language twice")
+        out["languages"] = tuple(languages) or None
+    orientation = f.text("orientation", max_len=12) or None
+    if orientation is not None and orientation not in ORIENTATIONS:
+        f.fail("orientation", "setup.bad_orientation",
+               f"must be one of: {', '.join(ORIENTATIONS)}")
+    out["orientation"] = orientation
+    message = f.text("message", max_len=120) or None
+    out["message"] = message
+    return out
+
+
 SETTINGS_FIELDS = ("name", "timezone", "kiosk_languages", "auto_no_show_recalls",
                    "priority_question", "closing_time", "retention_days", "trusted_proxies",
-                   "speech_numbers")
+                   "speech_numbers", "break_reasons")
 
 
 def parse_settings(raw: Mapping[str, Any], base: BranchSettings | None = None, *,
@@ -394,6 +447,17 @@ def parse_settings(raw: Mapping[str, Any], base: BranchSettings | None = None, *
         except ValueError:
             f.fail(f"trusted_proxies[{i}]", "setup.bad_network",
                    "is not an IP address or network such as 10.0.0.5 or 10.0.0.0/24")
+    reasons = f.lines("break_reasons", base.break_reasons)
+    for i, reason in enumerate(reasons):
+        if len(reason) > 40:
+            f.fail(f"break_reasons[{i}]", "setup.too_long", "must be at most 40 characters")
+        elif any(ord(c) < 32 for c in reason):
+            f.fail(f"break_reasons[{i}]", "setup.control_chars",
+                   "must not contain control characters")
+    if len(reasons) > MAX_BREAK_REASONS:
+        f.fail("break_reasons", "setup.too_many", f"lists at most {MAX_BREAK_REASONS} reasons")
+    elif len({r.casefold() for r in reasons}) != len(reasons):
+        f.fail("break_reasons", "setup.duplicate", "lists a reason twice")
     settings = BranchSettings(
         name=f.text("name", required=True, max_len=60),
         timezone=timezone,
@@ -404,6 +468,7 @@ def parse_settings(raw: Mapping[str, Any], base: BranchSettings | None = None, *
         retention_days=f.integer("retention_days", 90, 1, 3650),
         trusted_proxies=tuple(normalised),
         speech_numbers=f.text("speech_numbers", base.speech_numbers, max_len=10),
+        break_reasons=tuple(reasons),
     )
     if settings.speech_numbers not in SPEECH_NUMBER_STYLES:
         f.fail("speech_numbers", "setup.bad_speech_numbers",

@@ -36,19 +36,43 @@ def ensure_enabled(counter: Counter) -> None:
         raise DomainError(f"Counter {counter.code} is disabled", "counter_disabled")
 
 
-def move(counter: str, name: str, held: Iterable[Ticket]) -> tuple[CounterState, str]:
+def move(counter: str, name: str, held: Iterable[Ticket], *, reason: str | None = None,
+         reasons: Iterable[str] = ()) -> tuple[CounterState, str]:
     """The state counter ``counter`` reaches by move ``name`` and the action to record.
 
-    ``held`` are the called or serving tickets the counter holds now. Raises
-    :class:`DomainError` ``bad_action`` for an unknown move and ``counter_busy``
-    when closing or pausing a counter that still holds a ticket.
+    ``held`` are the called or serving tickets the counter holds now. A break
+    takes a ``reason`` from the branch's list ``reasons`` (see :func:`break_reason`).
+    Raises :class:`DomainError` ``bad_action`` for an unknown move, ``counter_busy``
+    when closing or pausing a counter that still holds a ticket, and
+    ``break_reason`` for a missing or unknown reason.
     """
     result = parse_move(name)
     if name in ("close", "break"):
         for ticket in held:
             raise DomainError(f"Counter {counter} still has {ticket.number}; finish it first",
-                              "counter_busy")
+                              "counter_busy", number=ticket.number, state=ticket.state.value,
+                              move=name)
+    if name == "break":
+        break_reason(reason, reasons)
     return result
+
+
+def break_reason(reason: str | None, reasons: Iterable[str]) -> str | None:
+    """The reason recorded for a break: None when none is given, else one of ``reasons``.
+
+    The counter screen always asks for one from the branch's list; the API and a
+    session that ends may pause a counter without one. When the branch lists no
+    reasons any given one is kept as typed. Raises :class:`DomainError`
+    ``break_reason`` for a reason that is not on a non-empty list.
+    """
+    listed = list(reasons)
+    reason = (reason or "").strip() or None
+    if reason is None or not listed:
+        return reason
+    if reason not in listed:
+        raise DomainError(f"Choose a reason for the break: {', '.join(listed)}",
+                          "break_reason", reasons=listed, reason=reason)
+    return reason
 
 
 def opening_for_call(state: CounterState) -> tuple[CounterState, str] | None:

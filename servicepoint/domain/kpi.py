@@ -241,3 +241,48 @@ def compute(
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
+
+
+@dataclasses.dataclass(frozen=True)
+class CounterDay:
+    """One counter's own figures for a period (its working day on the counter screen).
+
+    ``called``: tickets called here; ``served``: visits finished here;
+    ``no_shows`` and ``transferred`` (sent on from here); ``mean_wait_s``: the
+    wait of the customers called here (call − queue entry, first call of each
+    segment); ``mean_service_s``: start → end of service here.
+    """
+
+    called: int = 0
+    served: int = 0
+    no_shows: int = 0
+    transferred: int = 0
+    mean_wait_s: float | None = None
+    mean_service_s: float | None = None
+
+
+def counter_day(events: Iterable[Event], counter: str) -> CounterDay:
+    """:class:`CounterDay` of ``counter`` from ``events`` (whole histories of the tickets)."""
+    events = list(events)
+    here = [e for e in events if e.counter == counter]
+    waits = []
+    for evs in _by_ticket(events).values():
+        start = None
+        for ev in evs:
+            if ev.action in _SEGMENT_STARTS:
+                start = ev.at
+            elif start is not None and ev.action == Action.CALL:
+                if ev.counter == counter:
+                    waits.append((ev.at - start).total_seconds())
+                start = None
+            elif ev.action in _SEGMENT_ABANDONS:
+                start = None
+    spans = [s.seconds for s in service_spans(events) if s.counter == counter]
+    return CounterDay(
+        called=len({e.ticket_id for e in here if e.action == Action.CALL}),
+        served=sum(1 for e in here if e.action == Action.FINISH),
+        no_shows=sum(1 for e in here if e.action == Action.NO_SHOW),
+        transferred=sum(1 for e in here if e.action == Action.TRANSFER),
+        mean_wait_s=round(mean(waits), 1) if waits else None,
+        mean_service_s=round(mean(spans), 1) if spans else None,
+    )

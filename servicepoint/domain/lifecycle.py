@@ -34,6 +34,8 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (C, Action.NO_SHOW): State.NO_SHOW,
     (C, Action.REQUEUE): W,
     (S, Action.REQUEUE): W,
+    # A called customer may be sent on before being served (they came to the wrong desk).
+    (C, Action.TRANSFER): W,
     (S, Action.TRANSFER): W,
     (S, Action.PARK): P,
     (S, Action.FINISH): State.DONE,
@@ -58,6 +60,17 @@ STAFF_ACTIONS = frozenset(a for (_, a) in TRANSITIONS) - {Action.EXPIRE}
 def allowed_actions(state: State) -> list[Action]:
     """The actions the table accepts from ``state``, in table order."""
     return [a for (s, a) in TRANSITIONS if s == state]
+
+
+def recalls_left(recalls: int, max_recalls: int) -> int | None:
+    """How many more recalls a called ticket may have before the next one makes it a
+    no-show (the branch's "auto no-show after N recalls"); None when the rule is off.
+
+    0 means the next recall marks the ticket a no-show (see :func:`apply`).
+    """
+    if max_recalls <= 0:
+        return None
+    return max(0, max_recalls - recalls)
 
 
 def issuable_priorities(*, staff: bool, kiosk_asks_priority: bool = False) -> frozenset[Priority]:
@@ -193,7 +206,8 @@ def apply(
                             if a != Action.EXPIRE) or "none"
         raise IllegalTransition(
             f"Ticket {ticket.number} is {ticket.state.value}; cannot {action.value} it "
-            f"(allowed: {allowed})"
+            f"(allowed: {allowed})",
+            number=ticket.number, state=ticket.state.value, action=action.value,
         )
 
     if action in _HOLDER_ACTIONS or (action == Action.CALL and ticket.state == P):
@@ -201,7 +215,9 @@ def apply(
             raise DomainError(f"{action.value} needs the acting counter", "counter_required")
         if ticket.counter != counter:
             raise NotHolder(
-                f"Ticket {ticket.number} is held by counter {ticket.counter}, not {counter}"
+                f"Ticket {ticket.number} is held by counter {ticket.counter}, not {counter}",
+                number=ticket.number, state=ticket.state.value, action=action.value,
+                holder=ticket.counter,
             )
 
     data: dict = {}
@@ -214,7 +230,9 @@ def apply(
             raise DomainError("call needs the acting counter", "counter_required")
         if ticket.target_counter is not None and ticket.target_counter != counter:
             raise NotHolder(
-                f"Ticket {ticket.number} was transferred to counter {ticket.target_counter}"
+                f"Ticket {ticket.number} was transferred to counter {ticket.target_counter}",
+                number=ticket.number, state=ticket.state.value, action=action.value,
+                target=ticket.target_counter,
             )
         changes.update(counter=counter, called_at=at, recalls=0, front=False,
                        target_counter=None)

@@ -83,14 +83,20 @@ class Position(StrEnum):
 
 
 class DomainError(Exception):
-    """A queue rule refused an action; ``code`` is a stable machine-readable name."""
+    """A queue rule refused an action; ``code`` is a stable machine-readable name.
+
+    ``params`` carry what the refusal is about (``number``, ``state``, ``action``,
+    ``holder``, ...) so that a face can say it in the user's own words; the
+    message is the English text the API returns.
+    """
 
     code = "domain_error"
 
-    def __init__(self, message: str, code: str | None = None):
+    def __init__(self, message: str, code: str | None = None, **params: Any):
         super().__init__(message)
         if code:
             self.code = code
+        self.params: dict[str, Any] = params
 
     @property
     def message(self) -> str:
@@ -178,6 +184,7 @@ class Counter:
     state: CounterState = CounterState.CLOSED
     staff: str | None = None
     enabled: bool = True  # a disabled counter cannot open
+    location: str = ""  # where it is, as the display says it ("Ground floor, left")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 from ..domain import counters as counter_rules
+from ..domain.branch import DEFAULT_BREAK_REASONS
 from ..domain.model import CounterState
 from ..ports import Ports
 
 
-def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = None) -> CounterState:
+def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = None,
+                reason: str | None = None) -> CounterState:
     """Open, close, pause (``break``) or resume a counter; returns its new state.
 
     Closing or pausing a counter that still holds a called or serving ticket is
     refused (``counter_busy``), so no customer is left standing at a dark counter.
-    Raises :class:`NotFound` for an unknown counter and :class:`DomainError`
-    ``bad_action`` for an unknown move.
+    A break takes a ``reason`` from the branch's ``break_reasons`` setting, kept
+    with the counter event. Raises :class:`NotFound` for an unknown counter and
+    :class:`DomainError` ``bad_action`` for an unknown move and ``break_reason``
+    for a missing or unknown reason.
     """
     counter_rules.parse_move(move)
     now = ports.clock.now()
@@ -20,8 +24,12 @@ def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = No
         row = uow.counter(counter)
         if move in ("open", "resume"):
             counter_rules.ensure_enabled(row)
-        new_state, action = counter_rules.move(counter, move, uow.held_by(counter))
-        if row.state != new_state:
-            uow.set_counter_state(counter, new_state, now, staff, action)
+        reasons = uow.setting("break_reasons", list(DEFAULT_BREAK_REASONS))
+        new_state, action = counter_rules.move(counter, move, uow.held_by(counter),
+                                               reason=reason, reasons=reasons)
+        reason = counter_rules.break_reason(reason, reasons) if move == "break" else None
+        # A new reason is a new break, even from a break (lunch after a short break).
+        if row.state != new_state or reason is not None:
+            uow.set_counter_state(counter, new_state, now, staff, action, reason)
     ports.notify("counters")
     return new_state

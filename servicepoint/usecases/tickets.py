@@ -6,7 +6,7 @@ from typing import Any
 
 from ..domain import counters as counter_rules
 from ..domain import lifecycle, routing
-from ..domain.model import Action, DomainError, State, Ticket
+from ..domain.model import Action, Counter, DomainError, State, Ticket
 from ..ports import Ports, UnitOfWork
 from ..timeutil import branch_day
 
@@ -30,12 +30,8 @@ def call_next(ports: Ports, *, counter: str, staff: str | None = None,
             if finish_current and current.state == State.SERVING:
                 _transition(uow, current, Action.FINISH, now, counter=counter, staff=staff)
             else:
-                raise DomainError(
-                    f"Counter {counter} still has {current.number} ({current.state.value}); "
-                    "finish, requeue or mark it no-show first", "counter_busy")
-        opening = counter_rules.opening_for_call(row.state)
-        if opening is not None:
-            uow.set_counter_state(counter, opening[0], now, staff or row.staff, opening[1])
+                raise _busy(counter, current)
+        _open_for_call(uow, row, now, staff)
         services = uow.counter_services(counter)
         chosen = routing.pick_next(uow.head_of_queues(services, counter), counter, services,
                                    now, uow.weights())
@@ -50,24 +46,72 @@ def call_next(ports: Ports, *, counter: str, staff: str | None = None,
 def call_ticket(ports: Ports, *, ticket_id: int, counter: str, staff: str | None = None) -> Ticket:
     """Call a specific waiting or parked ticket to ``counter`` (e.g. a parked one coming back).
 
+    Like :func:`call_next`, a closed counter or one on a break is opened. The
+    check and the call run in one write transaction, so two counters calling the
+    same ticket at once never both get it: the second is refused
+    (``illegal_transition``, the ticket is no longer waiting).
     Raises :class:`NotFound` for an unknown ticket or counter and :class:`DomainError`
-    when the counter does not serve the ticket, still holds another, or the
-    lifecycle refuses the call.
+    when the counter does not serve the ticket (``not_served_here``), still holds
+    another (``counter_busy``), or the lifecycle refuses the call.
     """
     now = ports.clock.now()
     with ports.uow() as uow:
-        counter_rules.ensure_enabled(uow.counter(counter))
-        ticket = uow.ticket(ticket_id)
-        if ticket.state == State.WAITING:
-            if not routing.callable_by(ticket, counter, uow.counter_services(counter)):
-                raise DomainError(f"Counter {counter} does not serve {ticket.number}",
-                                  "not_served_here")
-        for current in uow.held_by(counter):
-            if current.id != ticket.id:
-                raise DomainError(f"Counter {counter} still has {current.number}", "counter_busy")
-        result = _transition(uow, ticket, Action.CALL, now, counter=counter, staff=staff)
+        row = uow.counter(counter)
+        counter_rules.ensure_enabled(row)
+        result = _call_specific(uow, row.code, uow.ticket(ticket_id), now, staff, row)
     ports.notify("queue")
     return result
+
+
+def call_number(ports: Ports, *, number: str, counter: str, staff: str | None = None) -> Ticket:
+    """Call today's ticket ``number`` (``A013``, as the customer shows it) to ``counter``.
+
+    The clerk calls a customer by the number on their ticket; otherwise the same
+    as :func:`call_ticket`. Raises :class:`DomainError` ``no_such_number`` when
+    no ticket has that number today.
+    """
+    now = ports.clock.now()
+    wanted = number.strip().upper()
+    with ports.uow() as uow:
+        row = uow.counter(counter)
+        counter_rules.ensure_enabled(row)
+        ticket = uow.ticket_by_number(branch_day(now, ports.timezone), wanted)
+        if ticket is None:
+            raise DomainError(f"There is no ticket {wanted} today", "no_such_number",
+                              number=wanted)
+        result = _call_specific(uow, row.code, ticket, now, staff, row)
+    ports.notify("queue")
+    return result
+
+
+def _call_specific(uow: UnitOfWork, counter: str, ticket: Ticket, now: dt.datetime,
+                   staff: str | None, row: Counter) -> Ticket:
+    """Call ``ticket`` to ``counter`` inside the caller's write transaction."""
+    if ticket.state == State.WAITING:
+        if not routing.callable_by(ticket, counter, uow.counter_services(counter)):
+            raise DomainError(f"Counter {counter} does not serve {ticket.number}",
+                              "not_served_here", number=ticket.number, service=ticket.service,
+                              target=ticket.target_counter)
+    for current in uow.held_by(counter):
+        if current.id != ticket.id:
+            raise _busy(counter, current)
+    if ticket.state in (State.WAITING, State.PARKED):
+        _open_for_call(uow, row, now, staff)
+    return _transition(uow, ticket, Action.CALL, now, counter=counter, staff=staff)
+
+
+def _busy(counter: str, current: Ticket) -> DomainError:
+    return DomainError(
+        f"Counter {counter} still has {current.number} ({current.state.value}); "
+        "finish, requeue or mark it no-show first", "counter_busy",
+        number=current.number, state=current.state.value)
+
+
+def _open_for_call(uow: UnitOfWork, row: Counter, now: dt.datetime, staff: str | None) -> None:
+    """Calling a customer opens a closed counter or ends its break."""
+    opening = counter_rules.opening_for_call(row.state)
+    if opening is not None:
+        uow.set_counter_state(row.code, opening[0], now, staff or row.staff, opening[1])
 
 
 def act(ports: Ports, *, ticket_id: int, action: str, counter: str | None = None,

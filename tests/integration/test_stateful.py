@@ -55,7 +55,7 @@ W, C, S, P = State.WAITING, State.CALLED, State.SERVING, State.PARKED
 # The table of docs/architecture.md, *The ticket lifecycle*, independent of the code's (the unit tests compare the two).
 TABLE = {
     (W, "call"): C, (P, "call"): C, (C, "recall"): C, (C, "start"): S, (C, "no_show"): State.NO_SHOW,
-    (C, "requeue"): W, (S, "requeue"): W, (S, "transfer"): W, (S, "park"): P,
+    (C, "requeue"): W, (S, "requeue"): W, (C, "transfer"): W, (S, "transfer"): W, (S, "park"): P,
     (S, "finish"): State.DONE, (W, "cancel"): State.CANCELLED, (W, "expire"): State.EXPIRED,
     (C, "expire"): State.EXPIRED, (P, "expire"): State.EXPIRED, (State.DONE, "rate"): State.DONE,
 }
@@ -330,7 +330,9 @@ class QueueMachine(RuleBasedStateMachine):
         eid = data.draw(st.sampled_from(ids))
         before = self.conn.execute("SELECT * FROM ticket_events WHERE id=?", (eid,)).fetchone()
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            self.conn.execute("UPDATE ticket_events SET to_state='done' WHERE id=?", (eid,))
+            # A real change (an update that writes the same value changes nothing).
+            self.conn.execute("UPDATE ticket_events SET to_state = CASE to_state WHEN 'done'"
+                              " THEN 'waiting' ELSE 'done' END WHERE id=?", (eid,))
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             self.conn.execute("DELETE FROM ticket_events WHERE id=?", (eid,))
         assert tuple(self.conn.execute("SELECT * FROM ticket_events WHERE id=?",

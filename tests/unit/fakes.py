@@ -65,7 +65,8 @@ class FakeStore:
                 svc["code"], svc["names"], svc["enabled"], svc["default_service_s"],
                 svc["target_wait_s"], svc["weight"], svc["sort"])
         for counter in branch["counters"]:
-            store.counters[counter["code"]] = Counter(counter["code"], counter["name"])
+            store.counters[counter["code"]] = Counter(counter["code"], counter["name"],
+                                                      location=counter.get("location", ""))
             store.served[counter["code"]] = list(counter["services"])
         printer = Printer(id=1, status=PrinterStatus.UNKNOWN)
         for device in branch["devices"]:
@@ -159,6 +160,10 @@ class FakeUnitOfWork:
             raise NotFound("ticket", ticket_id)
         return self.store.tickets[ticket_id]
 
+    def ticket_by_number(self, day: str, number: str) -> Ticket | None:
+        return next((t for t in self.store.tickets.values()
+                     if t.day == day and t.number == number), None)
+
     def public_id(self, ticket_id: int) -> str:
         self.ticket(ticket_id)
         return self.store.meta[ticket_id]["public_id"]
@@ -215,10 +220,10 @@ class FakeUnitOfWork:
 
     # -- counters
     def set_counter_state(self, code: str, state: CounterState, at: dt.datetime,
-                          staff: str | None, action: str) -> None:
+                          staff: str | None, action: str, reason: str | None = None) -> None:
         self.store.counters[code] = dataclasses.replace(self.store.counters[code],
                                                         state=CounterState(state), staff=staff)
-        self.store.counter_events.append((code, action, at, staff))
+        self.store.counter_events.append((code, action, at, staff, reason))
 
     # -- printing
     def add_print_job(self, *, ticket_id: int | None, printer_id: int, payload: dict,

@@ -38,6 +38,7 @@ EXPECTED = {
     (C, Action.NO_SHOW): State.NO_SHOW,
     (C, Action.REQUEUE): W,
     (S, Action.REQUEUE): W,
+    (C, Action.TRANSFER): W,
     (S, Action.TRANSFER): W,
     (S, Action.PARK): P,
     (S, Action.FINISH): State.DONE,
@@ -159,7 +160,8 @@ def test_issue_is_not_an_action_on_an_existing_ticket():
 # -- holders -----------------------------------------------------------------
 
 HOLDER_CASES = [(C, Action.RECALL), (C, Action.START), (C, Action.NO_SHOW), (C, Action.REQUEUE),
-                (S, Action.REQUEUE), (S, Action.TRANSFER), (S, Action.PARK), (S, Action.FINISH),
+                (C, Action.TRANSFER), (S, Action.REQUEUE), (S, Action.TRANSFER), (S, Action.PARK),
+                (S, Action.FINISH),
                 (P, Action.CALL)]
 
 

@@ -165,7 +165,9 @@ def test_requeue_park_call_back(app, clerk):
     assert ticket(app, second)["state"] == "called"
     # Calling the parked one back while busy is refused kindly.
     r = act(clerk, app, first, "call")
-    assert r.status_code == 409 and "still has" in r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert f"Finish with {second} first: it is still called at this counter." in r.get_data(
+        as_text=True)
     act(clerk, app, second, "start")
     act(clerk, app, second, "finish")
     r = act(clerk, app, first, "call")
@@ -200,22 +202,30 @@ def test_transfer_without_a_target_is_a_friendly_message(app, clerk):
     assert ticket(app, number)["state"] == "serving"
 
 
+def message(response) -> str:
+    """The clerk's message in a counter answer (the feedback line)."""
+    match = re.search(r'id="counter-message" role="\w+">([^<]*)<', response.get_data(as_text=True))
+    assert match, "no message in the answer"
+    return match.group(1)
+
+
 def test_refusals_are_messages_not_errors(app, clerk):
     r = post(clerk, "/counter/1/next")
-    assert r.status_code == 200 and "Nobody is waiting" in r.get_data(as_text=True)
+    assert r.status_code == 200 and message(r) == "Nobody is waiting for this counter."
     first, _ = issue(clerk, "A", 2)
     post(clerk, "/counter/1/next")
     r = post(clerk, "/counter/1/next")
-    assert r.status_code == 409 and "still has" in r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert message(r) == f"Finish with {first} first: it is still called at this counter."
     r = act(clerk, app, first, "finish")  # called, not yet serving
-    assert r.status_code == 409 and "cannot finish" in r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert message(r) == (f"{first} has been called but not started: press Start when the "
+                          "customer arrives.")
     r = act(clerk, app, first, "start", counter="2")  # held by counter 1
-    assert r.status_code == 409 and "held by counter 1" in r.get_data(as_text=True)
+    assert r.status_code == 409 and message(r) == f"{first} was already called to Counter 1."
     r = post(clerk, "/counter/1/tickets/9999/start")
-    assert r.status_code == 404 and "does not exist" in r.get_data(as_text=True)
-    r = act(clerk, app, first, "transfer", service="C")  # called: transfer needs serving
-    html = r.get_data(as_text=True)
-    assert r.status_code == 409 and 'role="alert"' in html and "cannot transfer" in html
+    assert r.status_code == 404
+    assert message(r) == "That ticket no longer exists. The screen has been refreshed."
     act(clerk, app, first, "start")
     r = act(clerk, app, first, "transfer", service="ZZ")  # serving, but no such service
     html = r.get_data(as_text=True)
@@ -223,6 +233,39 @@ def test_refusals_are_messages_not_errors(app, clerk):
     assert "That service does not exist" in html
     assert (ticket(app, first)["state"], ticket(app, first)["service_id"]) == ("serving", "A")
     assert post(clerk, f"/counter/1/tickets/{ticket(app, first)['id']}/explode").status_code == 404
+
+
+def test_a_stale_screen_is_told_what_happened_in_plain_words(app, clerk):
+    """Acting on a ticket another screen already moved on: what happened, where, never
+    an internal action name."""
+    [number] = issue(clerk, "A")
+    post(clerk, "/counter/1/next")
+    act(clerk, app, number, "start")
+    act(clerk, app, number, "finish")
+    for action in ("recall", "start", "finish", "no_show", "transfer", "park", "requeue"):
+        r = act(clerk, app, number, action, service="C")
+        assert r.status_code == 409, action
+        assert message(r) == f"{number} was already finished at Counter 1.", action
+        body = r.get_data(as_text=True)
+        for internal in ("allowed:", "illegal_transition", "not_holder", "cannot "):
+            assert internal not in body, (action, internal)
+    [other] = issue(clerk, "B")
+    post(clerk, "/counter/2/next")
+    act(clerk, app, other, "no_show", counter="2")
+    r = act(clerk, app, other, "recall", counter="2")
+    assert message(r) == f"{other} was already marked as a no-show at Counter 2."
+    r = act(clerk, app, other, "recall", counter="1")
+    assert message(r) == f"{other} was already marked as a no-show at Counter 2."
+
+
+def test_refusals_in_spanish(app, clerk):
+    clerk.get("/counter/1?lang=es")
+    [number] = issue(clerk, "A")
+    post(clerk, "/counter/1/next")
+    act(clerk, app, number, "start")
+    act(clerk, app, number, "finish")
+    r = act(clerk, app, number, "recall")
+    assert message(r) == f"{number} ya se terminó en Counter 1."
 
 
 def test_counter_open_break_resume_close(app, clerk):
@@ -248,7 +291,7 @@ def test_plain_form_posts_redirect_and_flash(app, clerk):
     r = post(clerk, "/counter/1/next", htmx=False)
     assert r.status_code == 303
     html = clerk.get("/counter/1").get_data(as_text=True)
-    assert 'role="alert"' in html and "still has" in html
+    assert 'role="alert"' in html and f"Finish with {number} first" in html
 
 
 def test_state_changes_need_the_csrf_token(app, clerk):
