@@ -48,12 +48,9 @@ def _error(status: int, code: str, message: str):
 
 
 def languages(device: queries.Display) -> list[str]:
-    """The languages a display announces in, in order, each one we have a voice for.
-
-    Today a display has one language; per-display lists come with the display's
-    setup, and only this function needs to learn about them.
-    """
-    configured = [device.language]
+    """The languages a display announces in, in order (its setup's ``languages``), each
+    one we have a voice for."""
+    configured = list(device.languages) or [device.language]
     return [lang for lang in dict.fromkeys(configured) if lang in speech.VOICES] or ["en"]
 
 
@@ -95,7 +92,7 @@ def pending(display: str):
     style = _number_style()
     items = []
     for event in events:
-        if not device.lists(event.service):
+        if not device.shows_call(event.service, event.counter):
             continue
         audio = [{"lang": lang, "text": texts.announcement(event.number, event.counter, lang,
                                                            style).text,
@@ -121,7 +118,7 @@ def wav(display: str, event_id: int, lang: str):
     if lang not in languages(device):
         return _error(404, "not_found", f"Display {display} does not speak {lang!r}")
     event = queries.call_event(get_db(), event_id)  # the int converter keeps it in SQLite's range
-    if event is None or not device.lists(event.service) or event.at < _fresh_since():
+    if event is None or not device.shows_call(event.service, event.counter) or event.at < _fresh_since():
         return _error(404, "not_found", f"There is no recent call {event_id} for display {display}")
     phrase = texts.announcement(event.number, event.counter, lang, _number_style())
     close_db()  # the database connection is not needed while espeak-ng speaks

@@ -19,6 +19,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "wait.upto": {"en": "≤ {hi} min", "es": "≤ {hi} min"},
     "closed": {"en": "No counter open", "es": "Ningún mostrador abierto"},
     "sound.on": {"en": "Turn on sound", "es": "Activar sonido"},
+    "reconnecting": {"en": "Reconnecting…", "es": "Reconectando…"},
     "say": {"en": "Ticket {number}, please go to counter {counter}.",
             "es": "Turno {number}, por favor diríjase al mostrador {counter}."},
     "unknown.title": {"en": "This display is not set up",

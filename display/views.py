@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, render_template, request
 
 from servicepoint import htmx, queries
-from servicepoint.i18n import device_language
+from servicepoint.i18n import LANGUAGES, device_language
 from servicepoint.timeutil import branch_day, day_bounds, zone
 from servicepoint.web_db import get_db, now, service_times
 
@@ -15,8 +15,12 @@ bp = Blueprint("display", __name__, url_prefix="/display", template_folder="temp
 bp.register_blueprint(announce.bp)
 
 
+# How many calls fit the board at the size readable from 6 m (see display.css), by orientation.
+CALLS_THAT_FIT = {"landscape": 5, "portrait": 8}
+
+
 def init_app(app) -> None:
-    """Display settings: how many calls the board lists, and whether it speaks."""
+    """Display settings: how many calls the board lists at most, and whether it speaks."""
     app.config.setdefault("DISPLAY_CALLS", 6)
     app.config.setdefault("DISPLAY_SPEECH", True)
 
@@ -46,21 +50,31 @@ def _unknown(code: str):
 
 
 def _board_context(device: queries.Display) -> dict:
-    """Recent calls, the queues and the branch's clock."""
+    """Recent calls of the display's services and counters (with what to say), its queues,
+    its message line and the branch's clock. Numbers, services and counters only."""
     tz = current_app.config["TIMEZONE"]
     at = now()
     day_start, _ = day_bounds(branch_day(at, tz), tz)
     lang = g.lang
     conn = get_db()
-    calls = queries.recent_calls(conn, day_start, current_app.config["DISPLAY_CALLS"])
+    limit = min(current_app.config["DISPLAY_CALLS"], CALLS_THAT_FIT.get(device.orientation, 5))
+    calls = queries.recent_calls(conn, day_start, limit, device, lang)
     queues = [q for q in queries.queue_overview(conn, service_times(), at, lang)
               if device.lists(q["service"])]
     for q in queues:
         q["wait_text"] = texts.wait_text(q["estimated_wait_s"], q["estimated_wait_low_s"],
                                          q["estimated_wait_high_s"], lang)
     local = at.astimezone(zone(tz))
+    # The headings in each of the display's languages ("Now calling · Llamando"), unless
+    # the page asked for one language.
+    langs = [code for code in device.languages if code in LANGUAGES]
+    if lang != device.language or not langs:
+        langs = [lang]
+    titles = [(code, texts.TEXTS.translator(code)) for code in langs]
     return {"display": device.code, "lang": lang, "calls": calls, "queues": queues,
-            "clock": local.strftime("%H:%M"), "timezone": tz}
+            "clock": local.strftime("%H:%M"), "timezone": tz, "message": device.message,
+            "orientation": device.orientation,
+            "titles": titles}
 
 
 # -- views ------------------------------------------------------------------

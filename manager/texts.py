@@ -13,6 +13,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "longest": {"en": "Longest wait", "es": "Espera máxima"},
     "target": {"en": "Target", "es": "Objetivo"},
     "over": {"en": "over target", "es": "supera el objetivo"},
+    "reserved": {"en": "sent to a counter", "es": "enviados a un mostrador"},
     "estimate": {"en": "New arrival waits", "es": "Espera para nuevos"},
     "open_counters": {"en": "Open counters", "es": "Mostradores abiertos"},
     "kpis": {"en": "Today so far", "es": "Hoy hasta ahora"},
@@ -76,6 +77,63 @@ CATALOGUE: dict[str, dict[str, str]] = {
                         "es": "Marque la casilla para confirmar el cierre del día."},
     "day.last": {"en": "Last close: day {day}, {n} expired ({trigger}, {time}).",
                  "es": "Último cierre: día {day}, {n} caducados ({trigger}, {time})."},
+    # -- displays and break reasons (manager/workday.py)
+    "setup.links": {"en": "Setup", "es": "Configuración"},
+    "displays.title": {"en": "Lobby displays", "es": "Pantallas de sala"},
+    "displays.hint": {"en": "What each display's board shows. Back to the",
+                      "es": "Lo que muestra cada pantalla. Volver al"},
+    "displays.display": {"en": "Display", "es": "Pantalla"},
+    "displays.services": {"en": "Services", "es": "Servicios"},
+    "displays.services.hint": {"en": "Queues and calls of these services. All ticked: every "
+                                     "service, new ones too.",
+                               "es": "Colas y llamadas de estos servicios. Todos marcados: todos, "
+                                     "también los nuevos."},
+    "displays.counters": {"en": "Counters", "es": "Mostradores"},
+    "displays.counters.hint": {"en": "Calls to these counters. All ticked: every counter, new ones "
+                                     "too.",
+                               "es": "Llamadas a estos mostradores. Todos marcados: todos, también "
+                                     "los nuevos."},
+    "displays.languages": {"en": "Languages", "es": "Idiomas"},
+    "displays.board_language": {"en": "Board language", "es": "Idioma de la pantalla"},
+    "displays.also": {"en": "Also show headings and announce calls in:",
+                      "es": "Mostrar títulos y anunciar llamadas también en:"},
+    "displays.orientation": {"en": "Orientation", "es": "Orientación"},
+    "orientation.landscape": {"en": "Landscape", "es": "Horizontal"},
+    "orientation.portrait": {"en": "Portrait", "es": "Vertical"},
+    "displays.message": {"en": "Message line", "es": "Línea de mensaje"},
+    "displays.message.hint": {"en": "Shown across the foot of the board (at most 120 characters; "
+                                    "empty: none). Never put a customer's name here.",
+                              "es": "Se muestra al pie de la pantalla (máximo 120 caracteres; "
+                                    "vacío: ninguno). Nunca ponga aquí el nombre de un cliente."},
+    "displays.name": {"en": "Name", "es": "Nombre"},
+    "displays.all": {"en": "all", "es": "todos"},
+    "displays.none": {"en": "No displays are set up.", "es": "No hay pantallas configuradas."},
+    "displays.edit": {"en": "Display {code}", "es": "Pantalla {code}"},
+    "displays.open": {"en": "Open the board", "es": "Abrir la pantalla"},
+    "displays.saved": {"en": "Display {code} saved; its board follows at once.",
+                       "es": "Pantalla {code} guardada; se actualiza al momento."},
+    "breaks.title": {"en": "Reasons for a break", "es": "Motivos de pausa"},
+    "breaks.hint": {"en": "Clerks choose one of these when they take a break. Back to the",
+                    "es": "El personal elige uno al hacer una pausa. Volver al"},
+    "breaks.label": {"en": "Reasons, one per line", "es": "Motivos, uno por línea"},
+    "breaks.field_hint": {"en": "At most 12 reasons of at most 40 characters. Empty: a break "
+                                "needs no reason.",
+                          "es": "Hasta 12 motivos de hasta 40 caracteres. Vacío: la pausa no "
+                                "necesita motivo."},
+    "breaks.saved": {"en": "Break reasons saved.", "es": "Motivos de pausa guardados."},
+    "form.save": {"en": "Save", "es": "Guardar"},
+    "form.fix": {"en": "Please correct the fields marked below; nothing was saved.",
+                 "es": "Corrija los campos marcados; no se ha guardado nada."},
+    "err.too_long": {"en": "This is too long.", "es": "Es demasiado largo."},
+    "err.too_many": {"en": "There are too many entries.", "es": "Hay demasiadas entradas."},
+    "err.duplicate": {"en": "An entry appears twice.", "es": "Una entrada aparece dos veces."},
+    "err.required": {"en": "This is required.", "es": "Es obligatorio."},
+    "err.control_chars": {"en": "Remove the special characters.",
+                          "es": "Quite los caracteres especiales."},
+    "err.unknown_counter": {"en": "That counter does not exist.", "es": "Ese mostrador no existe."},
+    "err.unknown_service": {"en": "That service does not exist.", "es": "Ese servicio no existe."},
+    "err.bad_language": {"en": "That is not a language code.", "es": "No es un código de idioma."},
+    "err.bad_orientation": {"en": "Choose landscape or portrait.", "es": "Elija horizontal o vertical."},
 }
 
 TEXTS = Texts(CATALOGUE)

@@ -46,7 +46,10 @@ def test_board_shows_the_called_ticket(app, client):
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "<html" not in html
     assert re.search(r'class="call newest"\s+data-call-key="\d+" data-number="B001"', html)
-    assert re.search(r'<span class="call-number">B001</span>.*?</span>3</span>', html, re.S)
+    # The counter by its name, then the service and where the counter is.
+    assert re.search(r'<span class="call-number">B001</span>.*?<span class="call-counter">Counter 3</span>\s*'
+                     r'<span class="call-where">Payments and cash · '
+                     r'<span class="call-location">Ground floor, centre</span>', html, re.S)
     assert "data-latest-say" not in html  # the server speaks now (display/announce.py)
     assert ticket.number == "B001"
 
