@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from servicepoint import htmx, queries, setup, setup_queries
+from servicepoint.auth import login_required
 from servicepoint.domain.branch import ORIENTATIONS, DeviceSpec, InvalidSetup
 from servicepoint.i18n import LANGUAGES, current_language
-from servicepoint.auth import login_required
 from servicepoint.web_db import get_db, get_setup_ports
 
 from . import texts

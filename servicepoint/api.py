@@ -13,7 +13,15 @@ from .domain.lifecycle import STAFF_ACTIONS
 from .domain.model import Outcome, Position, Priority, State
 from .openapi import spec
 from .ports import NotFound
-from .usecases import act, call_next, call_ticket, issue_ticket, set_counter, track_url
+from .usecases import (
+    act,
+    call_next,
+    call_number,
+    call_ticket,
+    issue_ticket,
+    set_counter,
+    track_url,
+)
 from .web_db import get_db, get_ports, now, service_times
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -38,6 +46,10 @@ class BadRequest(Exception):
 FORBIDDEN = {"priority_not_allowed", "service_not_offered"}
 # Whole numbers in a body: beyond this nothing the API stores or compares is meaningful.
 MAX_INT = 2**53
+
+
+# Refusals because what was named does not exist.
+MISSING = {"no_such_number"}
 
 
 def _no_constant(name: str):
@@ -248,14 +260,26 @@ def counter_call_next(counter: str):
     return jsonify(ticket=ticket_json(get_db(), ticket))
 
 
+@bp.post("/counters/<counter>/call-number")
+@api_require("staff")
+def counter_call_number(counter: str):
+    """Call today's ticket ``number`` (as the customer shows it) to this counter."""
+    number = field(json_body(), "number", str, max_len=12)
+    if not number:
+        raise BadRequest("'number' is required, e.g. A013", "missing_field")
+    ticket = call_number(get_ports(), number=number, counter=counter, staff=_staff_name())
+    return jsonify(ticket=ticket_json(get_db(), ticket))
+
+
 @bp.post("/counters/<counter>/<move>")
 @api_require("staff")
 def counter_move(counter: str, move: str):
-    """Open, close, pause or resume a counter."""
+    """Open, close, pause (with an optional ``reason`` from the branch's list) or resume."""
     if move not in COUNTER_MOVES:
         raise BadRequest(f"Unknown counter action {move!r}", "bad_action", 404)
+    reason = field(json_body(), "reason", str, max_len=40) if move == "break" else None
     state = set_counter(get_ports(), counter=counter, move=move,
-                        staff=_staff_name())
+                        staff=_staff_name(), reason=reason)
     return jsonify(counter=counter, state=state.value)
 
 

@@ -152,9 +152,10 @@ def api_bad_request(exc):
 
 
 def domain_error(exc: DomainError):
-    from .api import CONFLICTS, FORBIDDEN
+    from .api import CONFLICTS, FORBIDDEN, MISSING
 
-    status = 409 if exc.code in CONFLICTS else 403 if exc.code in FORBIDDEN else 400
+    status = (409 if exc.code in CONFLICTS else 403 if exc.code in FORBIDDEN
+              else 404 if exc.code in MISSING else 400)
     if not _is_api():
         error = HTTPException(description=exc.message)
         error.code = status

@@ -91,11 +91,22 @@ def spec() -> dict:
                 "responses": {"200": _json("TicketEnvelope",
                                            "The called ticket, or ticket null when nobody waits"),
                               **ERRORS}}},
+            "/counters/{counter}/call-number": {"post": {
+                "summary": "Call today's ticket by its number, e.g. A013 (staff)",
+                "security": STAFF, "parameters": [counter],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["number"],
+                    "properties": {"number": {"type": "string"}}}}}},
+                "responses": {"200": _json("TicketEnvelope", "The called ticket"), **ERRORS}}},
             "/counters/{counter}/{move}": {"post": {
                 "summary": "Open, close, pause or resume a counter (staff)", "security": STAFF,
                 "parameters": [counter, {"name": "move", "in": "path", "required": True,
                                          "schema": {"type": "string",
                                                     "enum": ["open", "close", "break", "resume"]}}],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"reason": {
+                        "type": "string", "description": "A break's reason, one of the "
+                                                         "branch's break_reasons"}}}}}},
                 "responses": {"200": {"description": "The counter's new state"}, **ERRORS}}},
             "/events": {"get": {
                 "summary": "Server-Sent Events: 'changed' with the new version on every change",
@@ -211,7 +222,11 @@ def _schemas() -> dict:
         "Queue": {"type": "object", "properties": {"version": {"type": "integer"}, "services": {
             "type": "array", "items": {"type": "object", "properties": {
                 "service": {"type": "string"}, "name": {"type": "string"},
-                "waiting": {"type": "integer"}, "open_counters": {"type": "integer"},
+                "waiting": {"type": "integer",
+                            "description": "In the open queue (what routing calls from)"},
+                "reserved": {"type": "integer",
+                             "description": "Waiting for a named counter, counted apart"},
+                "open_counters": {"type": "integer"},
                 "longest_wait_s": {"type": "integer"}, "target_wait_s": {"type": "integer"},
                 **wait}}}}},
     }

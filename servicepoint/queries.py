@@ -305,8 +305,9 @@ def recent_calls(conn: sqlite3.Connection, since: dt.datetime, limit: int = 6,
     and counters leave here — never personal data.
     """
     where, args = ["e.action IN ('call', 'recall')", "e.at >= ?"], [to_db(since)]
-    for column, allowed in (("e.service_id", board and board.services),
-                            ("e.counter_id", board and board.counters)):
+    limits = ((("e.service_id", board.services), ("e.counter_id", board.counters))
+              if board is not None else ())
+    for column, allowed in limits:
         if allowed is not None:
             where.append(f"{column} IN ({','.join('?' * len(allowed))})")
             args.extend(sorted(allowed))
@@ -402,14 +403,16 @@ def printer_problems(rows: list[dict]) -> list[str]:
 
 
 def counts_for_metrics(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
-    """What ``/metrics`` reports: services, tickets issued on ``day`` and waiting per service,
+    """What ``/metrics`` reports: services, tickets issued on ``day``, waiting per service
+    (the open queue) and reserved for a named counter (apart; see :class:`QueueCount`),
     print jobs per state."""
+    counts = queue_counts(conn)
     return {
         "services": [r[0] for r in conn.execute("SELECT code FROM services ORDER BY code")],
         "issued": dict(conn.execute("SELECT origin_service_id, count(*) FROM tickets WHERE day = ?"
                                     " GROUP BY origin_service_id", (day,)).fetchall()),
-        "waiting": dict(conn.execute("SELECT service_id, count(*) FROM tickets"
-                                     " WHERE state='waiting' GROUP BY service_id").fetchall()),
+        "waiting": {code: q.waiting for code, q in counts.items()},
+        "reserved": {code: q.reserved_total for code, q in counts.items()},
         "jobs": dict(conn.execute("SELECT state, count(*) FROM print_jobs GROUP BY state").fetchall()),
     }
 

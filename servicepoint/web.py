@@ -213,8 +213,11 @@ def metrics():
     services, issued, waiting = counts["services"], counts["issued"], counts["waiting"]
     metric("servicepoint_tickets_issued_today", "gauge", "Tickets issued today (branch day)",
            [({"service": s}, issued.get(s, 0)) for s in services])
-    metric("servicepoint_tickets_waiting", "gauge", "Tickets waiting now",
+    metric("servicepoint_tickets_waiting", "gauge", "Tickets waiting now in each open queue",
            [({"service": s}, waiting.get(s, 0)) for s in services])
+    metric("servicepoint_tickets_reserved", "gauge",
+           "Tickets waiting now for a named counter (not in the open queue)",
+           [({"service": s}, counts["reserved"].get(s, 0)) for s in services])
     metric("servicepoint_printer_status", "gauge", "1 for each printer's current status",
            [({"printer": r["name"], "status": s.value}, int(r["status"] == s))
             for r in queries.printers(conn) for s in PrinterStatus])

@@ -29,6 +29,19 @@
     if (!button.hasAttribute("data-focus") || !focusTarget(button)) button.click();
   });
 
+  /* A ticket called by its number: empty the field and leave it, so the next keys are
+     shortcuts again (the field survives live refreshes, so the page must do this). A
+     refused number stays, to be corrected. */
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    /* By its address: the form itself has been swapped out by now. */
+    var cfg = evt.detail && evt.detail.requestConfig;
+    if (!cfg || !/\/call-number$/.test(cfg.path || "") || !evt.detail.successful) return;
+    var input = document.getElementById("call-number-input");
+    if (!input) return;
+    input.value = "";
+    input.blur();
+  });
+
   /* A plain button that only points somewhere (Break: to its reasons) focuses it on click. */
   document.addEventListener("click", function (evt) {
     var button = evt.target && evt.target.closest && evt.target.closest('button[type="button"][data-focus]');

@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterable, Mapping
 from .branch import (
     DEVICE_KINDS,
     DISPLAY_FIELDS,
-    ORIENTATIONS,
     MAX_BREAK_REASONS,
+    ORIENTATIONS,
     ROLES,
     SPEECH_NUMBER_STYLES,
     BranchSettings,

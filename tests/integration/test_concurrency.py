@@ -202,3 +202,53 @@ def test_concurrent_issue_and_call(demo_db, clock):
     assert len(issued) == len(set(issued)) == 200 * (threads // 2)
     assert len(called) == len(set(called))
     assert set(called) <= set(issued)
+
+
+def test_counters_calling_the_same_numbers_at_once_never_share_a_ticket(demo_db, clock):
+    """Counters 1, 2 and 5 (all serve A) call the same 30 tickets by number, and call-next,
+    at the same moments: each ticket is called exactly once, to one counter."""
+    from servicepoint.domain.model import DomainError
+    from servicepoint.usecases import call_number
+
+    setup = make_ports(demo_db, clock)
+    try:
+        numbers = [issue_ticket(setup, service="A").ticket.number for _ in range(30)]
+    finally:
+        setup.conn.close()
+    counters = ("1", "2", "5")
+    got: dict[str, list[str]] = {c: [] for c in counters}
+    refused: Counter = Counter()
+
+    def worker(i, barrier):
+        ports = make_ports(demo_db, clock)
+        code = counters[i]
+        try:
+            for k, number in enumerate(numbers):
+                barrier.wait()
+                try:
+                    if k % 5 == 4:
+                        ticket = call_next(ports, counter=code)
+                    else:
+                        ticket = call_number(ports, number=number, counter=code)
+                except DomainError as exc:
+                    refused[exc.code] += 1
+                    ticket = None
+                if ticket is not None:
+                    got[code].append(ticket.number)
+                    act(ports, ticket_id=ticket.id, action="no_show", counter=code)
+        finally:
+            ports.conn.close()
+
+    assert run_threads(len(counters), worker) == []
+    called = [n for ns in got.values() for n in ns]
+    assert len(called) == len(set(called)), "a ticket was called to two counters"
+    assert set(called) <= set(numbers) and len(called) >= len(numbers) * 4 // 5
+    assert refused and set(refused) <= {"illegal_transition"}
+    ports = make_ports(demo_db, clock)
+    try:
+        calls = ports.conn.execute("SELECT t.number, count(*) FROM ticket_events e JOIN tickets t"
+                                   " ON t.id = e.ticket_id WHERE e.action = 'call'"
+                                   " GROUP BY t.number").fetchall()
+    finally:
+        ports.conn.close()
+    assert all(n == 1 for _, n in calls) and sorted(r[0] for r in calls) == sorted(called)

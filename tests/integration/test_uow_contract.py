@@ -9,7 +9,15 @@ from __future__ import annotations
 import dataclasses
 
 from servicepoint.timeutil import FixedClock
-from servicepoint.usecases import act, call_next, call_ticket, expire_day, issue_ticket, set_counter
+from servicepoint.usecases import (
+    act,
+    call_next,
+    call_number,
+    call_ticket,
+    expire_day,
+    issue_ticket,
+    set_counter,
+)
 from tests.fixtures import T0, make_ports
 from tests.unit.fakes import FakeStore, fake_ports
 
@@ -51,6 +59,10 @@ def morning(ports, clock) -> list:
     note(act(ports, ticket_id=held5.id, action="park", counter="5"))
     note(call_ticket(ports, ticket_id=held5.id, counter="5"))
     note(set_counter(ports, counter="6", move="open"))
+    note(set_counter(ports, counter="6", move="break", reason="Lunch"))
+    late = issue_ticket(ports, service="D", staff="clerk").ticket
+    note(call_number(ports, number=late.number.lower(), counter="6"))  # ends the break
+    note(ports.uow().counter("6"))
     for service in "ABCD":
         uow = ports.uow()
         note((service, uow.open_counters(service), uow.service_durations(service, 60)))
