@@ -35,8 +35,10 @@ def issue(page, service="C") -> str:
 
 def clerk_screen(browser, live_server, counter: str, *, lang: str = "en", viewport=None):
     """A new browser context signed in as the clerk, on counter ``counter``'s screen."""
+    # bypass_csp: Playwright's wait_for_function evaluates with eval(), which the CSP forbids
+    # (test_the_counter_screen_runs_under_the_csp checks the screen under it).
     ctx = browser.new_context(base_url=live_server.url, viewport=viewport or SCREEN,
-                              locale="en-US")
+                              locale="en-US", bypass_csp=True)
     ctx.set_default_timeout(10_000)
     page = ctx.new_page()
     sign_in(page, "clerk", "clerk-demo", f"/counter/{counter}?lang={lang}")
@@ -183,7 +185,8 @@ def test_the_whole_counter_screen_fits_1366x768(browser, live_server, lang, axe)
 
 def test_display_past_calls_are_readable_and_the_stream_drop_shows(browser, live_server):
     ctx, clerk = clerk_screen(browser, live_server, "4")
-    shown = browser.new_context(base_url=live_server.url, viewport={"width": 1920, "height": 1080})
+    shown = browser.new_context(base_url=live_server.url, viewport={"width": 1920, "height": 1080},
+                                bypass_csp=True)
     try:
         display = shown.new_page()
         display.goto("/display/D1", wait_until="load")
@@ -226,3 +229,29 @@ def test_display_past_calls_are_readable_and_the_stream_drop_shows(browser, live
     finally:
         ctx.close()
         shown.close()
+
+
+def test_the_counter_screen_runs_under_the_csp(browser, live_server, page_events):
+    """No inline script or eval: the terminal, its keys and its live parts work under the
+    server's Content-Security-Policy, and the browser reports no violation."""
+    ctx = browser.new_context(base_url=live_server.url, viewport=SCREEN, locale="en-US")
+    ctx.set_default_timeout(10_000)
+    try:
+        page = ctx.new_page()
+        page_events.attach(page)
+        sign_in(page, "clerk", "clerk-demo", "/counter/4")
+        page.wait_for_selector("#counter-live")
+        number = issue(page, "D")
+        page.wait_for_selector(f"#waiting-{number}")  # the live refresh ran
+        page.keyboard.press("g")
+        page.keyboard.type(number)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f"#current-number:text-is('{number}')")
+        page.keyboard.press("s")
+        page.wait_for_selector("#btn-finish:not([disabled])")
+        page.keyboard.press("f")
+        page.wait_for_selector("#btn-next:not([disabled])")
+        assert not [c for c in page_events.console if "Content Security Policy" in c[1]]
+        page_events.assert_clean()
+    finally:
+        ctx.close()

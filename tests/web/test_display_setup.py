@@ -188,3 +188,20 @@ def test_an_empty_list_means_a_break_needs_no_reason(app, boss):
     assert 'name="reason"' not in html and 'id="btn-break"' in html
     r = post(boss, "/counter/2/state/break")
     assert r.status_code == 200 and "On a break" in r.get_data(as_text=True)
+
+
+def test_announcements_follow_the_displays_counters_and_languages(app, boss):
+    """The display speaks in each of its setup's languages, in order, and only the calls
+    its board shows (its services and counters)."""
+    from tests.support.require import require_espeak
+
+    require_espeak()
+    start = boss.get("/display/D1/announcements").get_json()["cursor"]
+    save(boss, counters=["5"], language="es", languages=["en"])
+    calls(app, ("A", "1"), ("A", "5"))
+    items = boss.get(f"/display/D1/announcements?after={start}").get_json()["items"]
+    assert [(i["number"], i["counter"]) for i in items] == [("A002", "5")]
+    assert [a["lang"] for a in items[0]["audio"]] == ["es", "en"]
+    for audio in items[0]["audio"]:
+        r = boss.get(audio["url"])
+        assert r.status_code == 200 and r.mimetype == "audio/wav"
