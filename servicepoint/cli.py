@@ -456,4 +456,7 @@ def main() -> None:
     cli(prog_name="servicepoint")
 
 
-from . import cli_setup  # noqa: E402,F401  (registers config export/import, day close, retention run)
+from . import (
+    cli_setup,  # noqa: E402,F401  (registers config export/import, day close, retention run)
+    cli_sim,  # noqa: E402,F401  (registers simulate)
+)

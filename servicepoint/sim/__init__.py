@@ -1,0 +1,1 @@
+"""The branch simulator behind ``servicepoint simulate`` (see :mod:`servicepoint.sim.run`)."""
