@@ -26,7 +26,7 @@ BENCH_ARGS  ?=
 
 DB_OPT := $(if $(DB),--db $(DB),)
 
-.PHONY: help install run init test test-fast lint mutation e2e screenshots bench bench-quick clean distclean
+.PHONY: help install run init test test-fast lint messages mutation e2e screenshots bench bench-quick clean distclean
 
 help: ## list the targets
 	@echo "ServicePoint make targets:"
@@ -63,6 +63,9 @@ test-fast: $(STAMP) ## run the tests that start no browser and no server process
 lint: $(STAMP) ## ruff (F, E9, B, I) over the code and tests, mypy over servicepoint/ and hardware/
 	$(VENV)/bin/ruff check servicepoint kiosk counter display manager hardware tests bench
 	$(VENV)/bin/mypy
+
+messages: $(STAMP) ## extract new texts into every .po catalog and list what each language lacks
+	$(PY) -m servicepoint.messages update
 
 mutation: $(STAMP) ## mutation testing of the domain and use cases with mutmut (not in `make test`; minutes)
 	rm -rf mutants

@@ -1,32 +1,29 @@
-"""The lobby display's texts (English and Spanish), including what is spoken aloud."""
+"""The lobby display's texts (gettext ids), including what is spoken aloud."""
 from __future__ import annotations
 
 from servicepoint import speech
-from servicepoint.texts import Texts
+from servicepoint.catalogs import N_
+from servicepoint.texts import Catalogue, Texts
 
-CATALOGUE: dict[str, dict[str, str]] = {
-    "title": {"en": "Lobby display", "es": "Pantalla de sala"},
-    "now_calling": {"en": "Now calling", "es": "Llamando"},
-    "ticket": {"en": "Ticket", "es": "Turno"},
-    "counter": {"en": "Counter", "es": "Mostrador"},
-    "no_calls": {"en": "No tickets called yet today.", "es": "Aún no se ha llamado a nadie hoy."},
-    "queues": {"en": "Queues", "es": "Colas"},
-    "service": {"en": "Service", "es": "Servicio"},
-    "waiting": {"en": "Waiting", "es": "En espera"},
-    "wait": {"en": "Wait", "es": "Espera"},
-    "wait.none": {"en": "No wait", "es": "Sin espera"},
-    "wait.about": {"en": "~{m} min", "es": "~{m} min"},
-    "wait.upto": {"en": "≤ {hi} min", "es": "≤ {hi} min"},
-    "closed": {"en": "No counter open", "es": "Ningún mostrador abierto"},
-    "sound.on": {"en": "Turn on sound", "es": "Activar sonido"},
-    "reconnecting": {"en": "Reconnecting…", "es": "Reconectando…"},
-    "say": {"en": "Ticket {number}, please go to counter {counter}.",
-            "es": "Turno {number}, por favor diríjase al mostrador {counter}."},
-    "unknown.title": {"en": "This display is not set up",
-                      "es": "Esta pantalla no está configurada"},
-    "unknown.body": {"en": "There is no display called {code}. A technician can pair this screen.",
-                     "es": "No existe ninguna pantalla llamada {code}. "
-                           "Un técnico puede emparejarla."},
+CATALOGUE: Catalogue = {
+    "title": N_("Lobby display"),
+    "now_calling": N_("Now calling"),
+    "ticket": N_("Ticket"),
+    "counter": N_("Counter"),
+    "no_calls": N_("No tickets called yet today."),
+    "queues": N_("Queues"),
+    "service": N_("Service"),
+    "waiting": N_("Waiting"),
+    "wait": N_("Wait"),
+    "wait.none": N_("No wait"),
+    "wait.about": N_("~%(n)s min"),
+    "wait.upto": N_("≤ %(hi)s min"),
+    "closed": N_("No counter open"),
+    "sound.on": N_("Turn on sound"),
+    "reconnecting": N_("Reconnecting…"),
+    "say": N_("Ticket %(number)s, please go to counter %(counter)s."),
+    "unknown.title": N_("This display is not set up"),
+    "unknown.body": N_("There is no display called %(code)s. A technician can pair this screen."),
 }
 
 TEXTS = Texts(CATALOGUE)

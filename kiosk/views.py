@@ -178,7 +178,7 @@ def issue(kiosk: str):
     if not queries.idempotency_key_used(get_db(), key) and not limiter.allow(kiosk):
         wait_s = limiter.retry_after(kiosk)
         response = _message(device, texts.t("limit.title", lang),
-                            texts.t("limit.body", lang, s=wait_s), 429)
+                            texts.t("limit.body", lang, n=wait_s), 429)
         response.headers["Retry-After"] = str(wait_s)
         return response
     priority = "priority" if request.form.get("priority") == "priority" else "normal"

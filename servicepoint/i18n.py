@@ -1,71 +1,68 @@
-"""Interface texts in the branch's languages.
+"""The request's language, and the gettext catalogs wired into Flask through Flask-Babel.
 
-A small catalogue rather than gettext files: the texts are few and a
-technician can read them here. ``t(key, lang)`` falls back to English, then to
-the key itself, so a missing translation never breaks a page.
+Every text a person reads is a gettext message (``servicepoint/catalogs.py``
+holds the catalogs; ``docs/architecture.md`` says how to add one). In a view:
+``_("Take a ticket")`` or ``_("Ticket %(number)s", number=n)`` in this request's
+language, ``_("…", lang="ar")`` in another; ``ngettext(singular, plural, n)`` for
+counts. Templates have Flask-Babel's ``_``, ``gettext`` and ``ngettext``, plus
+``html_lang``/``html_dir``. The keyed table below (``t("track.title")``) keeps
+the shell's texts: error pages, sign-in and the tracking page.
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask import Flask, g, request, session
+from flask_babel import Babel, Domain
 
-from .texts import Texts
+from . import catalogs
+from .catalogs import LANGUAGES, N_, NP_, direction
+from .texts import Catalogue, Texts
 
-LANGUAGES = {"en": "English", "es": "Español"}
+__all__ = ["LANGUAGES", "N_", "NP_", "_", "gettext", "ngettext", "t", "current_language",
+           "device_language", "remember_language", "direction", "init_app"]
 
-CATALOGUE: dict[str, dict[str, str]] = {
-    "error.title": {"en": "Something went wrong", "es": "Algo ha salido mal"},
-    "error.back": {"en": "Go back to the start", "es": "Volver al inicio"},
-    "error.404": {"en": "We could not find that page.", "es": "No encontramos esa página."},
-    "error.403": {"en": "You do not have access to this page.",
-                  "es": "No tiene acceso a esta página."},
-    "error.400": {"en": "The request could not be understood. Please try again.",
-                  "es": "No se ha entendido la solicitud. Inténtelo de nuevo."},
-    "error.413": {"en": "That was too much data to send at once.",
-                  "es": "Eran demasiados datos de una vez."},
-    "error.429": {"en": "Too many requests; please wait a moment.",
-                  "es": "Demasiadas solicitudes; espere un momento."},
-    "error.500": {"en": "The system had a problem. Staff have been told.",
-                  "es": "El sistema ha tenido un problema. El personal está avisado."},
-    "login.title": {"en": "Staff sign-in", "es": "Acceso del personal"},
-    "login.username": {"en": "Username", "es": "Usuario"},
-    "login.password": {"en": "Password", "es": "Contraseña"},
-    "login.submit": {"en": "Sign in", "es": "Entrar"},
-    "login.failed": {"en": "Wrong username or password.",
-                     "es": "Usuario o contraseña incorrectos."},
-    "login.throttled": {"en": "Too many failed sign-ins. Please try again in {m} min.",
-                        "es": "Demasiados intentos fallidos. Inténtelo de nuevo en {m} min."},
-    "login.busy": {"en": "Many people are signing in right now. Please try again in a few seconds.",
-                   "es": "Muchas personas están entrando ahora. Inténtelo de nuevo en unos segundos."},
-    "error.503": {"en": "The branch server cannot save right now. Please tell a member of staff.",
-                  "es": "El servidor de la oficina no puede guardar ahora. Avise al personal."},
-    "logout": {"en": "Sign out", "es": "Salir"},
-    "track.title": {"en": "Your turn", "es": "Su turno"},
-    "track.number": {"en": "Your number", "es": "Su número"},
-    "track.next": {"en": "You are next.", "es": "Usted es el siguiente."},
-    "track.ahead.1": {"en": "1 person ahead of you.", "es": "1 persona delante de usted."},
-    "track.ahead.n": {"en": "{n} people ahead of you.", "es": "{n} personas delante de usted."},
-    "track.wait": {"en": "Estimated wait: {wait}", "es": "Espera estimada: {wait}"},
-    "track.called": {"en": "It is your turn: please go to {counter}.",
-                     "es": "Es su turno: acuda a {counter}."},
-    "track.serving": {"en": "You are being served at {counter}.",
-                      "es": "Le están atendiendo en {counter}."},
-    "track.parked": {"en": "Your visit is on hold; staff will call you again.",
-                     "es": "Su visita está en espera; el personal le volverá a llamar."},
-    "track.done": {"en": "Your visit is finished. Thank you!", "es": "Su visita ha terminado. ¡Gracias!"},
-    "track.no_show": {"en": "You were called but did not come. Please ask at reception.",
-                      "es": "Le llamamos pero no acudió. Pregunte en recepción."},
-    "track.cancelled": {"en": "This ticket was cancelled.", "es": "Este turno se ha cancelado."},
-    "track.expired": {"en": "This ticket has expired.", "es": "Este turno ha caducado."},
-    "track.live": {"en": "This page updates by itself.", "es": "Esta página se actualiza sola."},
-    "track.cancel": {"en": "I no longer need this turn", "es": "Ya no necesito este turno"},
-    "track.cancel_confirm": {"en": "Cancel your ticket? You would need a new one to be served.",
-                             "es": "¿Cancelar su turno? Necesitaría uno nuevo para ser atendido."},
-    "track.cancelled_now": {"en": "Your ticket is cancelled.", "es": "Su turno está cancelado."},
-    "track.cannot_cancel": {"en": "This ticket can no longer be cancelled.",
-                            "es": "Este turno ya no se puede cancelar."},
-    "wait.none": {"en": "less than a minute", "es": "menos de un minuto"},
-    "wait.about": {"en": "about {m} min", "es": "unos {m} min"},
-    "wait.upto": {"en": "up to {hi} min", "es": "hasta {hi} min"},
+CATALOGUE: Catalogue = {
+    "error.title": N_("Something went wrong"),
+    "error.back": N_("Go back to the start"),
+    "error.404": N_("We could not find that page."),
+    "error.403": N_("You do not have access to this page."),
+    "error.400": N_("The request could not be understood. Please try again."),
+    "error.413": N_("That was too much data to send at once."),
+    "error.429": N_("Too many requests; please wait a moment."),
+    "error.500": N_("The system had a problem. Staff have been told."),
+    "login.title": N_("Staff sign-in"),
+    "login.username": N_("Username"),
+    "login.password": N_("Password"),
+    "login.submit": N_("Sign in"),
+    "login.failed": N_("Wrong username or password."),
+    "login.throttled": NP_(
+        "Too many failed sign-ins. Please try again in 1 min.",
+        "Too many failed sign-ins. Please try again in %(n)d min.",
+    ),
+    "login.busy": N_("Many people are signing in right now. Please try again in a few seconds."),
+    "error.503": N_("The branch server cannot save right now. Please tell a member of staff."),
+    "logout": N_("Sign out"),
+    "track.title": N_("Your turn"),
+    "track.number": N_("Your number"),
+    "track.next": N_("You are next."),
+    "track.ahead": NP_("1 person ahead of you.", "%(n)d people ahead of you."),
+    "track.wait": N_("Estimated wait: %(wait)s"),
+    "track.called": N_("It is your turn: please go to %(counter)s."),
+    "track.serving": N_("You are being served at %(counter)s."),
+    "track.parked": N_("Your visit is on hold; staff will call you again."),
+    "track.done": N_("Your visit is finished. Thank you!"),
+    "track.no_show": N_("You were called but did not come. Please ask at reception."),
+    "track.cancelled": N_("This ticket was cancelled."),
+    "track.expired": N_("This ticket has expired."),
+    "track.live": N_("This page updates by itself."),
+    "track.cancel": N_("I no longer need this turn"),
+    "track.cancel_confirm": N_("Cancel your ticket? You would need a new one to be served."),
+    "track.cancelled_now": N_("Your ticket is cancelled."),
+    "track.cannot_cancel": N_("This ticket can no longer be cancelled."),
+    "wait.none": N_("less than a minute"),
+    "wait.about": NP_("about 1 min", "about %(n)d min"),
+    "wait.upto": N_("up to %(hi)s min"),
 }
 
 
@@ -74,9 +71,22 @@ TEXTS = Texts(CATALOGUE)
 wait_words = TEXTS.wait
 
 
-def t(key: str, lang: str | None = None) -> str:
-    """The text for ``key`` in ``lang`` (default: this request's language)."""
-    return TEXTS.t(key, lang or current_language())
+def t(key: str, lang: str | None = None, **values) -> str:
+    """The entry ``key`` of the shell's table in ``lang`` (default: this request's language)."""
+    return TEXTS.t(key, lang or current_language(), **values)
+
+
+def gettext(text: str, lang: str | None = None, **values) -> str:
+    """``text`` in ``lang`` (default: this request's language), placeholders filled from ``values``."""
+    return catalogs.gettext(text, lang or current_language(), **values)
+
+
+_ = gettext
+
+
+def ngettext(singular: str, plural: str, n: int, lang: str | None = None, **values) -> str:
+    """The form for ``n`` in ``lang`` (default: this request's); ``%(n)d`` is ``n``."""
+    return catalogs.ngettext(singular, plural, n, lang or current_language(), **values)
 
 
 def device_language(own: str | None, requested: str | None) -> str:
@@ -114,5 +124,32 @@ def remember_language() -> None:
         g.lang = session["lang"]
 
 
+class _RequestDomain(Domain):
+    """Flask-Babel's message domain, answered from the in-memory catalogs in this request's
+    language (read live, so a kiosk that picks its device language mid-request is obeyed)."""
+
+    def get_translations(self):
+        return catalogs.translations(current_language())
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return _RequestDomain()
+
+
+def html_lang() -> str:
+    """The ``lang`` attribute of this request's page."""
+    return current_language()
+
+
+def html_dir() -> str:
+    """The ``dir`` attribute of this request's page: ``rtl`` for Arabic, else ``ltr``."""
+    return direction(current_language())
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(t=t, current_language=current_language, LANGUAGES=LANGUAGES)
+    """Flask-Babel (templates' ``_``, ``gettext``, ``ngettext``) on the in-memory catalogs."""
+    _Babel(app, locale_selector=current_language)
+    app.jinja_env.globals.update(t=t, current_language=current_language, LANGUAGES=LANGUAGES,
+                                 html_lang=html_lang, html_dir=html_dir, direction=direction)

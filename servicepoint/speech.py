@@ -25,7 +25,6 @@ import io
 import os
 import re
 import shutil
-import string
 import struct
 import subprocess
 import threading
@@ -118,27 +117,34 @@ def ticket_number(number: str, style: str = "digits") -> Spoken:
     return Spoken(f"{spelled.text} {whole.text}", f"{spelled.ssml} {whole.ssml}")
 
 
-def phrase(lang: str, template: str, **parts: Spoken) -> Phrase:
-    """Fill a catalogue ``template`` (``"Ticket {number}, …"``) with ``parts`` in ``lang``.
+# A catalog placeholder: ``%(number)s`` (gettext's python-format).
+_FIELD = re.compile(r"%\((\w+)\)[sd]")
 
-    The template's own words are escaped; each ``{field}`` takes its part's SSML.
+
+def phrase(lang: str, template: str, **parts: Spoken) -> Phrase:
+    """Fill a catalog ``template`` (``"Ticket %(number)s, …"``) with ``parts`` in ``lang``.
+
+    The template's own words are escaped; each ``%(field)s`` takes its part's SSML.
     Raises ``ValueError`` for a language without a voice, a field without a part,
     or a phrase too long to be one the server meant to build.
     """
     if lang not in VOICES:
         raise ValueError(f"no voice for language {lang!r}")
     pieces = ["<speak>"]
-    for literal, field, _spec, _conv in string.Formatter().parse(template):
-        pieces.append(escape(literal))
-        if field is not None:
-            if field not in parts:
-                raise ValueError(f"the phrase needs a {field!r} part")
-            pieces.append(parts[field].ssml)
+    at = 0
+    for match in _FIELD.finditer(template):
+        pieces.append(escape(template[at:match.start()]))
+        field = match.group(1)
+        if field not in parts:
+            raise ValueError(f"the phrase needs a {field!r} part")
+        pieces.append(parts[field].ssml)
+        at = match.end()
+    pieces.append(escape(template[at:]))
     pieces.append("</speak>")
     ssml = "".join(pieces)
     if len(ssml) > MAX_SSML_CHARS:
         raise ValueError(f"a phrase of {len(ssml)} characters is too long to speak")
-    return Phrase(lang, template.format(**{k: p.text for k, p in parts.items()}), ssml)
+    return Phrase(lang, _FIELD.sub(lambda m: parts[m.group(1)].text, template), ssml)
 
 
 # -- making sound --------------------------------------------------------------

@@ -1,42 +1,45 @@
-"""The one text lookup of the faces (kiosk, counter, display, manager) and the web shell.
+"""Keyed texts of the faces (kiosk, counter, display, manager) on top of the gettext catalogs.
 
-Each face keeps its own catalogue of ``{key: {lang: text}}`` in its ``texts.py``
-as a :class:`Texts`; every lookup goes through :func:`lookup`, which falls back
-to English, then to the key. Wording that is the same everywhere (durations, a
-minute range, counter states) lives once in :data:`WORDS`, under every face's
-own catalogue.
+Each face keeps a table ``{key: N_("English text")}`` in its ``texts.py`` as a
+:class:`Texts`; ``t(key, lang, **values)`` translates the entry through
+:mod:`servicepoint.catalogs` (the ``.po`` files) and fills its ``%(name)s``
+placeholders. A key the table lacks reads as the key itself, so a typo shows on
+the page instead of breaking it. Wording that is the same everywhere (durations,
+a minute range, counter states) lives once in :data:`WORDS`, under every face's
+own table. New code may call ``_()`` directly (see ``docs/architecture.md``).
 
-Standard library only and no work on import, so any module may use it.
+No work on import, so any module may use it.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-Catalogue = dict[str, dict[str, str]]
+from .catalogs import N_, Entry, render
+
+Catalogue = dict[str, Entry]
 
 WORDS: Catalogue = {
-    "dur.s": {"en": "{s} s", "es": "{s} s"},
-    "dur.m": {"en": "{m} min", "es": "{m} min"},
-    "dur.ms": {"en": "{m} min {s:02d} s", "es": "{m} min {s:02d} s"},
-    "dur.hm": {"en": "{h} h {m:02d} min", "es": "{h} h {m:02d} min"},
-    "wait.range": {"en": "{lo}–{hi} min", "es": "{lo}–{hi} min"},
-    "state.open": {"en": "Open", "es": "Abierto"},
-    "state.closed": {"en": "Closed", "es": "Cerrado"},
-    "state.break": {"en": "On a break", "es": "En pausa"},
+    "dur.s": N_("%(s)s s"),
+    "dur.m": N_("%(m)s min"),
+    "dur.ms": N_("%(m)s min %(s)02d s"),
+    "dur.hm": N_("%(h)s h %(m)02d min"),
+    "wait.range": N_("%(lo)s–%(hi)s min"),
+    "state.open": N_("Open"),
+    "state.closed": N_("Closed"),
+    "state.break": N_("On a break"),
 }
 
 
-def lookup(catalogue: Catalogue, key: str, lang: str, **values) -> str:
-    """The text for ``key`` in ``lang`` with ``values`` filled in.
+def lookup(catalogue: Catalogue, key: str, lang: str | None, **values) -> str:
+    """The entry ``key`` of ``catalogue`` in ``lang`` with ``values`` filled in.
 
-    Falls back to English, then to the key itself, so a missing translation never
-    breaks a page. The text is formatted only when ``values`` are given.
+    An unknown key reads as itself; an untranslated text as its English id. The
+    text is formatted only when ``values`` are given; a plural entry counts ``n``.
     """
     entry = catalogue.get(key)
     if entry is None:
         return key
-    text = entry.get(lang) or entry.get("en") or key
-    return text.format(**values) if values else text
+    return render(entry, lang, **values)
 
 
 def duration(seconds: float | None, lang: str, *, empty: str = "—",
@@ -82,7 +85,7 @@ def wait_text(point_s: int, low_s: int, high_s: int, lang: str, catalogue: Catal
         return minutes_range(low_s, high_s, lang, catalogue)
     if point_s <= 0:
         return lookup(catalogue, "wait.none", lang)
-    return lookup(catalogue, "wait.about", lang, m=max(1, point_s // 60))
+    return lookup(catalogue, "wait.about", lang, n=max(1, point_s // 60))
 
 
 class Texts:
@@ -99,17 +102,18 @@ class Texts:
     def __contains__(self, key: str) -> bool:
         return key in self.catalogue
 
-    def t(self, key: str, lang: str, **values) -> str:
-        """The text for ``key`` in ``lang`` with ``values`` filled in (English, then the key)."""
+    def t(self, key: str, lang: str | None, **values) -> str:
+        """The entry ``key`` in ``lang`` with ``values`` filled in (see :func:`lookup`)."""
         return lookup(self.catalogue, key, lang, **values)
 
     def translator(self, lang: str) -> Callable[..., str]:
         """``tr(key, **values)`` in ``lang``, for templates."""
         return lambda key, **values: self.t(key, lang, **values)
 
-    def counted(self, prefix: str, n: int, lang: str) -> str:
-        """``prefix.0`` / ``prefix.1`` / ``prefix.n`` for ``n`` things."""
-        key = f"{prefix}.{n}" if n in (0, 1) else f"{prefix}.n"
+    def counted(self, key: str, n: int, lang: str) -> str:
+        """The plural entry ``key`` for ``n`` things; ``key.0`` instead for none, when there is one."""
+        if n == 0 and f"{key}.0" in self.catalogue:
+            return self.t(f"{key}.0", lang)
         return self.t(key, lang, n=n)
 
     def wait(self, point_s: int, low_s: int, high_s: int, lang: str) -> str:

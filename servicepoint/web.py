@@ -85,7 +85,7 @@ def login_page(*, error: str | None = None, throttled_s: int | None = None, busy
     retry = None
     if throttled_s is not None:
         minutes = max(1, round(throttled_s / 60))
-        error, status, retry = t("login.throttled").format(m=minutes), 429, throttled_s
+        error, status, retry = t("login.throttled", n=minutes), 429, throttled_s
     elif busy:
         error, status, retry = t("login.busy"), 429, 5
     response = make_response(render_template("servicepoint/login.html", error=error), status)

@@ -97,8 +97,10 @@ def test_local_time_in_branch_zone():
 
 
 def test_every_printed_text_is_in_every_language():
-    for key, entry in CATALOGUE.items():
-        assert set(entry) == set(LANGUAGES), key
+    from servicepoint import catalogs
+
+    for lang in LANGUAGES:
+        assert [k for k, e in CATALOGUE.items() if not catalogs.has(e, lang)] == [], lang
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

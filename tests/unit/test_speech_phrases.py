@@ -67,11 +67,11 @@ def test_a_counter_name_cannot_inject_markup():
 
 def test_phrase_refusals():
     with pytest.raises(ValueError, match="no voice"):
-        speech.phrase("xx", "Ticket {number}", number=speech.words("1"))
+        speech.phrase("xx", "Ticket %(number)s", number=speech.words("1"))
     with pytest.raises(ValueError, match="needs a 'counter' part"):
-        speech.phrase("en", "Ticket {number} to {counter}", number=speech.words("1"))
+        speech.phrase("en", "Ticket %(number)s to %(counter)s", number=speech.words("1"))
     with pytest.raises(ValueError, match="too long"):
-        speech.phrase("en", "{x}", x=speech.words("word " * 500))
+        speech.phrase("en", "%(x)s", x=speech.words("word " * 500))
 
 
 def _phonemes(phrase: speech.Phrase) -> str:

@@ -1,4 +1,4 @@
-"""The text helpers the faces share: look-up with fallbacks, durations, wait ranges."""
+"""The text helpers the faces share: keyed look-up over the gettext catalogs, durations, waits."""
 from __future__ import annotations
 
 import subprocess
@@ -7,47 +7,61 @@ import sys
 import pytest
 
 from servicepoint import texts
+from servicepoint.catalogs import N_, NC_, NP_
 
+# Entries whose texts the real catalogs translate, plus some they do not.
 CATALOGUE = {
-    "hello": {"en": "Hello", "es": "Hola"},
-    "only_en": {"en": "Only English"},
-    "empty_es": {"en": "English wins", "es": ""},
-    "no_text": {},
-    "greet": {"en": "Hello {name}", "es": "Hola {name}"},
-    "braces": {"en": "Use {name} as is"},
-    "wait.none": {"en": "No wait", "es": "Sin espera"},
-    "wait.about": {"en": "about {m} min", "es": "aprox. {m} min"},
-    "wait.range": {"en": "{lo} to {hi} min", "es": "de {lo} a {hi} min"},
-    "wait.upto": {"en": "up to {hi} min", "es": "hasta {hi} min"},
+    "hello": N_("Welcome"),
+    "untranslated": N_("Only English %(name)s"),
+    "greet": N_("Display %(code)s"),
+    "count": NP_("1 person waiting", "%(n)d people waiting"),
+    "count.0": N_("Nobody waiting"),
+    "called": NC_("figures", "Called"),
+    "wait.none": N_("No wait"),
+    "wait.about": NP_("about 1 min", "about %(n)d min"),
+    "wait.range": N_("%(lo)s–%(hi)s min"),
+    "wait.upto": N_("up to %(hi)s min"),
 }
 
 
 # -- lookup -------------------------------------------------------------------
 
 @pytest.mark.parametrize("key,lang,expected", [
-    ("hello", "en", "Hello"),
-    ("hello", "es", "Hola"),
-    ("hello", "fr", "Hello"),          # unknown language: English
-    ("only_en", "es", "Only English"),  # missing translation: English
-    ("empty_es", "es", "English wins"),  # empty translation: English
-    ("no_text", "es", "no_text"),      # no text at all: the key
-    ("missing", "en", "missing"),      # unknown key: the key
+    ("hello", "en", "Welcome"),
+    ("hello", "es", "Bienvenido"),
+    ("hello", "fr", "Bienvenue"),
+    ("hello", "ar", "أهلًا وسهلًا"),
+    ("hello", "xx", "Welcome"),          # unknown language: English
+    ("hello", None, "Welcome"),
+    ("missing", "en", "missing"),        # unknown key: the key
     ("missing", "es", "missing"),
+    ("called", "es", "Llamados"),        # a context has its own translation
 ])
-def test_lookup_falls_back_to_english_then_the_key(key, lang, expected):
+def test_lookup_translates_then_falls_back_to_english_then_the_key(key, lang, expected):
     assert texts.lookup(CATALOGUE, key, lang) == expected
 
 
 def test_lookup_fills_in_values():
-    assert texts.lookup(CATALOGUE, "greet", "en", name="Ana") == "Hello Ana"
-    assert texts.lookup(CATALOGUE, "greet", "es", name="Ana") == "Hola Ana"
-    assert texts.lookup(CATALOGUE, "greet", "fr", name="Ana") == "Hello Ana"
+    assert texts.lookup(CATALOGUE, "greet", "en", code="D1") == "Display D1"
+    assert texts.lookup(CATALOGUE, "greet", "es", code="D1") == "Pantalla D1"
+    assert texts.lookup(CATALOGUE, "untranslated", "fr", name="Ana") == "Only English Ana"
 
 
 def test_lookup_formats_only_when_values_are_given():
-    assert texts.lookup(CATALOGUE, "braces", "en") == "Use {name} as is"
+    assert texts.lookup(CATALOGUE, "untranslated", "en") == "Only English %(name)s"
     with pytest.raises(KeyError):
         texts.lookup(CATALOGUE, "greet", "en", other="x")
+
+
+@pytest.mark.parametrize("lang,n,expected", [
+    ("en", 1, "1 person waiting"), ("en", 2, "2 people waiting"),
+    ("es", 1, "1 persona esperando"), ("es", 5, "5 personas esperando"),
+    ("fr", 1, "1 personne en attente"), ("fr", 3, "3 personnes en attente"),
+    ("ar", 1, "شخص واحد ينتظر"), ("ar", 2, "شخصان ينتظران"), ("ar", 3, "3 أشخاص ينتظرون"),
+    ("ar", 11, "11 شخصًا ينتظرون"), ("ar", 100, "100 شخص ينتظرون"),
+])
+def test_plural_forms_follow_each_language(lang, n, expected):
+    assert texts.lookup(CATALOGUE, "count", lang, n=n) == expected
 
 
 def test_importing_the_module_pulls_in_no_flask_and_no_domain():
@@ -102,7 +116,7 @@ def test_duration_of_nothing():
 
 
 def test_duration_unknown_language_reads_as_english():
-    assert texts.duration(3725, "fr") == texts.duration(3725, "en") == "1 h 02 min"
+    assert texts.duration(3725, "xx") == texts.duration(3725, "en") == "1 h 02 min"
 
 
 # -- wait ranges ----------------------------------------------------------------
@@ -119,9 +133,8 @@ def test_minutes_range(lang):
     assert texts.minutes_range(600, 959, lang) == "10–15 min"
 
 
-def test_minutes_range_uses_the_given_wording():
-    assert texts.minutes_range(600, 900, "en", CATALOGUE) == "10 to 15 min"
-    assert texts.minutes_range(600, 900, "es", CATALOGUE) == "de 10 a 15 min"
+def test_minutes_range_in_arabic():
+    assert texts.minutes_range(600, 900, "ar") == "10–15 دقيقة"
 
 
 @pytest.mark.parametrize("point,low,high,lang,expected", [
@@ -129,12 +142,13 @@ def test_minutes_range_uses_the_given_wording():
     (-60, 0, 0, "es", "Sin espera"),
     (30, 0, 60, "en", "about 1 min"),       # at least a minute once there is a wait
     (300, 240, 300, "en", "about 5 min"),
-    (330, 300, 359, "es", "aprox. 5 min"),  # under two minutes apart: not a range
+    (60, 60, 60, "es", "aprox. 1 min"),     # never "unos 1 min"
+    (330, 300, 359, "es", "unos 5 min"),    # under two minutes apart: not a range
+    (120, 120, 120, "ar", "دقيقتان تقريبًا"),
     (600, 0, 900, "en", "up to 15 min"),    # a range from under a minute
     (600, 59, 900, "es", "hasta 15 min"),
-    (600, 60, 900, "en", "1 to 15 min"),
-    (900, 600, 1200, "es", "de 10 a 20 min"),
-    (900, 600, 1200, "fr", "10 to 20 min"),
+    (600, 60, 900, "en", "1–15 min"),
+    (900, 600, 1200, "fr", "10–20 min"),
 ])
 def test_wait_text(point, low, high, lang, expected):
     assert texts.wait_text(point, low, high, lang, CATALOGUE) == expected
@@ -143,8 +157,8 @@ def test_wait_text(point, low, high, lang, expected):
 # -- one lookup for every face --------------------------------------------------------
 
 def test_a_face_catalogue_sits_on_the_shared_words():
-    face = texts.Texts({"hello": {"en": "Hello"}, "dur.s": {"en": "{s} sec"}})
-    assert face.t("hello", "es") == "Hello"
+    face = texts.Texts({"hello": N_("Welcome"), "dur.s": N_("%(s)s sec")})
+    assert face.t("hello", "es") == "Bienvenido"
     assert face.t("state.break", "es") == "En pausa"        # shared word
     assert face.t("dur.s", "en", s=3) == "3 sec"            # the face's own wording wins
     assert face.t("nothing", "en") == "nothing"
@@ -153,10 +167,11 @@ def test_a_face_catalogue_sits_on_the_shared_words():
 
 
 def test_counted_and_wait():
-    face = texts.Texts({**CATALOGUE, "n.0": {"en": "none"}, "n.1": {"en": "one"},
-                        "n.n": {"en": "{n} of them"}})
-    assert [face.counted("n", k, "en") for k in (0, 1, 7)] == ["none", "one", "7 of them"]
-    assert face.wait(900, 600, 1200, "es") == "de 10 a 20 min"
+    face = texts.Texts(CATALOGUE)
+    assert [face.counted("count", k, "en") for k in (0, 1, 7)] == [
+        "Nobody waiting", "1 person waiting", "7 people waiting"]
+    assert face.counted("wait.about", 0, "en") == "about 0 min"  # no .0 entry: the plural
+    assert face.wait(900, 600, 1200, "es") == "10–20 min"
 
 
 @pytest.mark.parametrize("module", ["kiosk.texts", "counter.texts", "display.texts",

@@ -79,7 +79,7 @@ def test_tickets_sent_to_a_named_counter_are_counted_apart_everywhere(app, clerk
     one = clerk.get("/counter/1/live").get_data(as_text=True)
     assert 'id="waiting-total" data-waiting="2"' in one  # what counter 1's call-next can take
     assert first not in re.search(r'<ol class="waiting-list">.*?</ol>', one, re.S).group(0)
-    assert "1 of your services sent to other counters" in one
+    assert "1 of your services sent to another counter" in one
     five = clerk.get("/counter/5/live").get_data(as_text=True)
     assert 'id="waiting-total" data-waiting="3"' in five  # A's queue, and the one sent to it
     assert re.search(rf'id="waiting-{first}".*?Sent to you', five, re.S)

@@ -98,7 +98,7 @@ def test_the_board_language_can_be_spanish_first(app, boss):
     save(boss, language="es", languages=["en"])
     board = boss.get("/display/D1/board").get_data(as_text=True)
     assert '<span lang="es">Llamando</span> · <span lang="en">Now calling</span>' in board
-    assert '<html lang="es">' in boss.get("/display/D1").get_data(as_text=True)
+    assert '<html lang="es" dir="ltr">' in boss.get("/display/D1").get_data(as_text=True)
     one = boss.get("/display/D1/board?lang=en").get_data(as_text=True)  # one language asked
     assert '<span lang="en">Now calling</span></h1>' in one
 

@@ -304,7 +304,7 @@ def test_state_changes_need_the_csrf_token(app, clerk):
 
 def test_spanish_terminal(clerk):
     html = clerk.get("/counter/1?lang=es").get_data(as_text=True)
-    assert "Llamar siguiente" in html and '<html lang="es">' in html
+    assert "Llamar siguiente" in html and '<html lang="es" dir="ltr">' in html
 
 
 def test_language_choice_sticks_for_partials_and_actions(clerk):

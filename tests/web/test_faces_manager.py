@@ -122,6 +122,6 @@ def test_csv_export_with_a_period_and_a_bad_one(client):
 def test_language_choice_sticks_for_the_live_fragment(client):
     sign_in(client, "manager")
     html = client.get("/manager?lang=es").get_data(as_text=True)
-    assert '<html lang="es">' in html and "Hoy hasta ahora" in html
+    assert '<html lang="es" dir="ltr">' in html and "Hoy hasta ahora" in html
     html = client.get("/manager/dashboard", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Hoy hasta ahora" in html and "Nivel de servicio" in html

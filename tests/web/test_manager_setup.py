@@ -106,7 +106,7 @@ def test_the_day_close_button_needs_confirmation_and_expires_today(app, manager_
     r = manager_client.post("/manager/day-close", data={"csrf_token": token, "confirm": "yes"},
                             follow_redirects=True)
     html = r.get_data(as_text=True)
-    assert "Day 2026-03-02 closed: 1 ticket(s) expired." in html
+    assert "Day 2026-03-02 closed: 1 ticket expired." in html
     assert "Last close: day 2026-03-02, 1 expired (manual, 2026-03-02 10:00)." in html
     assert state_of(demo_db, clock, ticket.id) == "expired"
     audit = manager_client.get("/manager/audit?entity=day").get_data(as_text=True)
