@@ -56,6 +56,22 @@ CATALOGUE: Catalogue = {
         "There is no kiosk called %(code)s. Please ask a member of staff; a "
         "technician can pair this screen.",
     ),
+    # -- the reachable start screen, the ticket screen and the accessible mode
+    "categories.back": N_("All services"),
+    "closed": N_("No counter open"),
+    "ticket.ahead.label": N_("People ahead of you"),
+    "ticket.scan": N_("Scan to follow your turn on your phone"),
+    "ticket.note_or_scan": N_("Please note your number or scan the code."),
+    "a11y.on": N_("Accessible mode: large text and speech"),
+    "a11y.off": N_("Leave accessible mode"),
+    "a11y.repeat": N_("Repeat"),
+    "a11y.stop": N_("Stop speaking"),
+    "a11y.volume": N_("Volume"),
+    "say.menu": N_("Accessible mode. Use the arrow keys to move between services and press Enter "
+                   "to take a ticket."),
+    "say.service": N_("%(name)s. %(waiting)s. Estimated wait: %(wait)s."),
+    "say.ticket": N_("Your number is %(number)s."),
+    "say.ticket.rest": N_("%(service)s. %(ahead)s. Estimated wait: %(wait)s."),
 }
 
 

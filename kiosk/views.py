@@ -9,6 +9,7 @@ import re
 import secrets
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
+from markupsafe import Markup
 
 from servicepoint import htmx, queries, setup_queries, usecases
 from servicepoint.domain.model import DomainError, Kiosk
@@ -18,7 +19,7 @@ from servicepoint.ratelimit import RateLimiter
 from servicepoint.security import public_base
 from servicepoint.web_db import get_db, get_ports, now, service_times
 
-from . import texts
+from . import qr, texts
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates",
                static_folder="static")
@@ -65,15 +66,31 @@ def _language(device: Kiosk | None) -> str:
 
 
 def _offered(device: Kiosk) -> list[dict]:
-    """The services this kiosk offers, with their waiting counts and estimates."""
+    """The services this kiosk offers, with their waiting counts and estimates
+    ("No counter open" instead of a wait while no counter serves one)."""
     lang = g.lang
     rows = [s for s in queries.queue_overview(get_db(), service_times(), now(), lang)
             if device.offers(s["service"])]
     for s in rows:
         s["waiting_text"] = texts.counted("waiting", s["waiting"], lang)
-        s["wait_text"] = texts.wait_text(s["estimated_wait_s"], s["estimated_wait_low_s"],
-                                         s["estimated_wait_high_s"], lang)
+        s["wait_text"] = (texts.wait_text(s["estimated_wait_s"], s["estimated_wait_low_s"],
+                                          s["estimated_wait_high_s"], lang)
+                          if s["open_counters"] else texts.t("closed", lang))
     return rows
+
+
+def _categories(rows: list[dict]) -> dict[str, list[dict]]:
+    """The offered services by their setup category, in service order ("" has none)."""
+    category = {spec.code: spec.category for spec in setup_queries.services(get_db())}
+    groups: dict[str, list[dict]] = {}
+    for s in rows:
+        groups.setdefault(category.get(s["service"], ""), []).append(s)
+    return groups
+
+
+def _a11y() -> bool:
+    """Whether the customer switched the accessible mode on (``a11y=1``)."""
+    return request.values.get("a11y") == "1"
 
 
 def _offers_now(device: Kiosk, code: str) -> bool:
@@ -94,15 +111,30 @@ def _idempotency_key(kiosk: str) -> str | None:
 
 def _ticket_context(device: Kiosk, result: usecases.IssueResult) -> dict:
     """What the ticket screen shows about a freshly issued (or replayed) ticket."""
-    lang, est = g.lang, result.estimate
+    lang, a11y = g.lang, _a11y()
+    track = usecases.track_url(public_base(), result.public_id)
     return {
-        "kiosk": device.code, "lang": lang, "ticket": result.ticket,
+        "kiosk": device.code, "lang": lang, "ticket": result.ticket, "a11y": a11y,
         "service_name": result.service_name, "print_state": result.print_state,
         "ahead_text": texts.counted("ticket.ahead", result.people_ahead, lang),
-        "wait_text": texts.wait_text(est.point_s, est.low_s, est.high_s, lang),
+        "wait_text": _ticket_wait(result, lang),
+        "qr_svg": Markup(qr.svg(track, title=texts.t("ticket.scan", lang))),
         "return_s": current_app.config["KIOSK_RETURN_S"],
-        "start_url": url_for("kiosk.start", kiosk=device.code),
+        "start_url": url_for("kiosk.start", kiosk=device.code, a11y=1 if a11y else None,
+                             lang=lang if a11y else None),
+        "speech_url": url_for("kiosk.speech_wav", kiosk=device.code, topic="ticket", lang=lang,
+                              ticket=result.public_id),
     }
+
+
+def _ticket_wait(result: usecases.IssueResult, lang: str) -> str:
+    """The one wait estimate of the ticket, or "No counter open" while none serves it."""
+    est = result.estimate
+    rows = queries.queue_overview(get_db(), service_times(), now(), lang)
+    row = next((r for r in rows if r["service"] == result.ticket.service), None)
+    if row is not None and not row["open_counters"]:
+        return texts.t("closed", lang)
+    return texts.wait_text(est.point_s, est.low_s, est.high_s, lang)
 
 
 def _unavailable(device, status: int):
@@ -117,10 +149,25 @@ def _languages() -> dict[str, str]:
     return {c: LANGUAGES[c] for c in offered if c in LANGUAGES} or LANGUAGES
 
 
+# More services than this open as categories first (a second level).
+MAX_FIRST_LEVEL = 6
+
+
 def _start_context(device) -> dict:
-    return {"kiosk": device.code, "lang": g.lang, "services": _offered(device),
+    """The start screen: the branch's name, the services (or their categories), languages."""
+    rows = _offered(device)
+    groups = _categories(rows) if len(rows) > MAX_FIRST_LEVEL else {}
+    category = request.args.get("category", "")
+    categories = [{"name": name or texts.t("services", g.lang), "names": [s["name"] for s in group]}
+                  for name, group in groups.items()] if len(groups) > 1 else []
+    if categories and category in groups:
+        rows = groups[category]
+    else:
+        category = ""
+    return {"kiosk": device.code, "lang": g.lang, "services": rows, "categories": categories,
+            "category": category, "branch_name": setup_queries.settings(get_db()).name,
             "languages": _languages(), "priority_question": device.asks_priority,
-            "key": secrets.token_urlsafe(16), "default_lang": device.language,
+            "key": secrets.token_urlsafe(16), "default_lang": device.language, "a11y": _a11y(),
             "idle_reset_s": current_app.config["KIOSK_IDLE_RESET_S"]}
 
 
@@ -149,7 +196,11 @@ def services(kiosk: str):
     if device is None:
         return _unknown(kiosk)
     _language(device)
-    return _no_store(render_template("kiosk/_services.html", services=_offered(device)))
+    rows, category = _offered(device), request.args.get("category")
+    if category and len(rows) > MAX_FIRST_LEVEL:
+        rows = _categories(rows).get(category, rows)
+    return _no_store(render_template("kiosk/_services.html", services=rows, kiosk=kiosk,
+                                     lang=g.lang))
 
 
 @bp.get("/<kiosk>/printer")
@@ -193,3 +244,7 @@ def issue(kiosk: str):
     ctx = _ticket_context(device, result)
     return _render(device, "kiosk/ticket.html", "kiosk/_ticket.html",
                    200 if result.replayed else 201, **ctx)
+
+
+# The accessible mode's speech routes live beside the views, on the same blueprint.
+from . import spoken  # noqa: E402,F401

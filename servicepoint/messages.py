@@ -9,6 +9,7 @@ lacks; the test suite fails on the same list. Needs the source tree (a developer
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -77,7 +78,9 @@ def update() -> dict[str, list[str]]:
     for lang in languages():
         catalog = _read(lang)
         created = catalog.creation_date  # kept, so an update without new texts changes nothing
-        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        # A copy: update() adopts the template's messages, and English fills them in below.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True,
+                       update_header_comment=False)
         catalog.creation_date = created
         if lang == catalogs.SOURCE_LANGUAGE:
             for message in catalog:

@@ -135,16 +135,22 @@ def test_priority_choice_and_spanish_ticket(app, client):
     assert (row["priority"], row["language"], row["device_code"]) == ("priority", "es", "K2")
 
 
-def test_people_ahead_and_a_range_estimate(client):
+def test_people_ahead_and_a_range_estimate(client, staff):
     for i in range(5):
         assert issue(client, "A", f"rangekey000{i}").status_code == 201
     html = issue(client, "A", "rangekey0005").get_data(as_text=True)
     assert "5 people ahead of you" in html
-    # 5 ahead × 240 s default, no counter open, no history: shown as a range.
+    # No counter serves A yet: the ticket says so instead of promising a wait.
     wait = re.search(r'id="ticket-wait">([^<]+)<', html).group(1)
-    assert wait == "10–30 min"
+    assert wait == "No counter open"
     start = client.get("/kiosk/K1").get_data(as_text=True)
     assert "6 people waiting" in start
+    assert "No counter open" in start
+    # One counter opens: 6 ahead × 240 s default, no history, shown as a range.
+    assert client.post("/api/v1/counters/1/open", headers=staff).status_code == 200
+    html = issue(client, "A", "rangekey0006").get_data(as_text=True)
+    wait = re.search(r'id="ticket-wait">([^<]+)<', html).group(1)
+    assert re.fullmatch(r"\d+–\d+ min", wait), wait
 
 
 def test_issue_needs_the_csrf_token(app, client):
