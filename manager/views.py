@@ -42,8 +42,11 @@ _no_store = htmx.no_store
 
 def _today_kpis(at: dt.datetime) -> dict:
     """KPIs for tickets issued from the start of the branch day until ``at``."""
-    start, _ = reports.parse_period(None, None, current_app.config["TIMEZONE"], at)
-    return reports.kpis(get_db(), start, max(at, start + dt.timedelta(seconds=1)), at)
+    tz = current_app.config["TIMEZONE"]
+    start, end = reports.parse_period(None, None, tz, at)
+    # The whole day: nobody is issued a ticket later than now, and whole days read
+    # the summaries instead of the day's events.
+    return reports.kpis(get_db(), start, end, at, tz=tz)
 
 
 def _counters() -> list[dict]:
@@ -93,7 +96,8 @@ def export_csv():
                                           current_app.config["TIMEZONE"], now())
     except ValueError as exc:
         abort(400, description=str(exc))
-    body = reports.to_csv(reports.kpis(get_db(), start, end, now()))
+    body = reports.to_csv(reports.kpis(get_db(), start, end, now(),
+                                       tz=current_app.config["TIMEZONE"]))
     day = start.astimezone(zone(current_app.config["TIMEZONE"])).date().isoformat()
     return _no_store(body, 200, **{
         "Content-Type": "text/csv; charset=utf-8",

@@ -6,11 +6,12 @@ import json
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import queries, reports, security
+from . import queries, report_queries, reports, security
 from .auth import api_require, current_principal, has_role
 from .domain.counters import COUNTER_MOVES
 from .domain.lifecycle import STAFF_ACTIONS
 from .domain.model import Outcome, Position, Priority, State
+from .domain.report import Filters
 from .openapi import spec
 from .ports import NotFound
 from .usecases import (
@@ -369,21 +370,34 @@ def _sse(event: str, event_id: str, data: dict) -> str:
 @bp.get("/stats")
 @api_require("manager")
 def stats():
-    """KPIs for a period (JSON, or CSV with ``format=csv``)."""
+    """KPIs for a period and filters (JSON, or CSV with ``format=csv``)."""
+    tz = current_app.config["TIMEZONE"]
     try:
-        start, end = reports.parse_period(request.args.get("from"), request.args.get("to"),
-                                          current_app.config["TIMEZONE"],
+        start, end = reports.parse_period(request.args.get("from"), request.args.get("to"), tz,
                                           now())
     except ValueError as exc:
         raise BadRequest(str(exc), "bad_period") from None
-    data = reports.kpis(get_db(), start, end, now())
     fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise BadRequest("format must be json or csv", "bad_format")
+    filters = report_filters(request.args)
+    data = reports.kpis(get_db(), start, end, now(), tz=tz, filters=filters)
     if fmt == "csv":
         return Response(reports.to_csv(data), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=servicepoint-stats.csv"})
-    if fmt != "json":
-        raise BadRequest("format must be json or csv", "bad_format")
     return jsonify(data)
+
+
+def report_filters(args) -> Filters:
+    """The service, counter and staff filters of a report; unknown ones are a 400."""
+    known = report_queries.choices(get_db())
+    values = {}
+    for name in ("service", "counter", "staff"):
+        value = args.get(name) or None
+        if value is not None and value not in known[name]:
+            raise BadRequest(f"No {name} {value[:40]!r} in this branch", f"unknown_{name}")
+        values[name] = value
+    return Filters(**values)
 
 
 @bp.get("/openapi.json")

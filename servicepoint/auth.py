@@ -214,6 +214,9 @@ def current_principal() -> dict | None:
     return principal
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def has_role(principal: dict | None, role: str) -> bool:
     return principal is not None and principal.get("role") in SATISFIES[role]
 
@@ -221,7 +224,9 @@ def has_role(principal: dict | None, role: str) -> bool:
 def api_require(role: str):
     """Decorator for API views: 401 without credentials, 403 with the wrong role.
 
-    Session callers must also send the CSRF token in ``X-CSRF-Token``.
+    Session callers must also send the CSRF token in ``X-CSRF-Token`` on requests
+    that change state; a GET, HEAD or OPTIONS changes nothing, so a signed-in
+    browser may simply open it.
     """
     def deco(view):
         @functools.wraps(view)
@@ -229,7 +234,8 @@ def api_require(role: str):
             principal = current_principal()
             if principal is None:
                 abort(401)
-            if principal["kind"] == "session" and not csrf_valid(request.headers.get("X-CSRF-Token")):
+            if (principal["kind"] == "session" and request.method not in SAFE_METHODS
+                    and not csrf_valid(request.headers.get("X-CSRF-Token"))):
                 abort(403, description="Missing or wrong CSRF token")
             if not has_role(principal, role):
                 abort(403, description=f"This needs the {role} role")

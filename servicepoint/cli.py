@@ -457,6 +457,7 @@ def main() -> None:
 
 
 from . import (
+    cli_reports,  # noqa: E402,F401  (registers reports rebuild)
     cli_setup,  # noqa: E402,F401  (registers config export/import, day close, retention run)
     cli_sim,  # noqa: E402,F401  (registers simulate)
 )

@@ -60,7 +60,7 @@ def close_day(ports: UpkeepPorts, *, day: str | None = None, trigger: str = "man
     now = ports.clock.now()
     day = day or branch_day(now, ports.timezone)
     following = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
-    with SqliteUnitOfWork(ports.conn) as uow:
+    with SqliteUnitOfWork(ports.conn, ports.timezone) as uow:
         tickets = uow.open_tickets_before(following)
         for ticket in tickets:
             new, event = lifecycle.apply(ticket, Action.EXPIRE, now)

@@ -569,3 +569,41 @@ def m009_counter_and_display_setup(db: sqlite_utils.Database) -> None:
     """
     for statement in _split(statements):
         db.execute(statement)
+
+
+@migrations()
+def m011_report_summaries(db: sqlite_utils.Database) -> None:
+    """Summaries that reports read instead of every event of a period.
+
+    ``report_hours`` holds the additive counts of finished tickets per local day,
+    local hour of issue, service, counter and staff member; ``report_hist`` their
+    waits and service times as log-bucketed histograms (count and sum per bucket)
+    per local day and per month ("YYYY-MM-DD" or "YYYY-MM"). Both are derived from
+    ``ticket_events`` (``servicepoint reports rebuild`` recomputes them), written in
+    the transaction that ends a ticket. ``tickets_active`` finds the tickets not
+    summarised yet. Existing history is summarised now.
+    """
+    from .domain.summary import FIELDS
+
+    columns = ", ".join(f"{name} {'REAL' if name.endswith(('_sum', '_max')) else 'INTEGER'}"
+                        " NOT NULL DEFAULT 0" for name in FIELDS)
+    statements = f"""
+    CREATE TABLE report_hours (
+        day TEXT NOT NULL, hour INTEGER NOT NULL, service TEXT NOT NULL,
+        counter TEXT NOT NULL, staff TEXT NOT NULL, {columns},
+        PRIMARY KEY (day, hour, service, counter, staff)
+    ) WITHOUT ROWID;
+    CREATE TABLE report_hist (
+        period TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('wait', 'service')),
+        service TEXT NOT NULL, counter TEXT NOT NULL, staff TEXT NOT NULL,
+        bucket INTEGER NOT NULL, n INTEGER NOT NULL, total REAL NOT NULL,
+        PRIMARY KEY (period, kind, service, counter, staff, bucket)
+    ) WITHOUT ROWID;
+    CREATE INDEX tickets_active ON tickets (day)
+        WHERE state IN ('waiting', 'called', 'serving', 'parked');
+    """
+    for statement in _split(statements):
+        db.execute(statement)
+    from .report_store import rebuild
+
+    rebuild(db.conn)

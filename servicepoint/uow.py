@@ -13,11 +13,13 @@ import json
 import sqlite3
 from typing import Any, Iterable
 
+from . import report_store
 from .db import get_setting, immediate
 from .domain.hours import Hours
 from .domain.kpi import SERVICE_ENDS
 from .domain.model import (
     PRIORITY_RANK,
+    TERMINAL_STATES,
     Action,
     Counter,
     CounterState,
@@ -133,9 +135,17 @@ def row_to_event(row: sqlite3.Row) -> Event:
 class SqliteUnitOfWork:
     """A write transaction on ``conn`` plus the reads and writes of the queue."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, timezone: str | None = None):
         self.conn = conn
         self._tx: Any = None
+        self._timezone = timezone
+
+    @property
+    def timezone(self) -> str:
+        """The branch's time zone (the ports' own, else the stored setting)."""
+        if self._timezone is None:
+            self._timezone = get_setting(self.conn, "timezone", "UTC") or "UTC"
+        return self._timezone
 
     def __enter__(self) -> "SqliteUnitOfWork":
         if self._tx is not None:
@@ -266,13 +276,20 @@ class SqliteUnitOfWork:
             raise RuntimeError(f"ticket {ticket.id} changed concurrently")
 
     def add_event(self, event: Event) -> int:
-        return _rowid(self.conn.execute(
+        """Append an event; one that ends a ticket (or rates it) also updates the report
+        summaries, in the same transaction (docs/architecture.md, *Reports*)."""
+        event_id = _rowid(self.conn.execute(
             "INSERT INTO ticket_events (ticket_id, action, at, service_id, counter_id,"
             " staff_username, from_state, to_state, data) VALUES (?,?,?,?,?,?,?,?,?)",
             (event.ticket_id, event.action.value, to_db(event.at), event.service, event.counter,
              event.staff, event.from_state.value if event.from_state else None,
              event.to_state.value, json.dumps(event.data, separators=(",", ":"))),
         ))
+        if event.action == Action.RATE:
+            report_store.record_rating(self.conn, event, self.timezone)
+        elif event.to_state in TERMINAL_STATES and event.ticket_id is not None:
+            report_store.record_ticket(self.conn, event.ticket_id, self.timezone)
+        return event_id
 
     def head_of_queues(self, services: Iterable[str], counter: str) -> list[Ticket]:
         """The first waiting ticket of each service plus the first one sent to ``counter``.
@@ -364,7 +381,7 @@ class SqliteUnitOfWork:
 def sqlite_ports(conn: sqlite3.Connection, clock: Clock, *, notify: Notify | None = None,
                  stats: ServiceTimeCache | None = None, timezone: str = "UTC") -> Ports:
     """Use-case ports whose units of work run on ``conn``."""
-    return Ports(uow=lambda: SqliteUnitOfWork(conn), clock=clock,
+    return Ports(uow=lambda: SqliteUnitOfWork(conn, timezone), clock=clock,
                  **({"notify": notify} if notify is not None else {}),
                  stats=stats if stats is not None else ServiceTimeCache(), timezone=timezone)
 

@@ -84,5 +84,5 @@ def make_ports(path: str, clock, *, timezone: str = TIMEZONE, notify=None) -> Sq
     """Ports over a new connection of their own (the caller closes ``ports.conn``)."""
     kw = {"notify": notify} if notify is not None else {}
     conn = connect(path)
-    return SqlitePorts(uow=lambda: SqliteUnitOfWork(conn), clock=clock,
+    return SqlitePorts(uow=lambda: SqliteUnitOfWork(conn, timezone), clock=clock,
                        stats=ServiceTimeCache(ttl_s=0), timezone=timezone, conn=conn, **kw)

@@ -8,11 +8,12 @@ Definitions, as the industry uses them:
 - **service time** = start → finish or transfer (or park/requeue, which also end
   the customer's time at the counter).
 - **service level** = share of wait segments called within the service's target
-  wait. Segments that ended uncalled (cancelled, expired) count as missed when
-  they had already waited longer than the target, and are left out otherwise —
-  the customer who leaves after two minutes says nothing about the target.
+  wait. Segments that ended uncalled (cancelled, expired), or are still waiting
+  when the report looks, count as missed when they had already waited longer
+  than the target, and are left out otherwise — the customer who leaves after
+  two minutes says nothing about the target.
 - **no-show rate** = tickets marked no-show ÷ tickets called.
-- **throughput** = finished visits per hour of the period.
+- **throughput** = finished visits per hour in which at least one counter was open.
 - **counter utilisation** = serving time ÷ open time, per counter.
 - **first-contact resolution** = finished ``resolved`` without any transfer ÷ finished.
 - **CSAT** = ratings 4–5 ÷ ratings; **NPS** = % 9–10 − % 0–6.
@@ -134,11 +135,16 @@ def _summary(values: list[float]) -> dict:
 
 
 def service_level(segments: Iterable[WaitSegment], targets: Mapping[str, float],
-                  default_target_s: float = 600) -> float | None:
-    """Share (0–1) of wait segments called within their service's target; None if none count."""
+                  default_target_s: float = 600, now: dt.datetime | None = None) -> float | None:
+    """Share (0–1) of wait segments called within their service's target; None if none count.
+
+    With ``now``, a segment still open then counts as a miss once past its target.
+    """
     hit = counted = 0
     for seg in segments:
         wait = seg.wait_s
+        if wait is None and now is not None:
+            wait = (now - seg.start).total_seconds()
         if wait is None:
             continue
         target = targets.get(seg.service, default_target_s)
@@ -176,17 +182,21 @@ def compute(
     period_end: dt.datetime,
     targets: Mapping[str, float] | None = None,
     open_periods: Mapping[str, list[tuple[dt.datetime, dt.datetime]]] | None = None,
+    now: dt.datetime | None = None,
 ) -> dict:
-    """All KPIs for ``events`` within a period, overall and per service.
+    """All KPIs for ``events`` within a period, overall and per service, computed from
+    every event directly (the reference the stored summaries are checked against).
 
     ``targets`` maps service → target wait in seconds; ``open_periods`` maps
-    counter → list of (opened, closed) times for utilisation.
+    counter → list of (opened, closed) times for utilisation and throughput;
+    ``now`` (default: the period's end) is when still-waiting tickets are judged.
     """
     events = list(events)
     targets = targets or {}
     segments = wait_segments(events)
     spans = service_spans(events)
-    hours = max((period_end - period_start).total_seconds() / 3600.0, 1e-9)
+    now = now or period_end
+    hours = _union_hours(open_periods or {})
 
     called_tickets = {e.ticket_id for e in events if e.action == Action.CALL}
     no_shows = {e.ticket_id for e in events if e.action == Action.NO_SHOW}
@@ -203,10 +213,11 @@ def compute(
         return {
             "wait": _summary(waits),
             "service_time": _summary([s.seconds for s in sps]),
-            "service_level": _round(service_level(segs, targets)),
+            "service_level": _round(service_level(segs, targets, now=now)),
             "no_show_rate": _round(len(noshow) / len(called)) if called else None,
             "finished": len(fins),
-            "throughput_per_hour": round(len(fins) / hours, 2),
+            "throughput_per_hour": (round(len(fins) / hours, 2) if hours
+                                    else (0.0 if not fins else None)),
             "first_contact_resolution": _round(len(resolved) / len(fins)) if fins else None,
         }
 
@@ -237,6 +248,21 @@ def compute(
         "overall": overall,
         "services": per_service,
     }
+
+
+def _union_hours(open_periods: Mapping[str, list[tuple[dt.datetime, dt.datetime]]]) -> float:
+    """Hours in which at least one counter was open."""
+    total, lo, hi = 0.0, None, None
+    for start, end in sorted(p for periods in open_periods.values() for p in periods):
+        if hi is None or start > hi:
+            if hi is not None and lo is not None:
+                total += (hi - lo).total_seconds()
+            lo, hi = start, end
+        else:
+            hi = max(hi, end)
+    if hi is not None and lo is not None:
+        total += (hi - lo).total_seconds()
+    return total / 3600.0
 
 
 def _round(x: float | None) -> float | None:

@@ -125,10 +125,17 @@ def test_overall_wait_and_service_time(report):
 
 def test_service_level_counts_long_abandons_as_misses(report):
     # called within target: 1 (300 ≤ 600), 3/B (120 ≤ 300), 3/A (600 ≤ 600), 6 (60 ≤ 300)
-    # misses: 2 (1200 > 600) and cancelled 4 (1020 > 600); cancelled 5 (120 s) and open 7 left out
-    assert report["overall"]["service_level"] == round(4 / 6, 4)
+    # misses: 2 (1200 > 600), cancelled 4 (1020 > 600) and 7, still waiting at the period's
+    # end (108 min > 300 s, #10); cancelled 5 (120 s) is left out
+    assert report["overall"]["service_level"] == round(4 / 7, 4)
     assert report["services"]["A"]["service_level"] == 0.5  # 1, 3/A hit; 2, 4 miss
-    assert report["services"]["B"]["service_level"] == 1.0
+    assert report["services"]["B"]["service_level"] == round(2 / 3, 4)
+
+
+def test_a_ticket_waiting_within_target_at_the_end_is_left_out():
+    r = kpi.compute(scenario().events, period_start=at(0), period_end=at(120),
+                    targets=TARGETS, open_periods=OPEN, now=at(16))  # 7 has waited 4 min
+    assert r["services"]["B"]["service_level"] == 1.0
 
 
 def test_service_level_edge_rules():
@@ -151,7 +158,8 @@ def test_no_show_rate(report):
 
 def test_throughput(report):
     assert report["overall"]["finished"] == 3
-    assert report["overall"]["throughput_per_hour"] == 1.5  # 3 in 2 hours
+    # 3 in the one hour some counter was open (#10: per open hour, not per hour of the period)
+    assert report["overall"]["throughput_per_hour"] == 3.0
     assert report["services"]["A"]["finished"] == 2 and report["services"]["B"]["finished"] == 1
 
 

@@ -90,7 +90,8 @@ def test_stats_json_matches_the_morning(client, clock, manager):
     assert o["service_level"] == 0.75  # B001 missed its 300 s target
     assert o["no_show_rate"] == round(1 / 3, 4)  # B001 of A001, B001, A002
     assert o["first_contact_resolution"] == 0.5  # A002 was transferred
-    assert o["throughput_per_hour"] == round(2 / 24, 2)
+    # per hour with a counter open (#10): counters 1 (120 → 1400 s) and 3 (960 → 1400 s) overlap
+    assert o["throughput_per_hour"] == round(2 / (1280 / 3600), 2) and o["open_hours"] == 0.36
     # Counter 1 open 120 → 1400 s, serving 300 + 300; counter 3 open 960 → 1400, serving 300.
     assert o["counter_utilisation"] == {"1": round(600 / 1280, 4), "3": round(300 / 440, 4)}
     s = data["services"]

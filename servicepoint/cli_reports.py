@@ -1,0 +1,32 @@
+"""``servicepoint reports rebuild``: recompute the report summaries from ``ticket_events``."""
+from __future__ import annotations
+
+import time
+
+import click
+
+from .cli import Context, cli
+
+
+@cli.group()
+def reports() -> None:
+    """Reports against the service agreement."""
+
+
+@reports.command("rebuild")
+@click.pass_obj
+def reports_rebuild(obj: Context) -> None:
+    """Recompute every report summary from ticket_events (after an upgrade or an import)."""
+    from .db import immediate
+    from .report_store import rebuild
+
+    conn = obj.connect()
+    try:
+        started = time.monotonic()
+        # One write transaction: reports keep reading the old summaries until it commits.
+        with immediate(conn):
+            read = rebuild(conn)
+        click.echo(f"Rebuilt the report summaries from {read} ended tickets"
+                   f" in {time.monotonic() - started:.1f} s")
+    finally:
+        conn.close()

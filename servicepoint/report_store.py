@@ -1,0 +1,148 @@
+"""Writes of the report summaries (docs/architecture.md, *Reports*).
+
+``ticket_events`` stays the one record of facts; ``report_hours`` and
+``report_hist`` are sums derived from it. :func:`record_ticket` adds a ticket in
+the transaction that ends it, :func:`record_rating` adds a later rating, and
+:func:`rebuild` recomputes everything from the events.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from typing import Iterator
+
+from . import uow
+from .db import get_setting
+from .domain.model import TERMINAL_STATES, Event
+from .domain.summary import (
+    FIELDS,
+    MAXIMA,
+    TicketSummary,
+    Totals,
+    add_rating,
+    bucket_of,
+    rating_key,
+    summarise_ticket,
+)
+from .timeutil import zone
+
+_COLS = ", ".join(FIELDS)
+_UPSERT_HOURS = (
+    f"INSERT INTO report_hours (day, hour, service, counter, staff, {_COLS}) VALUES"
+    f" (?, ?, ?, ?, ?, {', '.join('?' * len(FIELDS))})"
+    " ON CONFLICT (day, hour, service, counter, staff) DO UPDATE SET "
+    + ", ".join(f"{f} = max({f}, excluded.{f})" if f in MAXIMA else f"{f} = {f} + excluded.{f}"
+                for f in FIELDS))
+_UPSERT_HIST = (
+    "INSERT INTO report_hist (period, kind, service, counter, staff, bucket, n, total)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (period, kind, service, counter, staff, bucket)"
+    " DO UPDATE SET n = n + excluded.n, total = total + excluded.total")
+FINAL_STATES = ",".join(f"'{s.value}'" for s in sorted(TERMINAL_STATES))
+
+HourKey = tuple[str, int, str, str, str]
+HistKey = tuple[str, str, str, str, str, int]
+
+
+class Batch:
+    """Ticket summaries added up in memory, then written with one upsert per row."""
+
+    def __init__(self, timezone: str):
+        self.tz = zone(timezone)
+        self.hours: dict[HourKey, Totals] = defaultdict(Totals)
+        self.hist: dict[HistKey, list[float]] = {}
+        self.tickets = 0
+
+    def add(self, s: TicketSummary) -> None:
+        """Add one ticket's summary at its local day and hour of issue."""
+        local = s.issued_at.astimezone(self.tz)
+        day, hour = local.date().isoformat(), local.hour
+        month = day[:7]
+        for key, t in s.totals.items():
+            self.hours[(day, hour, *key)].add(t)
+        for kind, values in (("wait", s.waits), ("service", s.services)):
+            for key, seconds in values:
+                seconds = max(0.0, seconds)
+                b = bucket_of(seconds)
+                for period in (day, month):
+                    cell = self.hist.setdefault((period, kind, *key, b), [0, 0.0])
+                    cell[0] += 1
+                    cell[1] += seconds
+        self.tickets += 1
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Add the batch into the summary tables (inside the caller's transaction) and empty it."""
+        conn.executemany(_UPSERT_HOURS, ((*k, *t.values()) for k, t in self.hours.items()))
+        conn.executemany(_UPSERT_HIST, ((*k, int(v[0]), v[1]) for k, v in self.hist.items()))
+        self.hours.clear()
+        self.hist.clear()
+
+
+def targets(conn: sqlite3.Connection) -> dict[str, float]:
+    """Each service's target wait in seconds."""
+    return {r[0]: r[1] for r in conn.execute("SELECT code, target_wait_s FROM services")}
+
+
+def ticket_events(conn: sqlite3.Connection, ticket_id: int) -> list[Event]:
+    """One ticket's events, oldest first."""
+    return [uow.row_to_event(r) for r in conn.execute(
+        "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
+
+
+def record_ticket(conn: sqlite3.Connection, ticket_id: int, timezone: str) -> None:
+    """Add a ticket that just reached its end state (call inside the ending transaction)."""
+    summary = summarise_ticket(ticket_events(conn, ticket_id), targets(conn))
+    if summary is not None:
+        batch = Batch(timezone)
+        batch.add(summary)
+        batch.write(conn)
+
+
+def record_rating(conn: sqlite3.Connection, event: Event, timezone: str) -> None:
+    """Add a rating given after the visit ended (call inside the rating's transaction)."""
+    events = ticket_events(conn, event.ticket_id or 0)
+    if not events:
+        return
+    t = Totals()
+    add_rating(t, event.data)
+    summary = TicketSummary(event.ticket_id, events[0].at, {rating_key(events): t}, [], [])
+    batch = Batch(timezone)
+    batch.add(summary)
+    batch.write(conn)
+
+
+def _final_ticket_events(conn: sqlite3.Connection) -> Iterator[list[Event]]:
+    """The events of every ended ticket, one ticket at a time."""
+    current: list[Event] = []
+    for row in conn.execute(
+            "SELECT e.* FROM ticket_events e WHERE e.ticket_id IN"
+            f" (SELECT id FROM tickets WHERE state IN ({FINAL_STATES})) ORDER BY e.ticket_id, e.id"):
+        ev = uow.row_to_event(row)
+        if current and current[0].ticket_id != ev.ticket_id:
+            yield current
+            current = []
+        current.append(ev)
+    if current:
+        yield current
+
+
+def rebuild(conn: sqlite3.Connection, *, batch_size: int = 20000) -> int:
+    """Recompute every summary from ``ticket_events``; returns how many tickets it read.
+
+    Runs inside the caller's transaction (the CLI's ``BEGIN IMMEDIATE``, or a migration's).
+    """
+    timezone = get_setting(conn, "timezone", "UTC") or "UTC"
+    goals = targets(conn)
+    conn.execute("DELETE FROM report_hours")
+    conn.execute("DELETE FROM report_hist")
+    batch = Batch(timezone)
+    read = 0
+    for events in _final_ticket_events(conn):
+        summary = summarise_ticket(events, goals)
+        if summary is not None:
+            batch.add(summary)
+            read += 1
+        if batch.tickets >= batch_size:
+            batch.write(conn)
+            batch.tickets = 0
+    batch.write(conn)
+    return read
