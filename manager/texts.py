@@ -5,6 +5,8 @@ from servicepoint import texts as shared
 from servicepoint.catalogs import N_, NP_
 from servicepoint.texts import Catalogue, Texts
 
+from .report_texts import CATALOGUE as REPORT_TEXTS
+
 CATALOGUE: Catalogue = {
     "title": N_("Branch dashboard"),
     "updated": N_("Live · updated %(time)s"),
@@ -125,6 +127,7 @@ CATALOGUE: Catalogue = {
     "err.bad_orientation": N_("Choose landscape or portrait."),
 }
 
+CATALOGUE.update(REPORT_TEXTS)
 TEXTS = Texts(CATALOGUE)
 t = TEXTS.t
 

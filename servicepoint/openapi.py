@@ -116,13 +116,24 @@ def spec() -> dict:
                                       "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
             "/stats": {"get": {
                 "summary": "KPIs for a period (manager)", "security": STAFF,
+                "description": ("KPIs of the tickets issued in the period, overall, per service,"
+                                " per counter and per staff member. A signed-in session may GET"
+                                " it without X-CSRF-Token. CSV figures: seconds to 0.1."),
                 "parameters": [{"name": "from", "in": "query", "schema": {"type": "string"},
-                                "description": "Local date YYYY-MM-DD or ISO datetime with offset"},
-                               {"name": "to", "in": "query", "schema": {"type": "string"}},
+                                "description": "Local date YYYY-MM-DD or ISO datetime with offset"
+                                               " (default today)"},
+                               {"name": "to", "in": "query", "schema": {"type": "string"},
+                                "description": "Local date (inclusive) or ISO datetime; at most"
+                                               " one year after from"},
+                               *[{"name": name, "in": "query", "schema": {"type": "string"},
+                                  "description": f"Only this {name} ({what}); unknown ones are a 400"}
+                                 for name, what in (("service", "its code, e.g. A"),
+                                                    ("counter", "its code"),
+                                                    ("staff", "a username"))],
                                {"name": "format", "in": "query",
                                 "schema": {"type": "string", "enum": ["json", "csv"]}}],
                 "responses": {"200": {"description": "KPIs", "content": {
-                    "application/json": {"schema": {"type": "object"}},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Stats"}},
                     "text/csv": {"schema": {"type": "string"}}}},
                     **{k: ERRORS[k] for k in ("400", "401", "403")}}}},
             "/openapi.json": {"get": {"summary": "This document",
@@ -195,7 +206,26 @@ def _schemas() -> dict:
         "counter": {"type": ["string", "null"]}, "target_counter": {"type": ["string", "null"]},
         "called_at": {"type": ["string", "null"]}, "recalls": {"type": "integer"},
         "track_url": {"type": "string"}, **wait}
+    num = {"type": ["number", "null"]}
+    durations = {"type": "object", "properties": {
+        k: ({"type": "integer"} if k == "count" else num)
+        for k in ("count", "mean_s", "median_s", "p90_s", "max_s")}}
+    kpi_block = {"type": "object", "properties": {
+        "issued": {"type": "integer"}, "finished": {"type": "integer"},
+        "cancelled": {"type": "integer"}, "no_shows": {"type": "integer"},
+        "wait": durations, "service_time": durations,
+        "service_level": {**num, "description": "Share called within the target (0-1)"},
+        "no_show_rate": num, "throughput_per_hour": {**num, "description": "Per open hour"},
+        "first_contact_resolution": num, "csat": num, "nps": num}}
     return {
+        "Stats": {"type": "object", "required": ["from", "to", "overall", "services"],
+                  "properties": {
+                      "from": {"type": "string", "format": "date-time"},
+                      "to": {"type": "string", "format": "date-time"},
+                      "filters": {"type": "object"},
+                      "overall": kpi_block,
+                      "services": {"type": "object", "additionalProperties": kpi_block},
+                      "counters": {"type": "object"}, "staff": {"type": "object"}}},
         "Error": {"type": "object", "required": ["error", "message"],
                   "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
         "TicketRequest": {"type": "object", "required": ["service"], "properties": {

@@ -35,10 +35,9 @@ def totals_by(conn: sqlite3.Connection, first_day: str, last_day: str, filters: 
               group: str) -> list[tuple[tuple, Totals]]:
     """Summed summaries of local days [first_day, last_day], grouped by ``group``:
     ``key`` (service, counter, staff), ``day`` or ``slot`` (weekday 0=Monday, hour)."""
-    columns = {"key": "service, counter, staff",
-               "day": "day",
-               "slot": "(CAST(strftime('%w', day) AS INTEGER) + 6) % 7, hour"}[group]
-    width = len(columns.split(","))
+    columns, width = {"key": ("service, counter, staff", 3),
+                      "day": ("day", 1),
+                      "slot": ("(CAST(strftime('%w', day) AS INTEGER) + 6) % 7, hour", 2)}[group]
     where, args = _where(filters)
     rows = conn.execute(
         f"SELECT {columns}, {_SUMS} FROM report_hours WHERE day BETWEEN ? AND ?{where}"

@@ -14,6 +14,7 @@ import io
 from typing import Iterable, Iterator
 
 from . import report_queries as rq
+from .db import get_setting
 from .domain import report as rep
 from .domain.report import Facts, Filters
 from .domain.summary import Hist, Totals, summarise_ticket
@@ -58,6 +59,11 @@ def parse_period(start: str | None, end: str | None, tz: str,
     if hi - lo > dt.timedelta(days=366):
         raise ValueError("A report covers at most one year")
     return lo, hi
+
+
+def events_between(conn, start: dt.datetime, end: dt.datetime) -> list:
+    """Every event of the tickets issued in [start, end), one ticket after another."""
+    return [ev for events in rq.tickets_issued(conn, start, end) for ev in events]
 
 
 def split_period(start: dt.datetime, end: dt.datetime, tz: str
@@ -131,10 +137,15 @@ def collect(conn, start: dt.datetime, end: dt.datetime, now: dt.datetime, tz: st
 
 
 def kpis(conn, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None, *,
-         tz: str = "UTC", filters: Filters = ALL, charts: bool = False) -> dict:
+         tz: str | None = None, filters: Filters = ALL, charts: bool = False) -> dict:
     """All KPIs for tickets issued in the period (``now``: the app clock), overall, per
-    service, counter and staff member; with ``charts`` also per day and weekday × hour."""
+    service, counter and staff member; with ``charts`` also per day and weekday × hour.
+
+    ``tz`` (default: the branch's stored time zone, as the summaries use) decides
+    which parts of the period are whole local days.
+    """
     now = now or dt.datetime.now(UTC)
+    tz = tz or get_setting(conn, "timezone", "UTC") or "UTC"
     facts, spans, services = collect(conn, start, end, now, tz, filters, charts)
     data = {"from": start.isoformat(), "to": end.isoformat(),
             **rep.build(facts, spans, filters, services)}

@@ -255,3 +255,36 @@ def heat(by_slot: Mapping[tuple[int, int], Totals]) -> dict:
                        "wait_mean_s": _r(t.wait_sum / t.called, 1) if t.called else None}
              for (wd, h), t in by_slot.items()}
     return {"hours": hours, "cells": cells}
+
+
+PRESETS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month",
+           "last_12_months", "custom")
+
+
+def preset_days(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last local day of a named period (weeks start on Monday).
+
+    Raises ValueError for ``custom`` or an unknown name.
+    """
+    day = dt.timedelta(days=1)
+    if preset == "today":
+        return today, today
+    if preset == "yesterday":
+        return today - day, today - day
+    monday = today - dt.timedelta(days=today.weekday())
+    if preset == "this_week":
+        return monday, today
+    if preset == "last_week":
+        return monday - 7 * day, monday - day
+    first = today.replace(day=1)
+    if preset == "this_month":
+        return first, today
+    if preset == "last_month":
+        last = first - day
+        return last.replace(day=1), last
+    if preset == "last_12_months":
+        try:
+            return today.replace(year=today.year - 1) + day, today
+        except ValueError:  # 29 February
+            return today.replace(year=today.year - 1, day=28) + day, today
+    raise ValueError(f"Unknown period {preset!r}")

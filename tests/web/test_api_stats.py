@@ -150,3 +150,43 @@ def test_utilisation_of_a_counter_still_open_uses_the_app_clock(client, clock, m
     clock.set(T0 + dt.timedelta(seconds=1400))
     o = client.get("/api/v1/stats", headers=manager).get_json()["overall"]
     assert o["counter_utilisation"] == {"1": round(600 / 1280, 4), "3": round(300 / 440, 4)}
+
+
+def test_a_signed_in_manager_opens_stats_in_the_browser(client, clock, manager):
+    """#10: a GET changes nothing, so a browser session needs no CSRF header for it."""
+    from tests.support.web import sign_in
+
+    play(client, clock, manager)
+    sign_in(client, "manager")
+    r = client.get("/api/v1/stats")
+    assert r.status_code == 200 and r.get_json()["overall"]["issued"] == 3
+
+
+def test_stats_filters_narrow_the_figures(client, clock, manager):
+    play(client, clock, manager)
+    a = client.get("/api/v1/stats?service=A", headers=manager).get_json()
+    assert list(a["services"]) == ["A"] and a["overall"]["issued"] == 2
+    assert a["filters"] == {"service": "A", "counter": None, "staff": None}
+    three = client.get("/api/v1/stats?counter=3", headers=manager).get_json()["overall"]
+    # counter 3 called only A002's second segment (60 s) and finished it
+    assert three["wait"]["count"] == 1 and three["wait"]["mean_s"] == 60.0
+    assert three["finished"] == 1 and three["counter_utilisation"] == {"3": round(300 / 440, 4)}
+    assert client.get("/api/v1/stats?counter=1&service=B",
+                      headers=manager).get_json()["overall"]["no_shows"] == 1
+
+
+@pytest.mark.parametrize("query", ["service=Z", "counter=99", "staff=nobody", "service=" + "A" * 500])
+def test_unknown_filters_are_400(client, manager, query):
+    assert_error(client.get(f"/api/v1/stats?{query}", headers=manager), 400)
+
+
+def test_csv_seconds_are_rounded_to_a_tenth(client, clock, manager):
+    m = Morning(client, clock, manager)
+    tid = m.at(0).issue("A")
+    clock.set(T0 + dt.timedelta(seconds=100, microseconds=123456))
+    assert m.call("1") == tid
+    m.at(200).do(tid, "start")
+    m.at(300).do(tid, "finish")
+    rows = list(csv.DictReader(io.StringIO(client.get(
+        "/api/v1/stats?format=csv", headers=manager).get_data(as_text=True))))
+    assert rows[-1]["wait_mean_s"] == "100.1" and rows[-1]["wait_p90_s"] == "100.1"
