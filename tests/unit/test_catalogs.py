@@ -74,3 +74,15 @@ def test_an_edited_catalog_is_read_again(tmp_path, monkeypatch):
 def test_direction():
     assert [catalogs.direction(x) for x in ("ar", "ar-EG", "en", None, "fr")] == \
         ["rtl", "rtl", "ltr", "ltr", "ltr"]
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "de", "pt"])
+def test_a_latin_script_catalog_holds_no_arabic(lang):
+    """A German or Portuguese ticket must never print another language's script."""
+    from babel.messages.pofile import read_po
+
+    with open(catalogs.po_path(lang), "rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    strings = [s for m in catalog if m.id
+               for s in (m.string if isinstance(m.string, tuple) else (m.string,)) if s]
+    assert [s for s in strings if any("\u0600" <= c <= "\u06ff" for c in s)] == []
