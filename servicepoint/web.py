@@ -21,10 +21,10 @@ from flask import (
     url_for,
 )
 
-from . import auth, errors, htmx, queries, sessions, speech
+from . import auth, errors, htmx, queries, sessions, setup_queries, speech
 from .domain.model import DomainError
 from .domain.printing import PrinterStatus
-from .i18n import t, wait_words
+from .i18n import device_language, t, wait_words
 from .metrics import escape_label
 from .timeutil import branch_day
 from .usecases import act
@@ -127,11 +127,12 @@ def track(public_id: str):
     if ticket.counter:
         counter = queries.counter(conn, ticket.counter)
         counter_name = counter.name if counter else ticket.counter
-    lang = ticket.language
+    lang = device_language(ticket.language, None)  # the page speaks the ticket's language
     service = queries.service(conn, ticket.service)
     return htmx.render(
         "servicepoint/track.html", "servicepoint/_track.html", ticket=ticket, lang=lang,
         public_id=public_id, ahead=ahead, counter_name=counter_name,
+        branch_name=setup_queries.settings(conn).name,
         service_name=service.name(lang) if service else ticket.service,
         wait=wait_words(estimate.point_s, estimate.low_s, estimate.high_s, lang) if estimate else None)
 

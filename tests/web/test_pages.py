@@ -122,6 +122,27 @@ def test_tracking_page_follows_the_ticket(client, staff):
     assert "<html" not in partial and 'id="track-state"' in partial
 
 
+@pytest.mark.parametrize("lang,two,one", [
+    ("en", "Only 2 people ahead of you", "Only 1 person ahead of you"),
+    ("es", "Solo 2 personas delante de usted", "Solo 1 persona delante de usted"),
+    ("ar", "شخصان فقط قبلك", "شخص واحد فقط قبلك"),
+])
+def test_tracking_page_nudges_when_two_people_are_ahead(client, staff, lang, two, one):
+    issued = [client.post("/api/v1/tickets", json={"service": "A", "language": lang}).get_json()
+              for _ in range(4)]
+    paths = [i["track_url"].replace("http://localhost", "") for i in issued]
+    assert 'id="track-nudge"' not in client.get(paths[3]).get_data(as_text=True)  # 3 ahead
+    assert two in client.get(paths[2]).get_data(as_text=True)
+    assert one in client.get(paths[1]).get_data(as_text=True)
+    assert 'id="track-nudge"' not in client.get(paths[0]).get_data(as_text=True)  # next
+    html = client.get(paths[0]).get_data(as_text=True)
+    assert 'id="track-branch"' in html and "ServicePoint Demo Branch" in html
+    assert ('dir="rtl"' in html) is (lang == "ar")
+    client.post("/api/v1/counters/2/call-next", headers=staff)  # calls the first
+    called = client.get(paths[0]).get_data(as_text=True)
+    assert 'id="called-screen"' in called and 'id="called-counter">Counter 2<' in called
+
+
 def test_customer_cancels_from_the_tracking_page(client, staff):
     import re
 
