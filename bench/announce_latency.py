@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH_DIR, ServerProcess, fmt, percentile  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402
+from tests.support.devices import cookie_name, pair_context  # noqa: E402
 from tests.support.display_audio import RECORDER, deploy_audio_flags, staff_token  # noqa: E402
 from tests.support.require import chromium_path  # noqa: E402
 from tests.support.server import JsonClient, run_init  # noqa: E402
@@ -94,13 +95,14 @@ def one_run(browser, args: argparse.Namespace, tmp: Path) -> dict[str, list[floa
         # server's Content-Security-Policy forbids (timing is the same either way).
         context = browser.new_context(base_url=server.url, bypass_csp=True,
                                       viewport={"width": 1920, "height": 1080})
+        paired = pair_context(context, server.url, str(db), ("D1",))  # the lobby's own display
         context.add_init_script(RECORDER)
         page = context.new_page()
         page.goto("/display/D1", wait_until="load")
         page.wait_for_selector("#display-live[data-sse=open][data-cursor][data-sound=on]",
                                timeout=WAIT_MS)
         staff = JsonClient(server.url, headers={"Authorization": f"Bearer {token}"})
-        public = JsonClient(server.url)
+        public = JsonClient(server.url, headers={"Cookie": f"{cookie_name('D1')}={paired['D1']}"})
         cursor = public.get("/display/D1/announcements").json["cursor"]
         for _ in range(args.calls):
             assert public.post("/api/v1/tickets", {"service": SERVICE}).status == 201

@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from servicepoint import queries, speech
 from servicepoint.domain.branch import BranchSettings
+from servicepoint.pairing_web import is_paired
 from servicepoint.web_db import close_db, get_db, now
 
 from . import texts
@@ -77,6 +78,8 @@ def pending(display: str):
     device = queries.display(conn, display)
     if device is None:
         return _error(404, "not_found", f"There is no display called {display}")
+    if not is_paired(display):
+        return _error(403, "not_paired", f"This browser is not paired as display {display}")
     latest = queries.latest_event_id(conn)
     raw = request.args.get("after")
     if raw is None:
@@ -115,6 +118,8 @@ def wav(display: str, event_id: int, lang: str):
     device = queries.display(get_db(), display)
     if device is None:
         return _error(404, "not_found", f"There is no display called {display}")
+    if not is_paired(display):
+        return _error(403, "not_paired", f"This browser is not paired as display {display}")
     if lang not in languages(device):
         return _error(404, "not_found", f"Display {display} does not speak {lang!r}")
     event = queries.call_event(get_db(), event_id)  # the int converter keeps it in SQLite's range

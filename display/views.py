@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, g, render_template, request
 
 from servicepoint import htmx, queries
 from servicepoint.i18n import LANGUAGES, device_language
+from servicepoint.pairing_web import is_paired, pairing_screen
 from servicepoint.timeutil import branch_day, day_bounds, zone
 from servicepoint.web_db import get_db, now, service_times
 
@@ -85,6 +86,8 @@ def board_page(display: str):
     device = _device(display)
     if device is None:
         return _unknown(display)
+    if not is_paired(display):
+        return pairing_screen("display", display, device.language)
     _language(device)
     return htmx.render("display/board.html", "display/_board.html", **_board_context(device),
                        branch_name=queries.setting(get_db(), "branch_name", ""),
@@ -98,5 +101,7 @@ def board(display: str):
     device = _device(display)
     if device is None:
         return _unknown(display)
+    if not is_paired(display):
+        return pairing_screen("display", display, device.language)
     _language(device)
     return _no_store(render_template("display/_board.html", **_board_context(device)))

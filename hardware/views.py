@@ -38,10 +38,11 @@ bp = Blueprint("hardware", __name__, url_prefix="/hardware", template_folder="te
 
 def init_app(app) -> None:
     """Register the print API and the hooks that start the print worker under ``serve``."""
-    from . import api
+    from . import api, devices
     from .worker import start_in_app, stop_in_app
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(devices.bp)
     ext = app.extensions["servicepoint"]
     # The print agents' current sessions (agent name → session), guarded by the lock.
     ext["agent_sessions"] = {}
@@ -372,3 +373,4 @@ def _start_emulator_if_needed(url: str) -> None:
 
     started = start_builtin_emulators(current_app.config["DATABASE"])
     current_app.extensions["servicepoint"].setdefault("emulators", []).extend(started)
+

@@ -14,8 +14,8 @@ from markupsafe import Markup
 from servicepoint import htmx, queries, setup_queries, usecases
 from servicepoint.domain.model import DomainError, Kiosk
 from servicepoint.i18n import LANGUAGES, device_language
+from servicepoint.pairing_web import is_paired, pairing_screen, refused
 from servicepoint.ports import NotFound
-from servicepoint.ratelimit import RateLimiter
 from servicepoint.security import public_base
 from servicepoint.web_db import get_db, get_ports, now, service_times
 
@@ -28,9 +28,8 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 def init_app(app) -> None:
-    """Per-app settings and the in-process rate limiter."""
-    app.extensions["kiosk"] = {"limiter": RateLimiter(app.config["KIOSK_RATE_LIMIT"],
-                                                      app.config["KIOSK_RATE_WINDOW_S"])}
+    """The per-kiosk rate limiter (the app's, shared with kiosks' device tokens)."""
+    app.extensions["kiosk"] = {"limiter": app.extensions["servicepoint"]["kiosk_limiter"]}
 
 
 @bp.context_processor
@@ -185,6 +184,8 @@ def start(kiosk: str):
     device = _device(kiosk)
     if device is None:
         return _unknown(kiosk)
+    if not is_paired(kiosk):
+        return pairing_screen("kiosk", kiosk, device.language)
     _language(device)
     return _render(device, "kiosk/start.html", "kiosk/_start.html", **_start_context(device))
 
@@ -195,6 +196,8 @@ def services(kiosk: str):
     device = _device(kiosk)
     if device is None:
         return _unknown(kiosk)
+    if not is_paired(kiosk):
+        return pairing_screen("kiosk", kiosk, device.language)
     _language(device)
     rows, category = _offered(device), request.args.get("category")
     if category and len(rows) > MAX_FIRST_LEVEL:
@@ -209,6 +212,8 @@ def printer(kiosk: str):
     device = _device(kiosk)
     if device is None:
         return _unknown(kiosk)
+    if not is_paired(kiosk):
+        return pairing_screen("kiosk", kiosk, device.language)
     _language(device)
     return _no_store(render_template("kiosk/_printer.html",
                                      printer_problem=device.printer_problem))
@@ -220,14 +225,18 @@ def issue(kiosk: str):
     device = _device(kiosk)
     if device is None:
         return _unknown(kiosk)
+    if not is_paired(kiosk):
+        return refused(device.language)
     lang = _language(device)
     service = request.form.get("service", "").strip().upper()
     if not _offers_now(device, service):
         return _unavailable(device, 404)
     key = _idempotency_key(kiosk)
     limiter = current_app.extensions["kiosk"]["limiter"]
-    if not queries.idempotency_key_used(get_db(), key) and not limiter.allow(kiosk):
-        wait_s = limiter.retry_after(kiosk)
+    # Only this paired kiosk counts here: nobody else can reach this line for it.
+    rate = device.rate_per_min
+    if not queries.idempotency_key_used(get_db(), key) and not limiter.allow(kiosk, rate):
+        wait_s = limiter.retry_after(kiosk, rate)
         response = _message(device, texts.t("limit.title", lang),
                             texts.t("limit.body", lang, n=wait_s), 429)
         response.headers["Retry-After"] = str(wait_s)

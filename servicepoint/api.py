@@ -146,15 +146,12 @@ def create_ticket():
     principal = current_principal()
     if key is not None:
         key = _scoped_key(principal, key)
-    if principal is None and not _rate_ok():
-        raise RateLimited(_retry_after())
+    device, staff = _issuer(principal, device, key)
     base_url = _base_url()
     # issue_ticket decides from who asks (staff or token vs anonymous, and the kiosk
     # named) which priority and services the caller may have.
     result = issue_ticket(get_ports(), service=service, language=language, priority=priority,
-                          device=device, idempotency_key=key,
-                          staff=principal["username"] if principal else None,
-                          track_base=base_url)
+                          device=device, idempotency_key=key, staff=staff, track_base=base_url)
     out = ticket_json(get_db(), result.ticket, public_id=result.public_id,
                       people_ahead=result.people_ahead, estimate=result.estimate.as_dict(),
                       base_url=base_url)
@@ -169,12 +166,40 @@ def create_ticket():
     return response
 
 
+def _issuer(principal: dict | None, kiosk: str | None, key: str | None
+            ) -> tuple[str | None, str | None]:
+    """The kiosk a ticket is issued at and the staff name issuing it, after the limits.
+
+    Only a paired kiosk (its device token) or staff may name a kiosk, so only they
+    print; a kiosk's token issues as that kiosk's customer, under that kiosk's
+    own rate. An anonymous caller gets unprinted tickets under the per-address limit.
+    """
+    if principal is None:
+        if kiosk:
+            raise BadRequest("Only a paired kiosk or staff may issue tickets at a kiosk; pair "
+                             "it on /hardware/devices", "kiosk_not_paired", 403)
+        if not _rate_ok():
+            raise RateLimited(_retry_after())
+        return None, None
+    own = principal.get("device") if principal.get("role") == "device" else None
+    if not own:  # staff, or an integration's token bound to no kiosk
+        return kiosk, principal["username"]
+    if kiosk and kiosk != own:
+        raise BadRequest("This device token belongs to another kiosk", "wrong_kiosk", 403)
+    limiter = current_app.extensions["servicepoint"]["kiosk_limiter"]
+    rate = queries.kiosk_rate(get_db(), own)
+    if not queries.idempotency_key_used(get_db(), key) and not limiter.allow(own, rate):
+        raise RateLimited(limiter.retry_after(own, rate), "Too many tickets from this kiosk; "
+                          "please wait a moment")
+    return own, None
+
+
 class RateLimited(BadRequest):
     """429 with the seconds to wait."""
 
-    def __init__(self, retry_after: int):
-        super().__init__("Too many tickets from this address; please wait a minute or use an API "
-                         "token", "rate_limited", 429)
+    def __init__(self, retry_after: int, message: str = "Too many tickets from this address; "
+                 "please wait a minute or use an API token"):
+        super().__init__(message, "rate_limited", 429)
         self.retry_after = retry_after
 
 

@@ -31,7 +31,9 @@ DEFAULTS = {
     # Anonymous POST /api/v1/tickets per client address per minute (0 = no limit).
     # Kiosks use their own face and limit; integrations send a bearer token.
     "API_TICKET_RATE_LIMIT": 30,
-    "KIOSK_RATE_LIMIT": 10,
+    # Tickets one paired kiosk may issue per window, unless the kiosk's own
+    # rate_per_min says otherwise: a person needs at least ~3 s at a kiosk.
+    "KIOSK_RATE_LIMIT": 20,
     "KIOSK_RATE_WINDOW_S": 60.0,
     "KIOSK_RETURN_S": 10,
     "KIOSK_IDLE_RESET_S": 60,
@@ -93,6 +95,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["servicepoint"] = {
         "api_limiter": (RateLimiter(app.config["API_TICKET_RATE_LIMIT"], 60.0)
                         if app.config["API_TICKET_RATE_LIMIT"] else None),
+        # Tickets per paired kiosk (its page and its device token share the budget).
+        "kiosk_limiter": RateLimiter(app.config["KIOSK_RATE_LIMIT"],
+                                     app.config["KIOSK_RATE_WINDOW_S"]),
         "broadcaster": Broadcaster(),
         "clock": app.config.get("CLOCK") or SystemClock(),
         "stats": ServiceTimeCache(),
@@ -111,10 +116,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     proxies.install(app)
     i18n.init_app(app)
 
-    from . import api, web
+    from . import api, pairing_web, web
 
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(pairing_web.bp)
     _register_faces(app)
     errors.init_app(app)
     security.init_app(app)

@@ -185,8 +185,9 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, *, now: str,
 
 
 def token_principal(conn: sqlite3.Connection, token: str) -> dict | None:
-    row = conn.execute("SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
-                       (token_digest(token),)).fetchone()
+    # A browser's device cookie is no bearer token: each credential works only as it was given.
+    row = conn.execute("SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"
+                       " AND transport = 'bearer'", (token_digest(token),)).fetchone()
     if row is None:
         return None
     return {"kind": "token", "name": row["name"], "role": row["role"],

@@ -1,4 +1,4 @@
-"""Setup commands: ``config export|import``, ``day close`` and ``retention run``.
+"""Setup commands: ``config export|import``, ``day close``, ``retention run`` and ``device``.
 
 They attach to the ``servicepoint`` group in :mod:`servicepoint.cli` and act as
 ``cli:<login name>`` in the audit log.
@@ -149,3 +149,73 @@ def retention_run(obj: Context, days: int | None) -> None:
     click.echo(f"Anonymised {result.tickets} ticket(s) issued before "
                f"{result.cutoff.isoformat(timespec='seconds')} ({result.days} days); "
                f"{result.events} event(s) and {result.print_jobs} print job(s) cleaned")
+
+
+@cli.group()
+def device() -> None:
+    """Kiosks, displays and print agents: pairing and revoking."""
+
+
+def _pairing_ports(conn):
+    from .pairing import PairingPorts
+    from .pairing_store import SqlitePairingStore
+    from .timeutil import SystemClock
+
+    return PairingPorts(store=SqlitePairingStore(conn), clock=SystemClock(), actor=_actor())
+
+
+@device.command("pair")
+@click.argument("code")
+@click.option("--as", "as_", required=True, metavar="DEVICE",
+              help="The kiosk or display (its code, e.g. K1) the screen showing CODE becomes.")
+@click.pass_obj
+def device_pair(obj: Context, code: str, as_: str) -> None:
+    """Pair the screen or print agent showing CODE as DEVICE (it opens within a second)."""
+    from .domain.branch import InvalidSetup
+    from .pairing import approve
+
+    conn = obj.connect()
+    try:
+        approve(_pairing_ports(conn), code, as_)
+    except InvalidSetup as exc:
+        raise click.ClickException(
+            "; ".join(f"{e.field}: {e.message}" for e in exc.errors)) from None
+    finally:
+        conn.close()
+    click.echo(f"Paired {as_}: the screen showing {code} receives its credential now")
+
+
+@device.command("revoke")
+@click.argument("code")
+@click.pass_obj
+def device_revoke(obj: Context, code: str) -> None:
+    """End every credential of kiosk or display CODE at once."""
+    from .pairing import revoke
+    from .ports import NotFound
+
+    conn = obj.connect()
+    try:
+        count = revoke(_pairing_ports(conn), code)
+    except NotFound:
+        raise click.ClickException(f"there is no device {code!r}") from None
+    finally:
+        conn.close()
+    click.echo(f"Revoked {count} credential(s) of {code}")
+
+
+@device.command("list")
+@click.pass_obj
+def device_list(obj: Context) -> None:
+    """The branch's kiosks and displays and how many credentials each holds."""
+    from . import setup_queries
+    from .pairing_store import credentials
+
+    conn = obj.connect()
+    try:
+        creds = credentials(conn)
+        for spec in setup_queries.devices(conn):
+            held = creds.get(spec.code, [])
+            state = f"{len(held)} credential(s)" if held else "not paired"
+            click.echo(f"{spec.code}\t{spec.kind}\t{spec.name}\t{state}")
+    finally:
+        conn.close()

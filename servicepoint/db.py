@@ -572,6 +572,46 @@ def m009_counter_and_display_setup(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m010_device_pairing(db: sqlite_utils.Database) -> None:
+    """Pairing kiosks, displays and print agents with a one-time code; per-kiosk rate.
+
+    A screen that is not paired asks for a ``pairing_requests`` row: the hash of
+    its short code and of a secret only that browser (or agent) holds, and the
+    device it was opened as. Entering the code binds the request to a device;
+    the holder of the secret then claims a long-lived credential: an
+    ``api_tokens`` row of role ``device`` whose ``transport`` says whether it is
+    a browser's cookie or an agent's bearer token (each is accepted only the way
+    it was given). ``devices.rate_per_min`` sizes a kiosk's own ticket limit
+    (NULL: the default).
+    """
+    statements = """
+    ALTER TABLE devices ADD COLUMN rate_per_min INTEGER
+        CHECK (rate_per_min IS NULL OR rate_per_min BETWEEN 1 AND 600);
+    ALTER TABLE api_tokens ADD COLUMN transport TEXT NOT NULL DEFAULT 'bearer'
+        CHECK (transport IN ('bearer', 'cookie'));
+    ALTER TABLE api_tokens ADD COLUMN address TEXT;
+    CREATE INDEX api_tokens_device ON api_tokens (device_code) WHERE revoked_at IS NULL;
+    CREATE TABLE pairing_requests (
+        id INTEGER PRIMARY KEY,
+        code_hash TEXT NOT NULL,
+        claim_hash TEXT NOT NULL UNIQUE,
+        transport TEXT NOT NULL CHECK (transport IN ('bearer', 'cookie')),
+        wanted_code TEXT,              -- the device the screen was opened as, if any
+        address TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        device_code TEXT,              -- set when someone entered the code
+        approved_by TEXT,
+        approved_at TEXT,
+        claimed_at TEXT
+    );
+    CREATE INDEX pairing_requests_code ON pairing_requests (code_hash, expires_at);
+    """
+    for statement in _split(statements):
+        db.execute(statement)
+
+
+@migrations()
 def m011_report_summaries(db: sqlite_utils.Database) -> None:
     """Summaries that reports read instead of every event of a period.
 

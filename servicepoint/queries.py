@@ -76,6 +76,13 @@ def kiosk(conn: sqlite3.Connection, code: str) -> Kiosk | None:
     return row_to_kiosk(row) if row else None
 
 
+def kiosk_rate(conn: sqlite3.Connection, code: str) -> int | None:
+    """Kiosk ``code``'s own tickets-per-minute limit, or None for the server's default."""
+    row = conn.execute("SELECT rate_per_min FROM devices WHERE code = ? AND kind = 'kiosk'",
+                       (code,)).fetchone()
+    return row[0] if row else None
+
+
 @dataclasses.dataclass(frozen=True)
 class Display:
     """A paired lobby display as configured in setup.

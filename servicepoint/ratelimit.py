@@ -28,21 +28,27 @@ class RateLimiter:
             hits.popleft()
         return hits
 
-    def allow(self, key: str) -> bool:
-        """True (and the hit is counted) while ``key`` is under its limit."""
+    def allow(self, key: str, limit: int | None = None) -> bool:
+        """True (and the hit is counted) while ``key`` is under its limit.
+
+        ``limit`` overrides the limiter's own for this key (a kiosk's own rate).
+        """
         with self._lock:
             now = self._clock()
             hits = self._recent(key, now)
-            if len(hits) >= self.limit:
+            if len(hits) >= (self.limit if limit is None else limit):
                 return False
             hits.append(now)
             return True
 
-    def retry_after(self, key: str) -> int:
+    def retry_after(self, key: str, limit: int | None = None) -> int:
         """Whole seconds until ``key`` may try again (0 when it may now)."""
         with self._lock:
             now = self._clock()
             hits = self._recent(key, now)
-            if len(hits) < self.limit:
+            limit = self.limit if limit is None else limit
+            if len(hits) < limit:
                 return 0
-            return max(1, int(hits[0] + self.window_s - now + 0.999))
+            # The oldest hit that still keeps the key at its limit must leave the window.
+            oldest = hits[len(hits) - limit] if limit > 0 else hits[-1]
+            return max(1, int(oldest + self.window_s - now + 0.999))

@@ -96,7 +96,8 @@ def row_to_device(row: sqlite3.Row) -> DeviceSpec:
                       services=_json_tuple(row["services"] or None),
                       counters=_json_tuple(row["counters"]),
                       languages=_json_tuple(row["languages"]),
-                      orientation=row["orientation"], message=row["message"])
+                      orientation=row["orientation"], message=row["message"],
+                      rate_per_min=row["rate_per_min"])
 
 
 DEVICE_SELECT = ("SELECT d.*, p.name AS printer_name FROM devices d"
@@ -292,16 +293,17 @@ class SqliteSetupStore:
 
         self.conn.execute(
             "INSERT INTO devices (code, kind, name, language, printer_id, services, counters,"
-            " languages, orientation, message, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " languages, orientation, message, rate_per_min, created_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (code) DO UPDATE SET kind=excluded.kind,"
             " name=excluded.name, language=excluded.language, printer_id=excluded.printer_id,"
             " services=excluded.services, counters=excluded.counters,"
             " languages=excluded.languages, orientation=excluded.orientation,"
-            " message=excluded.message",
+            " message=excluded.message, rate_per_min=excluded.rate_per_min",
             (spec.code, spec.kind, spec.name, spec.language, printer_id,
              None if spec.services is None else _json(list(spec.services)),
              listed(spec.counters), listed(spec.languages), spec.orientation, spec.message,
-             to_db(at)))
+             spec.rate_per_min, to_db(at)))
 
     # -- audit ----------------------------------------------------------
     def audit(self, *, at: dt.datetime, actor: str, action: str, entity: str, key: str,

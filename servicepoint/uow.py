@@ -100,7 +100,8 @@ def row_to_kiosk(row: sqlite3.Row) -> Kiosk:
     asks = row["asks_priority"]  # the branch's priority_question setting (JSON), if saved
     return Kiosk(code=row["code"], language=row["language"], printer=printer,
                  services=frozenset(json.loads(row["services"])) if row["services"] else None,
-                 asks_priority=True if asks is None else bool(json.loads(asks)))
+                 asks_priority=True if asks is None else bool(json.loads(asks)),
+                 rate_per_min=row["rate_per_min"])
 
 
 KIOSK_SQL = ("SELECT d.*, p.id AS p_id, p.status AS p_status, p.enabled AS p_enabled,"

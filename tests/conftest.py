@@ -26,6 +26,7 @@ from servicepoint import auth, create_app  # noqa: E402
 from servicepoint.db import connect  # noqa: E402
 from servicepoint.timeutil import FixedClock, to_db  # noqa: E402
 from tests.fixtures import T0, copy_demo_db, make_ports  # noqa: E402
+from tests.support.devices import pair, pair_client  # noqa: E402
 from tests.support.require import chromium_path, require_all, socat_path  # noqa: E402
 from tests.support.web import CSRF  # noqa: E402
 
@@ -89,7 +90,19 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     """A test client whose session already holds the CSRF token
-    (:data:`tests.support.web.CSRF`), as a browser's does once it has loaded a page."""
+    (:data:`tests.support.web.CSRF`), as a browser's does once it has loaded a page,
+    and that is paired as the demo kiosks and display (K1, K2, D1), as the branch's
+    own screens are. A stranger's browser is ``stranger``."""
+    c = app.test_client()
+    with c.session_transaction() as sess:
+        sess["csrf"] = CSRF
+    pair_client(c)
+    return c
+
+
+@pytest.fixture
+def stranger(app):
+    """A browser that is paired as nothing (with a CSRF token in its session)."""
     c = app.test_client()
     with c.session_transaction() as sess:
         sess["csrf"] = CSRF
@@ -113,6 +126,13 @@ def make_token(demo_db, clock):
 def bearer(make_token):
     """``bearer(role)`` → request headers carrying a new token of that role."""
     return lambda role: {"Authorization": f"Bearer {make_token(role)}"}
+
+
+@pytest.fixture
+def kiosk_bearer(demo_db):
+    """``kiosk_bearer("K1")`` → request headers of a kiosk's print agent paired as that
+    kiosk (a bearer device credential, obtained with a one-time code)."""
+    return lambda code: {"Authorization": f"Bearer {pair(demo_db, code, transport='bearer')}"}
 
 
 @pytest.fixture

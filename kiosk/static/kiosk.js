@@ -50,6 +50,13 @@
       window.setTimeout(function () { window.location.reload(); }, 3000);
     }
   });
+  /* Whether the live stream is up (the screen follows revocation and queue changes on it). */
+  document.addEventListener("htmx:sseOpen", function (evt) {
+    if (evt.target && evt.target.id === "kiosk-live") evt.target.setAttribute("data-sse", "open");
+  });
+  document.addEventListener("htmx:sseError", function (evt) {
+    if (evt.target && evt.target.id === "kiosk-live") evt.target.setAttribute("data-sse", "error");
+  });
   /* No long-press menu or text selection on a public touchscreen. */
   document.addEventListener("contextmenu", function (evt) { evt.preventDefault(); });
 })();

@@ -149,6 +149,7 @@ class DeviceSpec:
     languages: tuple[str, ...] | None = None  # displays: None = (language,)
     orientation: str | None = None  # displays: None = landscape
     message: str | None = None  # displays: the line shown under the board
+    rate_per_min: int | None = None  # kiosks: tickets a minute; None = the server's default
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

@@ -332,7 +332,8 @@ def parse_printer(raw: Mapping[str, Any]) -> PrinterSpec:
     return spec
 
 
-DEVICE_FIELDS = ("code", "kind", "name", "language", "printer", "services", *DISPLAY_FIELDS)
+DEVICE_FIELDS = ("code", "kind", "name", "language", "printer", "services", "rate_per_min",
+                 *DISPLAY_FIELDS)
 
 
 def parse_device(raw: Mapping[str, Any], *, known_services: Iterable[str] | None = None,
@@ -361,12 +362,19 @@ def parse_device(raw: Mapping[str, Any], *, known_services: Iterable[str] | None
         for i, svc in enumerate(services):
             if known is not None and svc not in known:
                 f.fail(f"services[{i}]", "setup.unknown_service", f"there is no service {svc!r}")
+    rate = None
+    if f.raw.get("rate_per_min") not in (None, ""):
+        if kind == "display":
+            f.fail("rate_per_min", "setup.kiosk_only", "only a kiosk issues tickets")
+        else:
+            rate = f.integer("rate_per_min", 20, 1, 600)
     display = _display_fields(f, kind, known_counters)
     if display.get("languages"):
         language = display["languages"][0]
     spec = DeviceSpec(code=code, kind=kind, name=f.text("name", required=True, max_len=60),
                       language=language, printer=printer,
-                      services=tuple(services) if services is not None else None, **display)
+                      services=tuple(services) if services is not None else None,
+                      rate_per_min=rate, **display)
     f.done()
     return spec
 

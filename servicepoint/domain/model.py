@@ -210,6 +210,7 @@ class Kiosk:
     language: str = "en"
     printer: Printer | None = None
     asks_priority: bool = True
+    rate_per_min: int | None = None  # tickets a minute this kiosk may issue; None: the default
 
     def offers(self, service: str) -> bool:
         """True when customers may take a ticket for ``service`` at this kiosk."""

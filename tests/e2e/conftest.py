@@ -7,7 +7,8 @@ under ``SERVICEPOINT_REQUIRE_ALL=1`` (CI).
 Fixtures:
     browser      session-scoped Chromium
     live_server  session-scoped ``servicepoint serve`` on a copy of the demo DB (system clock)
-    context      a fresh browser context (base_url = live server) per test
+    context      a fresh browser context (base_url = live server) per test, paired as the
+                 demo kiosks and display (K1, K2, D1)
     page         a page in that context; its console/network are recorded in
     page_events  (console errors, page errors, failed requests, HTTP >= 400)
     screenshot   screenshot(page, "name") -> screenshots/<name>.png at the repo root
@@ -25,6 +26,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from tests.fixtures import copy_demo_db
+from tests.support.devices import pair_context
 from tests.support.require import require_chromium
 from tests.support.server import ServerProcess
 
@@ -162,6 +164,8 @@ def context(browser: Any, live_server: ServerProcess) -> Iterator[Any]:
     ctx = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US",
                               bypass_csp=True)
     ctx.set_default_timeout(10_000)
+    # The branch's own screens are paired; test_pairing.py opens unpaired ones itself.
+    pair_context(ctx, live_server.url, str(live_server.db_path))
     try:
         yield ctx
     finally:

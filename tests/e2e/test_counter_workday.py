@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from tests.support.devices import pair_context
+
 from .conftest import format_violations, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -187,6 +189,7 @@ def test_display_past_calls_are_readable_and_the_stream_drop_shows(browser, live
     ctx, clerk = clerk_screen(browser, live_server, "4")
     shown = browser.new_context(base_url=live_server.url, viewport={"width": 1920, "height": 1080},
                                 bypass_csp=True)
+    pair_context(shown, live_server.url, str(live_server.db_path), ("D1",))
     try:
         display = shown.new_page()
         display.goto("/display/D1", wait_until="load")

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.devices import pair_context
+
 from .conftest import VIEWPORT, PageEvents, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -19,6 +21,7 @@ def strict_page(browser: Any, live_server, page_events: PageEvents) -> Iterator[
     """A page that obeys the CSP (the other e2e tests bypass it for Playwright's own eval)."""
     ctx = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US")
     ctx.set_default_timeout(10_000)
+    pair_context(ctx, live_server.url, str(live_server.db_path))
     page = ctx.new_page()
     page_events.attach(page)
     try:

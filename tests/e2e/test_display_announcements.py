@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import pytest
 
 from tests.e2e.conftest import CHROMIUM_ARGS, PageEvents, take_screenshot
+from tests.support.devices import pair_context
 from tests.support.display_audio import (
     RECORDER,
     WAV_URL,
@@ -62,6 +63,7 @@ def open_display(browser, server: ServerProcess, code: str):
     # The server's Content-Security-Policy stays on (no bypass_csp): the display must speak
     # under it, and a violation would be a console error.
     context = browser.new_context(base_url=server.url, viewport={"width": 1920, "height": 1080})
+    pair_context(context, server.url, str(server.db_path), (code,))
     context.add_init_script(RECORDER)
     page = context.new_page()
     events = PageEvents()

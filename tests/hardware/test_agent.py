@@ -158,8 +158,10 @@ class Branch:
 
     # -- helpers -----------------------------------------------------------------
     def issue(self, service: str = "A") -> dict:
+        # Issued as kiosk K2's customer: only the kiosk's own credential may print there.
         r = self.client.post("/api/v1/tickets", {"service": service, "kiosk": "K2"},
-                             headers={"Idempotency-Key": uuid.uuid4().hex})
+                             headers={"Idempotency-Key": uuid.uuid4().hex,
+                                      "Authorization": f"Bearer {self.token}"})
         assert r.status == 201, r.text
         return r.json
 

@@ -13,6 +13,7 @@ import re
 import pytest
 
 from servicepoint.db import connect
+from tests.support.devices import pair
 from tests.support.web import CSRF, USERS, csrf_from, login, sign_in
 
 DEMO_PRINTER = "Lobby printer (emulator)"
@@ -65,7 +66,10 @@ def tech(app):
 
 
 def _issue(app, kiosk: str = "K1", service: str = "A") -> dict:
-    r = app.test_client().post("/api/v1/tickets", json={"service": service, "kiosk": kiosk})
+    """A ticket issued at ``kiosk`` with that kiosk's own credential (so it prints)."""
+    token = pair(app.config["DATABASE"], kiosk, transport="bearer")
+    r = app.test_client().post("/api/v1/tickets", json={"service": service, "kiosk": kiosk},
+                               headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201, r.get_data(as_text=True)
     return r.get_json()
 

@@ -462,15 +462,16 @@ def _wait_for(predicate, timeout: float, interval: float = 0.05):
         time.sleep(interval)
 
 
-def test_live_worker_prints_and_reports_paper_out(db, emu, make_app):
+def test_live_worker_prints_and_reports_paper_out(db, emu, make_app, kiosk_bearer):
     db_path, printer_id = db
     app = make_app(START_WORKERS=True)
+    k1 = kiosk_bearer("K1")  # kiosk K1's own credential: only a paired kiosk prints
     ext = app.extensions["servicepoint"]
     ext["start_workers"]()
     watch = connect(db_path)
     try:
         client = app.test_client()
-        r = client.post("/api/v1/tickets", json={"service": "B", "kiosk": "K1"})
+        r = client.post("/api/v1/tickets", json={"service": "B", "kiosk": "K1"}, headers=k1)
         assert r.status_code == 201, r.get_data(as_text=True)
         body = r.get_json()
         assert body["print"]["state"] == "queued"
@@ -492,7 +493,7 @@ def test_live_worker_prints_and_reports_paper_out(db, emu, make_app):
         assert f'servicepoint_printer_status{{printer="{PRINTER_NAME}",status="paper_out"}} 1' in metrics
         assert f'servicepoint_printer_status{{printer="{PRINTER_NAME}",status="ok"}} 0' in metrics
 
-        r = client.post("/api/v1/tickets", json={"service": "B", "kiosk": "K1"})
+        r = client.post("/api/v1/tickets", json={"service": "B", "kiosk": "K1"}, headers=k1)
         assert r.status_code == 201
         assert r.get_json()["print"] == {"state": "not_printed", "reason": "paper_out",
                                          "job_id": r.get_json()["print"]["job_id"], "printed": False}
@@ -500,7 +501,7 @@ def test_live_worker_prints_and_reports_paper_out(db, emu, make_app):
         emu.set_state("ok")
         assert _wait_for(lambda: printer_row(watch, printer_id)["status"] == "ok", 3.0)
         assert client.get("/healthz").get_json()["checks"]["printers"]["ok"] is True
-        r = client.post("/api/v1/tickets", json={"service": "B", "kiosk": "K1"})
+        r = client.post("/api/v1/tickets", json={"service": "B", "kiosk": "K1"}, headers=k1)
         assert r.get_json()["print"]["state"] == "queued"
         assert emu.wait_for_tickets(2, timeout=5)
         assert r.get_json()["number"] in emu.last_ticket().text

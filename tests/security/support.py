@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 from servicepoint import auth
 from servicepoint.db import connect, set_setting
 from servicepoint.timeutil import SystemClock, to_db
+from tests.support.devices import cookie_name, pair
 from tests.support.server import Response, ServerProcess, run_init
 
 PUBLIC_URL = "https://queue.branch.example"
@@ -119,6 +120,12 @@ class Browser:
         if match:
             self.csrf = match.group(1).decode()
         return response
+
+    def pair_as(self, db: Path | str, *codes: str) -> "Browser":
+        """Become the branch's own screen for each device in ``codes`` (paired by code)."""
+        for code in codes:
+            self.cookies[cookie_name(code)] = pair(str(db), code)
+        return self
 
     def get(self, path: str, headers: Mapping[str, str] | None = None) -> Response:
         return self.request("GET", path, headers=headers)

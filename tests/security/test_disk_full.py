@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.security.support import Browser, bearer, prepare_demo
+from tests.support.devices import cookie_name, pair
 from tests.support.require import require
 from tests.support.server import ServerProcess, servicepoint_cmd
 
@@ -87,6 +88,7 @@ def test_a_full_disk_is_a_clear_503_and_the_branch_recovers_by_itself(tmp_path):
                                         "(unshare -rm); the full-disk test needs one")
     seed = tmp_path / "seed.db"
     tokens = prepare_demo(seed, agent_printer=False)
+    kiosk_token = pair(str(seed), "K2")  # the branch's own kiosk, paired before the disk fills
     disk = tmp_path / "disk"
     disk.mkdir()
     server = TmpfsServer(seed, disk).start()
@@ -123,6 +125,7 @@ def test_a_full_disk_is_a_clear_503_and_the_branch_recovers_by_itself(tmp_path):
 
         # People get a friendly page in their language, not a bare 500.
         kiosk = Browser(server.url)
+        kiosk.cookies[cookie_name("K2")] = kiosk_token
         page = kiosk.get("/kiosk/K2")
         key = page.text.split('name="key" value="', 1)[1].split('"', 1)[0]
         r = kiosk.post_form("/kiosk/K2/issue", {"service": "A", "key": key})

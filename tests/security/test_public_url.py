@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from tests.security.support import PUBLIC_URL, Browser
+from tests.security.support import PUBLIC_URL, Browser, bearer
 
 EVIL = {"Host": "evil.example"}
 
@@ -19,8 +19,12 @@ def _payloads(branch, ticket_id: int) -> list[dict]:
 
 def test_the_host_header_cannot_put_a_phishing_qr_on_a_ticket(branch):
     """Attack: ``curl -H 'Host: evil.example' -d '{"service":"A","kiosk":"K1"}' …/api/v1/tickets``."""
+    guest = Browser(branch.url).post_json("/api/v1/tickets", {"service": "A", "kiosk": "K1"},
+                                          headers=EVIL)
+    assert guest.status == 403 and guest.json["error"] == "kiosk_not_paired"  # prints nothing
+    # The kiosk's own agent, fooled into the same Host, still prints the branch's link.
     r = Browser(branch.url).post_json("/api/v1/tickets", {"service": "A", "kiosk": "K1"},
-                                      headers=EVIL)
+                                      headers={**EVIL, **bearer(branch.device_token)})
     assert r.status == 201, r.text
     assert "evil.example" not in r.text
     assert r.json["track_url"].startswith(PUBLIC_URL + "/t/")
@@ -29,7 +33,7 @@ def test_the_host_header_cannot_put_a_phishing_qr_on_a_ticket(branch):
 
 
 def test_the_kiosk_face_ignores_the_host_header_too(branch):
-    kiosk = Browser(branch.url)
+    kiosk = Browser(branch.url).pair_as(branch.db, "K1")
     page = kiosk.get("/kiosk/K1", headers=EVIL)
     key = page.text.split('name="key" value="', 1)[1].split('"', 1)[0]
     r = kiosk.request("POST", "/kiosk/K1/issue",

@@ -45,8 +45,10 @@ def test_issue_two_tickets(client, clock):
         "A002", "waiting", 1, 240)
 
 
-def test_issue_from_a_kiosk_queues_a_print_job_in_the_same_transaction(client, demo_db):
-    r = client.post("/api/v1/tickets", json={"service": "C", "kiosk": "K1"})
+def test_issue_from_a_kiosk_queues_a_print_job_in_the_same_transaction(client, demo_db,
+                                                                       kiosk_bearer):
+    r = client.post("/api/v1/tickets", json={"service": "C", "kiosk": "K1"},
+                    headers=kiosk_bearer("K1"))
     assert r.status_code == 201
     body = r.get_json()
     assert body["print"]["state"] == "queued" and body["print"]["job_id"]
@@ -105,8 +107,11 @@ BAD_BODIES = [
                  id="language-int"),
     pytest.param(b'{"service": "Z"}', "application/json", 404, "unknown_service",
                  id="unknown-service"),
-    pytest.param(b'{"service": "A", "kiosk": "K99"}', "application/json", 404, "unknown_kiosk",
-                 id="unknown-kiosk"),
+    # Naming a kiosk takes that kiosk's credential: no anonymous ticket prints on its paper.
+    pytest.param(b'{"service": "A", "kiosk": "K1"}', "application/json", 403, "kiosk_not_paired",
+                 id="anonymous-kiosk"),
+    pytest.param(b'{"service": "A", "kiosk": "K99"}', "application/json", 403, "kiosk_not_paired",
+                 id="anonymous-unknown-kiosk"),
     pytest.param(b'{"service": "A", "priority": "priority"}', "application/json", 403,
                  "priority_not_allowed", id="anonymous-priority"),
     pytest.param(b"service=A", "application/x-www-form-urlencoded", 400, "bad_json", id="form"),
@@ -124,6 +129,45 @@ def test_bad_input_is_a_json_4xx(client, demo_db, body, ctype, status, code):
         conn.close()
 
 
+def test_an_unknown_kiosk_is_404_for_staff(client, staff):
+    r = client.post("/api/v1/tickets", json={"service": "A", "kiosk": "K99"}, headers=staff)
+    assert_error(r, 404, "unknown_kiosk")
+
+
+def test_a_kiosk_token_issues_only_at_its_own_kiosk_under_its_own_rate(client, demo_db,
+                                                                       kiosk_bearer):
+    k1 = kiosk_bearer("K1")
+    assert_error(client.post("/api/v1/tickets", json={"service": "A", "kiosk": "K2"},
+                             headers=k1), 403, "wrong_kiosk")
+    conn = connect(demo_db)
+    conn.execute("UPDATE devices SET rate_per_min = 2 WHERE code = 'K1'")
+    conn.close()
+    # Without naming it, the token issues at its own kiosk (and prints there).
+    first = client.post("/api/v1/tickets", json={"service": "A"}, headers=k1)
+    assert first.status_code == 201 and first.get_json()["print"]["state"] == "queued"
+    assert client.post("/api/v1/tickets", json={"service": "A"}, headers=k1).status_code == 201
+    limited = client.post("/api/v1/tickets", json={"service": "A"}, headers=k1)
+    assert_error(limited, 429, "rate_limited")
+    assert int(limited.headers["Retry-After"]) >= 1
+    # The kiosk's limit is its own: another kiosk and the anonymous API carry on.
+    assert client.post("/api/v1/tickets", json={"service": "A"},
+                       headers=kiosk_bearer("K2")).status_code == 201
+    assert client.post("/api/v1/tickets", json={"service": "A"}).status_code == 201
+
+
+def test_a_revoked_kiosk_token_is_refused_at_once(client, demo_db, kiosk_bearer):
+    from tests.support.devices import revoke
+
+    k1 = kiosk_bearer("K1")
+    assert client.post("/api/v1/tickets", json={"service": "A"}, headers=k1).status_code == 201
+    revoke(demo_db, "K1")
+    # The token now names nobody: it may not issue at the kiosk, and what it gets prints nowhere.
+    assert_error(client.post("/api/v1/tickets", json={"service": "A", "kiosk": "K1"},
+                             headers=k1), 403, "kiosk_not_paired")
+    r = client.post("/api/v1/tickets", json={"service": "A"}, headers=k1)
+    assert r.status_code == 201 and r.get_json()["print"]["state"] == "none"
+
+
 def test_oversized_body_is_413_json(client, app):
     limit = app.config["MAX_CONTENT_LENGTH"]
     body = json.dumps({"service": "A", "pad": "x" * limit}).encode()
@@ -139,9 +183,9 @@ def test_inactive_service_is_a_conflict(client, demo_db):
     assert_error(client.post("/api/v1/tickets", json={"service": "D"}), 409, "service_inactive")
 
 
-def test_priority_ticket_from_a_kiosk(client):
+def test_priority_ticket_from_a_kiosk(client, kiosk_bearer):
     r = client.post("/api/v1/tickets", json={"service": "A", "priority": "priority"},
-                    headers={"X-Kiosk": "K2"})
+                    headers={"X-Kiosk": "K2", **kiosk_bearer("K2")})
     assert r.status_code == 201 and r.get_json()["priority"] == "priority"
 
 
@@ -195,9 +239,10 @@ def count(demo_db, sql: str) -> int:
         conn.close()
 
 
-def test_a_kiosk_issues_only_the_services_it_offers(client, demo_db, staff):
+def test_a_kiosk_issues_only_the_services_it_offers(client, demo_db, staff, kiosk_bearer):
     limit_kiosk(demo_db, "K1", "AB")
-    r = client.post("/api/v1/tickets", json={"service": "C", "kiosk": "K1"})
+    k1, k2 = kiosk_bearer("K1"), kiosk_bearer("K2")
+    r = client.post("/api/v1/tickets", json={"service": "C", "kiosk": "K1"}, headers=k1)
     body = assert_error(r, 403, "service_not_offered")
     assert "K1" in body["message"] and "C" in body["message"]
     # Nothing issued, nothing printed; a token holder naming the kiosk is refused the same.
@@ -205,11 +250,12 @@ def test_a_kiosk_issues_only_the_services_it_offers(client, demo_db, staff):
                              headers={"X-Kiosk": "K1", **staff}), 403, "service_not_offered")
     assert count(demo_db, "SELECT count(*) FROM tickets") == 0
     assert count(demo_db, "SELECT count(*) FROM print_jobs") == 0
-    ok = client.post("/api/v1/tickets", json={"service": "B", "kiosk": "K1"})
+    ok = client.post("/api/v1/tickets", json={"service": "B", "kiosk": "K1"}, headers=k1)
     assert ok.status_code == 201 and ok.get_json()["print"]["state"] == "queued"
     # Without a kiosk, or at a kiosk offering everything, C is fine.
     assert client.post("/api/v1/tickets", json={"service": "C"}).status_code == 201
-    assert client.post("/api/v1/tickets", json={"service": "C", "kiosk": "K2"}).status_code == 201
+    assert client.post("/api/v1/tickets", json={"service": "C", "kiosk": "K2"},
+                       headers=k2).status_code == 201
 
 
 @pytest.mark.parametrize(("priority", "via", "status"), [
@@ -219,8 +265,12 @@ def test_a_kiosk_issues_only_the_services_it_offers(client, demo_db, staff):
     ("priority", {"kiosk": "K2"}, 201),     # what the kiosk's own question offers anyone
     ("normal", {"kiosk": "K2"}, 201),
 ])
-def test_anonymous_priority_is_what_the_kiosk_offers(client, demo_db, priority, via, status):
-    r = client.post("/api/v1/tickets", json={"service": "A", "priority": priority, **via})
+def test_anonymous_priority_is_what_the_kiosk_offers(client, demo_db, kiosk_bearer, priority,
+                                                     via, status):
+    # A kiosk's customer: the kiosk's own device credential, no staff sign-in.
+    headers = kiosk_bearer(via["kiosk"]) if via else {}
+    r = client.post("/api/v1/tickets", json={"service": "A", "priority": priority, **via},
+                    headers=headers)
     if status == 201:
         assert r.status_code == 201 and r.get_json()["priority"] == priority
     else:
@@ -235,11 +285,12 @@ def test_staff_may_issue_appointments(client, bearer):
         assert r.status_code == 201 and r.get_json()["priority"] == "appointment"
 
 
-def test_replay_of_a_ticket_whose_print_failed_reports_not_printed(client, demo_db):
+def test_replay_of_a_ticket_whose_print_failed_reports_not_printed(client, demo_db,
+                                                                  kiosk_bearer):
     conn = connect(demo_db)
     conn.execute("UPDATE printers SET status = 'paper_out'")
     conn.close()
-    key = {"Idempotency-Key": "tap-paper-out"}
+    key = {"Idempotency-Key": "tap-paper-out", **kiosk_bearer("K1")}
     first = client.post("/api/v1/tickets", json={"service": "A", "kiosk": "K1"}, headers=key)
     assert first.get_json()["print"]["state"] == "not_printed"
     conn = connect(demo_db)

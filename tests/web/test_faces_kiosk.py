@@ -6,7 +6,9 @@ import re
 import pytest
 
 from kiosk import texts
+from servicepoint.db import connect
 from servicepoint.ratelimit import RateLimiter
+from tests.support.devices import pair_client
 from tests.support.web import CSRF, db, form_key, post
 
 
@@ -206,14 +208,14 @@ def test_printer_fine_shows_no_banner(app, client):
 
 # -- rate limit ---------------------------------------------------------------
 
-def test_rate_limit_refuses_the_eleventh_ticket_in_a_minute(app, client):
-    for i in range(10):
+def test_rate_limit_refuses_the_twenty_first_ticket_in_a_minute(app, client):
+    for i in range(20):
         assert issue(client, "A", f"ratelimitkey{i:02d}").status_code == 201
-    r = issue(client, "A", "ratelimitkey10")
+    r = issue(client, "A", "ratelimitkey20")
     assert r.status_code == 429
     assert "Please wait a moment" in r.get_data(as_text=True)
     assert int(r.headers["Retry-After"]) >= 1
-    assert len(tickets(app)) == 10
+    assert len(tickets(app)) == 20
     # A double tap of a ticket already issued is still answered with that ticket...
     replay = issue(client, "A", "ratelimitkey03")
     assert replay.status_code == 200 and ">A004<" in replay.get_data(as_text=True)
@@ -221,11 +223,34 @@ def test_rate_limit_refuses_the_eleventh_ticket_in_a_minute(app, client):
     assert issue(client, "A", "otherkioskkey1", kiosk="K2").status_code == 201
 
 
+def test_an_opening_time_queue_is_never_refused():
+    # A tap every 3 s (as fast as people take tickets) for three minutes, at the default rate.
+    now = [0.0]
+    limiter = RateLimiter(limit=20, window_s=60, clock=lambda: now[0])
+    for _ in range(60):
+        assert limiter.allow("K1")
+        now[0] += 3.0
+    # A burst of 20 at once (a group arriving) passes too; only the 21st waits.
+    burst = RateLimiter(limit=20, window_s=60, clock=lambda: 0.0)
+    assert all(burst.allow("K1") for _ in range(20)) and not burst.allow("K1")
+
+
+def test_a_kiosk_has_its_own_configured_rate(app, client):
+    conn = connect(app.config["DATABASE"])
+    conn.execute("UPDATE devices SET rate_per_min = 2 WHERE code = 'K1'")
+    conn.close()
+    assert issue(client, "A", "ownrate000001").status_code == 201
+    assert issue(client, "A", "ownrate000002").status_code == 201
+    assert issue(client, "A", "ownrate000003").status_code == 429
+    assert issue(client, "A", "ownrate000004", kiosk="K2").status_code == 201
+
+
 def test_rate_limit_is_configurable(make_app):
     app = make_app(KIOSK_RATE_LIMIT=2)
     c = app.test_client()
     with c.session_transaction() as sess:
         sess["csrf"] = CSRF
+    pair_client(c)
     assert issue(c, "A", "configlimit001").status_code == 201
     assert issue(c, "A", "configlimit002").status_code == 201
     r = issue(c, "A", "configlimit003", kiosk="K2", htmx=False)

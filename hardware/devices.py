@@ -1,0 +1,124 @@
+"""``/hardware/devices``: the branch's kiosks and displays, pairing them by code, revoking them.
+
+A technician, manager or admin adds the screens the branch expects, types the
+code an unpaired screen shows to bind it to one of them, and revokes a screen
+that was lost or replaced (it shows the pairing screen again within a second).
+Every change goes through the setup and pairing use cases, so it is validated
+and audited like any other.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from servicepoint import htmx, pairing, setup, setup_queries
+from servicepoint.auth import current_principal, login_required
+from servicepoint.domain.branch import DEVICE_KINDS, InvalidSetup
+from servicepoint.domain.pairing import DEFAULT_KIOSK_RATE_PER_MIN
+from servicepoint.i18n import LANGUAGES, current_language, t
+from servicepoint.pairing_store import credentials, waiting_requests
+from servicepoint.pairing_web import ports as pairing_ports
+from servicepoint.ports import NotFound
+from servicepoint.web_db import get_db, get_setup_ports, now
+
+bp = Blueprint("devices", __name__, url_prefix="/hardware/devices", template_folder="templates")
+
+ROLES = ("technician", "manager")
+
+
+def _errors(exc: InvalidSetup) -> dict[str, str]:
+    """One message per form field, in the user's language (English text as a fallback)."""
+    lang = current_language()
+    out: dict[str, str] = {}
+    for e in exc.errors:
+        field = e.field.split("[")[0].split(".")[0] or "form"
+        key = "err." + e.key.split(".", 1)[-1]
+        text = t(key, lang)
+        out.setdefault(field, e.message if text == key else text)
+    return out
+
+
+def _context(**extra) -> dict:
+    conn = get_db()
+    devices = setup_queries.devices(conn)
+    return {"devices": devices, "credentials": credentials(conn),
+            "waiting": waiting_requests(conn, now()), "printers": setup_queries.printers(conn),
+            "kinds": DEVICE_KINDS, "languages": LANGUAGES,
+            "default_rate": DEFAULT_KIOSK_RATE_PER_MIN,
+            "pair": {"code": "", "device": ""}, "pair_errors": {},
+            "add": {"kind": "kiosk", "language": current_language()}, "add_errors": {},
+            **extra}
+
+
+def _page(status: int = 200, **extra):
+    return htmx.render("hardware/devices.html", "hardware/_devices.html", status,
+                       **_context(**extra))
+
+
+def _actor() -> str:
+    return (current_principal() or {}).get("username", "unknown")
+
+
+@bp.get("")
+@login_required(*ROLES)
+def index():
+    """The branch's screens with their credentials, and the screens waiting to be paired."""
+    return _page()
+
+
+@bp.get("/list")
+@login_required(*ROLES)
+def partial():
+    """The devices and waiting screens alone (re-fetched live)."""
+    return htmx.no_store(render_template("hardware/_device_list.html", **_context()))
+
+
+@bp.post("/pair")
+@login_required(*ROLES)
+def pair():
+    """Bind the screen showing the typed code to the chosen device."""
+    typed = {"code": request.form.get("code", "")[:20], "device": request.form.get("device", "")}
+    try:
+        paired = pairing.approve(pairing_ports(_actor()), typed["code"], typed["device"])
+    except InvalidSetup as exc:
+        return _page(422, pair=typed, pair_errors=_errors(exc))
+    message = t("devices.paired_now").format(code=paired.device_code)
+    if htmx.is_htmx():
+        return _page(saved=message)
+    flash(message, "ok")
+    return redirect(url_for("devices.index"), 303)
+
+
+@bp.post("/<code>/revoke")
+@login_required(*ROLES)
+def revoke(code: str):
+    """End every credential of device ``code`` at once; its screens ask to be paired again."""
+    try:
+        count = pairing.revoke(pairing_ports(_actor()), code)
+    except NotFound:
+        return _page(404, saved=t("devices.unknown").format(code=code[:16]))
+    message = t("devices.revoked").format(code=code, n=count)
+    if htmx.is_htmx():
+        return _page(saved=message)
+    flash(message, "ok")
+    return redirect(url_for("devices.index"), 303)
+
+
+@bp.post("/add")
+@login_required(*ROLES)
+def add():
+    """Add (or change) a kiosk or display the branch expects."""
+    form = request.form
+    raw = {"code": form.get("code", "").strip(), "kind": form.get("kind", ""),
+           "name": form.get("name", "").strip(), "language": form.get("language", ""),
+           "printer": (form.get("printer") or None) if form.get("kind") == "kiosk" else None,
+           "rate_per_min": (form.get("rate_per_min") or None) if form.get("kind") == "kiosk"
+           else None}
+    try:
+        spec = setup.save_device(get_setup_ports(), raw)
+    except InvalidSetup as exc:
+        return _page(422, add=raw, add_errors=_errors(exc))
+    message = t("devices.added").format(code=spec.code)
+    if htmx.is_htmx():
+        return _page(saved=message)
+    flash(message, "ok")
+    return redirect(url_for("devices.index"), 303)

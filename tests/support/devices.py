@@ -1,0 +1,78 @@
+"""Pairing the demo branch's kiosks and displays for tests (no fixtures here).
+
+A kiosk or display page shows a board or issues tickets only in a browser that
+holds that device's credential. :func:`pair` pairs one the way a screen does —
+ask for a code, enter it as a manager would, claim the credential — through the
+real use cases on the test's database, and returns the credential: the value of
+the browser's cookie (``cookie_name(code)``) or an agent's bearer token.
+"""
+from __future__ import annotations
+
+import re
+
+from servicepoint import pairing
+from servicepoint.db import connect
+from servicepoint.pairing_store import SqlitePairingStore
+from servicepoint.pairing_web import device_cookie_name as cookie_name
+from servicepoint.timeutil import SystemClock
+
+# The demo branch's screens (servicepoint/demo_branch.toml).
+DEMO_DEVICES = ("K1", "K2", "D1")
+
+__all__ = ["DEMO_DEVICES", "cookie_name", "pair", "pair_all", "pair_client", "pair_context",
+           "revoke", "shown_code"]
+
+
+def pair(db_path: str, code: str, *, transport: str = "cookie", clock=None) -> str:
+    """Pair device ``code`` in the database at ``db_path``; returns its new credential."""
+    conn = connect(db_path)
+    try:
+        ports = pairing.PairingPorts(store=SqlitePairingStore(conn), clock=clock or SystemClock(),
+                                     actor="test")
+        started = pairing.start(ports, transport=transport, wanted_code=code)
+        pairing.approve(ports, started.code, code)
+        claimed = pairing.claim(ports, started.claim)
+        assert claimed is not None and claimed.device_code == code
+        return claimed.token
+    finally:
+        conn.close()
+
+
+def revoke(db_path: str, code: str) -> int:
+    """Revoke every credential of device ``code`` (as the devices page does)."""
+    conn = connect(db_path)
+    try:
+        ports = pairing.PairingPorts(store=SqlitePairingStore(conn), clock=SystemClock(),
+                                     actor="test")
+        return pairing.revoke(ports, code)
+    finally:
+        conn.close()
+
+
+def pair_all(db_path: str, codes=DEMO_DEVICES, **kw) -> dict[str, str]:
+    """Pair each device in ``codes``; returns ``{code: credential}``."""
+    return {code: pair(db_path, code, **kw) for code in codes}
+
+
+def pair_client(client, codes=DEMO_DEVICES) -> dict[str, str]:
+    """Make a Flask test client a browser paired as each of ``codes``."""
+    tokens = pair_all(client.application.config["DATABASE"], codes)
+    for code, token in tokens.items():
+        client.set_cookie(cookie_name(code), token)
+    return tokens
+
+
+def pair_context(context, base_url: str, db_path: str, codes=DEMO_DEVICES) -> dict[str, str]:
+    """Make a Playwright browser context a browser paired as each of ``codes``."""
+    tokens = pair_all(db_path, codes)
+    context.add_cookies([{"name": cookie_name(code), "value": token, "url": base_url,
+                          "httpOnly": True, "sameSite": "Strict"}
+                         for code, token in tokens.items()])
+    return tokens
+
+
+def shown_code(html: str) -> str:
+    """The six digits a pairing screen's code partial shows (fails the test if none)."""
+    match = re.search(r"data-pair-code>\s*(\d{3}) (\d{3})\s*<", html)
+    assert match, "no pairing code on the page"
+    return match.group(1) + match.group(2)
