@@ -40,11 +40,16 @@ def _errors(exc: InvalidSetup) -> dict[str, str]:
 def _context(**extra) -> dict:
     conn = get_db()
     devices = setup_queries.devices(conn)
+    waiting = waiting_requests(conn, now())
+    # One screen waiting as a known device: offer that device first.
+    wanted = {w.wanted_code for w in waiting} - {None}
+    known = {d.code for d in devices}
+    guess = next(iter(wanted)) if len(wanted) == 1 and wanted <= known else ""
     return {"devices": devices, "credentials": credentials(conn),
-            "waiting": waiting_requests(conn, now()), "printers": setup_queries.printers(conn),
+            "waiting": waiting, "printers": setup_queries.printers(conn),
             "kinds": DEVICE_KINDS, "languages": LANGUAGES,
             "default_rate": DEFAULT_KIOSK_RATE_PER_MIN,
-            "pair": {"code": "", "device": ""}, "pair_errors": {},
+            "pair": {"code": "", "device": guess}, "pair_errors": {},
             "add": {"kind": "kiosk", "language": current_language()}, "add_errors": {},
             **extra}
 
