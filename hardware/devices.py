@@ -14,27 +14,16 @@ from servicepoint import htmx, pairing, setup, setup_queries
 from servicepoint.auth import current_principal, login_required
 from servicepoint.domain.branch import DEVICE_KINDS, InvalidSetup
 from servicepoint.domain.pairing import DEFAULT_KIOSK_RATE_PER_MIN
-from servicepoint.i18n import LANGUAGES, current_language, t
+from servicepoint.i18n import LANGUAGES, _, current_language
 from servicepoint.pairing_store import credentials, waiting_requests
 from servicepoint.pairing_web import ports as pairing_ports
 from servicepoint.ports import NotFound
+from servicepoint.setup_messages import field_errors
 from servicepoint.web_db import get_db, get_setup_ports, now
 
 bp = Blueprint("devices", __name__, url_prefix="/hardware/devices", template_folder="templates")
 
 ROLES = ("technician", "manager")
-
-
-def _errors(exc: InvalidSetup) -> dict[str, str]:
-    """One message per form field, in the user's language (English text as a fallback)."""
-    lang = current_language()
-    out: dict[str, str] = {}
-    for e in exc.errors:
-        field = e.field.split("[")[0].split(".")[0] or "form"
-        key = "err." + e.key.split(".", 1)[-1]
-        text = t(key, lang)
-        out.setdefault(field, e.message if text == key else text)
-    return out
 
 
 def _context(**extra) -> dict:
@@ -85,8 +74,8 @@ def pair():
     try:
         paired = pairing.approve(pairing_ports(_actor()), typed["code"], typed["device"])
     except InvalidSetup as exc:
-        return _page(422, pair=typed, pair_errors=_errors(exc))
-    message = t("devices.paired_now").format(code=paired.device_code)
+        return _page(422, pair=typed, pair_errors=field_errors(exc))
+    message = _("%(code)s is paired; its screen opens within a second.", code=paired.device_code)
     if htmx.is_htmx():
         return _page(saved=message)
     flash(message, "ok")
@@ -100,8 +89,9 @@ def revoke(code: str):
     try:
         count = pairing.revoke(pairing_ports(_actor()), code)
     except NotFound:
-        return _page(404, saved=t("devices.unknown").format(code=code[:16]))
-    message = t("devices.revoked").format(code=code, n=count)
+        return _page(404, saved=_("There is no device %(code)s.", code=code[:16]))
+    message = _("%(code)s: %(n)s credential(s) revoked; its screens ask to be paired again.",
+                code=code, n=count)
     if htmx.is_htmx():
         return _page(saved=message)
     flash(message, "ok")
@@ -121,8 +111,8 @@ def add():
     try:
         spec = setup.save_device(get_setup_ports(), raw)
     except InvalidSetup as exc:
-        return _page(422, add=raw, add_errors=_errors(exc))
-    message = t("devices.added").format(code=spec.code)
+        return _page(422, add=raw, add_errors=field_errors(exc))
+    message = _("%(code)s is saved.", code=spec.code)
     if htmx.is_htmx():
         return _page(saved=message)
     flash(message, "ok")
