@@ -14,6 +14,7 @@ from hardware.decode.interpret import RasterImage, TextLine
 from hardware.emulator import PrinterEmulator
 from hardware.render_escpos import media_for, text_image
 from tests.fixtures import copy_demo_db
+from tests.support.devices import pair_context
 from tests.support.server import ServerProcess
 
 from .conftest import format_violations, take_screenshot
@@ -34,10 +35,13 @@ def serious(violations):
     return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
-def portrait(browser, base_url):
+def portrait(browser, server):
+    """A portrait kiosk screen, paired as the branch's kiosks (K1, K2)."""
+    base_url = server.url
     ctx = browser.new_context(base_url=base_url, viewport=PORTRAIT, locale="en-US",
                               bypass_csp=True)
     ctx.set_default_timeout(10_000)
+    pair_context(ctx, base_url, str(server.db_path), ("K1", "K2"))
     return ctx
 
 
@@ -57,7 +61,7 @@ def boxes(page):
 
 @pytest.mark.parametrize("lang", ["en", "es", "fr", "ar"])
 def test_a_ticket_in_each_language_with_every_control_in_reach(browser, live_server, axe, lang):
-    ctx = portrait(browser, live_server.url)
+    ctx = portrait(browser, live_server)
     try:
         page = ctx.new_page()
         open_start(page, f"/kiosk/K1?lang={lang}")
@@ -119,7 +123,7 @@ def arabic_printing(tmp_path_factory):
 
 def test_arabic_ticket_prints_the_service_name_as_an_image_and_the_number(browser, arabic_printing):
     server, emulator = arabic_printing
-    ctx = portrait(browser, server.url)
+    ctx = portrait(browser, server)
     try:
         page = ctx.new_page()
         open_start(page, "/kiosk/K1?lang=ar")
