@@ -64,7 +64,7 @@ def _board_context(device: queries.Display) -> dict:
               if device.lists(q["service"])]
     for q in queues:
         q["wait_text"] = texts.wait_text(q["estimated_wait_s"], q["estimated_wait_low_s"],
-                                         q["estimated_wait_high_s"], lang)
+                                         q["estimated_wait_high_s"], lang, q["no_counter_open"])
     local = at.astimezone(zone(tz))
     # The headings in each of the display's languages ("Now calling · Llamando"), unless
     # the page asked for one language.

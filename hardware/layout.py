@@ -208,7 +208,9 @@ def build_ticket_layout(ticket: TicketPayload, template: dict | None = None) -> 
         key = "you_are_next" if people == 0 else "people_ahead"
         text = lookup(CATALOGUE, key, lang, n=people)
         blocks.append(Text(text, align=start))
-    if template.get("show_wait", True):
+    if template.get("show_wait", True) and ticket.no_counter_open:
+        blocks.append(Text(lookup(CATALOGUE, "no_counter_open", lang), align=start))
+    elif template.get("show_wait", True):
         wait = format_wait(ticket.estimated_wait_s, ticket.estimated_wait_range_s, lang)
         if wait is not None:
             blocks.append(Text(lookup(CATALOGUE, "estimated_wait", lang, wait=wait), align=start))

@@ -22,6 +22,7 @@ CATALOGUE: Catalogue = {
     "people_ahead": N_("People ahead: %(n)s"),
     "you_are_next": N_("You are next"),
     "estimated_wait": N_("Estimated wait: %(wait)s"),
+    "no_counter_open": N_("No counter is open for this service yet"),
     "wait.none": N_("less than 1 min"),
     "wait.about": NP_("1 min", "%(n)d min"),
     "wait.range": N_("about %(lo)s–%(hi)s min"),

@@ -72,9 +72,9 @@ def _offered(device: Kiosk) -> list[dict]:
             if device.offers(s["service"])]
     for s in rows:
         s["waiting_text"] = texts.counted("waiting", s["waiting"], lang)
-        s["wait_text"] = (texts.wait_text(s["estimated_wait_s"], s["estimated_wait_low_s"],
-                                          s["estimated_wait_high_s"], lang)
-                          if s["open_counters"] else texts.t("closed", lang))
+        s["wait_text"] = (texts.t("closed", lang) if s["no_counter_open"] else
+                          texts.wait_text(s["estimated_wait_s"], s["estimated_wait_low_s"],
+                                          s["estimated_wait_high_s"], lang))
     return rows
 
 
@@ -129,9 +129,7 @@ def _ticket_context(device: Kiosk, result: usecases.IssueResult) -> dict:
 def _ticket_wait(result: usecases.IssueResult, lang: str) -> str:
     """The one wait estimate of the ticket, or "No counter open" while none serves it."""
     est = result.estimate
-    rows = queries.queue_overview(get_db(), service_times(), now(), lang)
-    row = next((r for r in rows if r["service"] == result.ticket.service), None)
-    if row is not None and not row["open_counters"]:
+    if est.no_counter:
         return texts.t("closed", lang)
     return texts.wait_text(est.point_s, est.low_s, est.high_s, lang)
 

@@ -137,8 +137,11 @@ def duration(seconds: float | None, lang: str) -> str:
     return shared.duration(seconds, lang, empty=t("none", lang), rounded=True)
 
 
-def wait_range(point_s: int, low_s: int, high_s: int, lang: str) -> str:
-    """A new arrival's estimate: "4 min", or "2–6 min" when it is a range."""
+def wait_range(point_s: int, low_s: int, high_s: int, lang: str,
+               no_counter: bool = False) -> str:
+    """A new arrival's estimate: "4 min", "2–6 min" when it is a range, or "No counter open"."""
+    if no_counter:
+        return shared.lookup(shared.WORDS, "wait.closed", lang)
     if shared.is_range(low_s, high_s):
         return shared.minutes_range(low_s, high_s, lang)
     return duration(point_s, lang)

@@ -32,7 +32,8 @@ def _texts():
     return {"tr": texts.TEXTS.translator(lang),
             "dur": lambda s: texts.duration(s, lang), "pct": lambda x: texts.percent(x, lang),
             "wait_range": lambda q: texts.wait_range(
-                q["estimated_wait_s"], q["estimated_wait_low_s"], q["estimated_wait_high_s"], lang)}
+                q["estimated_wait_s"], q["estimated_wait_low_s"], q["estimated_wait_high_s"], lang,
+                q["no_counter_open"])}
 
 
 # -- helpers ----------------------------------------------------------------

@@ -192,9 +192,13 @@ def _print_paths() -> dict:
 
 
 def _schemas() -> dict:
-    wait = {"estimated_wait_s": {"type": ["integer", "null"]},
-            "estimated_wait_low_s": {"type": "integer"}, "estimated_wait_high_s": {"type": "integer"},
-            "estimate_uncertain": {"type": "boolean"}}
+    wait = {"estimated_wait_s": {"type": ["integer", "null"],
+                                 "description": "null when no counter serves the service now"},
+            "estimated_wait_low_s": {"type": ["integer", "null"]},
+            "estimated_wait_high_s": {"type": ["integer", "null"]},
+            "estimate_uncertain": {"type": "boolean"},
+            "no_counter_open": {"type": "boolean",
+                                "description": "No counter serves the service now: no wait is promised"}}
     ticket_props = {
         "id": {"type": "integer"}, "number": {"type": "string", "examples": ["A042"]},
         "service": {"type": "string"},

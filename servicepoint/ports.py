@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from .domain.model import Counter, CounterState, Event, Kiosk, Service, State, Ticket
+from .domain.waits import BranchQueue
 from .servicetimes import ServiceTimeCache
 
 Notify = Callable[[str], None]
@@ -64,6 +65,16 @@ class UnitOfWork(Protocol):
 
     def service_durations(self, service: str, limit: int) -> list[float]:
         """The last ``limit`` service times (seconds) of ``service``, oldest first."""
+        ...
+
+    def visit_durations(self, service: str, limit: int) -> list[float]:
+        """The last ``limit`` visits of ``service`` (call to the end of the visit, seconds),
+        oldest first."""
+        ...
+
+    def branch_queue(self, now: dt.datetime,
+                     visits: Callable[[str], Sequence[float]]) -> BranchQueue:
+        """The branch's queue at ``now`` for the wait estimate (recent visits through ``visits``)."""
         ...
 
     def kiosk(self, code: str) -> Kiosk | None: ...

@@ -15,9 +15,10 @@ import json
 import sqlite3
 from typing import Any, Mapping
 
+from . import wait_store
 from .db import get_setting
 from .domain import estimate as est
-from .domain import lifecycle
+from .domain import lifecycle, waits
 from .domain.model import HELD_STATES, Counter, Kiosk, Service, State, Ticket
 from .domain.printing import PrinterStatus
 from .servicetimes import ServiceTimeCache
@@ -30,8 +31,8 @@ from .uow import (
     row_to_kiosk,
     row_to_service,
     row_to_ticket,
-    service_durations,
 )
+from .wait_store import visit_durations
 
 _TICKETS = "SELECT * FROM tickets"
 
@@ -154,13 +155,11 @@ def people_ahead(conn: sqlite3.Connection, ticket: Ticket) -> int:
     return SqliteUnitOfWork(conn).people_ahead(ticket)
 
 
-def wait_estimate(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
-                  svc: Service, ahead: int, open_now: int | None = None) -> est.WaitEstimate:
-    """The wait shown to someone with ``ahead`` people in front in ``svc``'s queue."""
-    cached = stats.get(svc.code, now, functools.partial(service_durations, conn))
-    if open_now is None:
-        open_now = SqliteUnitOfWork(conn).open_counters(svc.code)
-    return est.estimate_wait(ahead, cached, open_now, svc.default_service_s)
+def branch_queue(conn: sqlite3.Connection, stats: ServiceTimeCache,
+                 now: dt.datetime) -> waits.BranchQueue:
+    """The branch's queue at ``now`` as the wait estimate reads it (recent visits cached)."""
+    load = functools.partial(visit_durations, conn)
+    return wait_store.branch_queue(conn, now, lambda s: stats.recent(s, now, load))
 
 
 def waiting_view(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
@@ -168,9 +167,8 @@ def waiting_view(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.date
     """People ahead of a waiting ticket and the wait it is shown; (None, None) otherwise."""
     if ticket.state != State.WAITING:
         return None, None
-    uow = SqliteUnitOfWork(conn)
-    ahead = uow.people_ahead(ticket)
-    return ahead, wait_estimate(conn, stats, now, uow.service(ticket.service), ahead)
+    ahead = SqliteUnitOfWork(conn).people_ahead(ticket)
+    return ahead, waits.estimate(branch_queue(conn, stats, now), ticket)
 
 
 def held_tickets(conn: sqlite3.Connection, code: str) -> list[Ticket]:
@@ -278,11 +276,12 @@ def queue_overview(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.da
     counts = queue_counts(conn)
     rows = conn.execute(f"SELECT s.*, {OPEN_COUNTERS_SQL} AS open_counters FROM services s"
                         " WHERE s.active ORDER BY s.sort, s.code").fetchall()
+    queue = branch_queue(conn, stats, now)
     out = []
     for r in rows:
         svc = row_to_service(r)
         count = counts.get(svc.code, QueueCount(svc.code))
-        estimate = wait_estimate(conn, stats, now, svc, count.waiting, r["open_counters"])
+        estimate = waits.estimate(queue, waits.newcomer(svc.code, now))
         oldest = count.oldest_at
         out.append({
             "service": svc.code,

@@ -24,6 +24,7 @@ WORDS: Catalogue = {
     "dur.ms": N_("%(m)s min %(s)02d s"),
     "dur.hm": N_("%(h)s h %(m)02d min"),
     "wait.range": N_("%(lo)s–%(hi)s min"),
+    "wait.closed": N_("No counter open"),
     "state.open": N_("Open"),
     "state.closed": N_("Closed"),
     "state.break": N_("On a break"),
@@ -73,12 +74,16 @@ def minutes_range(low_s: int, high_s: int, lang: str, catalogue: Catalogue = WOR
     return lookup(catalogue, "wait.range", lang, lo=low_s // 60, hi=high_s // 60)
 
 
-def wait_text(point_s: int, low_s: int, high_s: int, lang: str, catalogue: Catalogue) -> str:
+def wait_text(point_s: int, low_s: int, high_s: int, lang: str, catalogue: Catalogue,
+              no_counter: bool = False) -> str:
     """A wait in a customer's words, from ``catalogue``'s ``wait.*`` entries.
 
+    ``wait.closed`` when no counter serves the service now (no wait is promised),
     ``wait.upto`` when the range starts under a minute, ``wait.range`` for another
     range, ``wait.none`` for no wait, else ``wait.about`` (at least 1 minute).
     """
+    if no_counter:
+        return lookup(catalogue, "wait.closed", lang)
     if is_range(low_s, high_s) and low_s < 60:
         return lookup(catalogue, "wait.upto", lang, hi=high_s // 60)
     if is_range(low_s, high_s):
@@ -116,6 +121,7 @@ class Texts:
             return self.t(f"{key}.0", lang)
         return self.t(key, lang, n=n)
 
-    def wait(self, point_s: int, low_s: int, high_s: int, lang: str) -> str:
+    def wait(self, point_s: int, low_s: int, high_s: int, lang: str,
+             no_counter: bool = False) -> str:
         """A wait in this face's ``wait.*`` words (see :func:`wait_text`)."""
-        return wait_text(point_s, low_s, high_s, lang, self.catalogue)
+        return wait_text(point_s, low_s, high_s, lang, self.catalogue, no_counter)

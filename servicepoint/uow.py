@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
-from . import report_store
+from . import report_store, wait_store
 from .db import get_setting, immediate
 from .domain.hours import Hours
 from .domain.kpi import SERVICE_ENDS
@@ -33,6 +33,7 @@ from .domain.model import (
     Ticket,
 )
 from .domain.printing import PrinterStatus
+from .domain.waits import BranchQueue
 from .ports import HELD_NOW, Clock, NotFound, Notify, Ports, PrintJobRecord
 from .servicetimes import ServiceTimeCache
 from .timeutil import from_db, to_db
@@ -176,6 +177,13 @@ class SqliteUnitOfWork:
 
     def service_durations(self, service: str, limit: int) -> list[float]:
         return service_durations(self.conn, service, limit)
+
+    def visit_durations(self, service: str, limit: int) -> list[float]:
+        return wait_store.visit_durations(self.conn, service, limit)
+
+    def branch_queue(self, now: dt.datetime,
+                     visits: Callable[[str], Sequence[float]]) -> BranchQueue:
+        return wait_store.branch_queue(self.conn, now, visits)
 
     def kiosk(self, code: str) -> Kiosk | None:
         """A paired kiosk (with its printer) by its code, or None."""

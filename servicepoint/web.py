@@ -134,7 +134,8 @@ def track(public_id: str):
         public_id=public_id, ahead=ahead, counter_name=counter_name,
         branch_name=setup_queries.settings(conn).name,
         service_name=service.name(lang) if service else ticket.service,
-        wait=wait_words(estimate.point_s, estimate.low_s, estimate.high_s, lang) if estimate else None)
+        wait=wait_words(estimate.point_s, estimate.low_s, estimate.high_s, lang,
+                        estimate.no_counter) if estimate else None)
 
 
 @bp.post("/t/<public_id>/cancel")

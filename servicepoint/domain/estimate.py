@@ -1,10 +1,10 @@
-"""Wait estimates shown to customers on the kiosk, the ticket and the display.
+"""A shown wait (:class:`WaitEstimate`) and the plain people-ahead formula.
 
-Estimate = people ahead × recent mean service time ÷ counters open for the
-service (docs/architecture.md, *Waits*). The mean is exponentially weighted so a slow morning does
-not haunt the afternoon. The result is never negative, rounded up to the
-minute, and carries a range when it is uncertain: with little history, or when
-no counter is open.
+Every screen shows the estimate of :mod:`servicepoint.domain.waits`
+(docs/architecture.md, *Waits*), which returns a :class:`WaitEstimate`. The
+plain formula kept here — people ahead × an exponentially weighted mean
+service time ÷ counters open — is the textbook baseline: never negative,
+rounded up to the minute, a range when uncertain.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class WaitEstimate:
     low_s: int
     high_s: int
     uncertain: bool
+    no_counter: bool = False  # no counter serves the service now: no wait is promised
 
     @property
     def minutes(self) -> int:
@@ -47,8 +48,14 @@ class WaitEstimate:
         return is_range(self.low_s, self.high_s)
 
     def as_dict(self) -> dict:
+        """The API's fields; with no counter open there is no wait to give (null)."""
+        if self.no_counter:
+            return {"estimated_wait_s": None, "estimated_wait_low_s": None,
+                    "estimated_wait_high_s": None, "estimate_uncertain": True,
+                    "no_counter_open": True}
         return {"estimated_wait_s": self.point_s, "estimated_wait_low_s": self.low_s,
-                "estimated_wait_high_s": self.high_s, "estimate_uncertain": self.uncertain}
+                "estimated_wait_high_s": self.high_s, "estimate_uncertain": self.uncertain,
+                "no_counter_open": self.no_counter}
 
 
 def is_range(low_s: int, high_s: int) -> bool:

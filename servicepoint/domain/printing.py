@@ -68,6 +68,7 @@ class TicketPayload:
     estimated_wait_range_s: tuple[int, int] | None = None
     track_url: str | None = None
     branch_name: str | None = None
+    no_counter_open: bool = False  # no counter served the service: no wait was promised
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form kept in ``print_jobs.payload``."""

@@ -15,9 +15,9 @@ from ..domain.model import DomainError
 from ..ports import NotFound, Notify, Ports
 from ..servicetimes import ServiceTimeCache
 from .counters import set_counter
-from .issuing import IssueResult, issue_ticket, ticket_payload, track_url, wait_estimate
+from .issuing import IssueResult, issue_ticket, shown_wait, ticket_payload, track_url
 from .tickets import act, call_next, call_number, call_ticket, expire_day
 
 __all__ = ["Ports", "Notify", "IssueResult", "issue_ticket", "call_next", "call_ticket", "call_number", "act",
            "set_counter", "expire_day", "ServiceTimeCache", "NotFound", "DomainError",
-           "COUNTER_MOVES", "ticket_payload", "track_url", "wait_estimate"]
+           "COUNTER_MOVES", "ticket_payload", "track_url", "shown_wait"]

@@ -5,7 +5,7 @@ import dataclasses
 import secrets
 
 from ..domain import estimate as est
-from ..domain import lifecycle
+from ..domain import lifecycle, waits
 from ..domain.model import DomainError, Kiosk, Service, State, Ticket
 from ..domain.printing import TicketPayload
 from ..ports import NotFound, Ports, UnitOfWork
@@ -72,8 +72,6 @@ def issue_ticket(
     prio = lifecycle.check_issuer(priority, staff=staff is not None,
                                   kiosk_asks_priority=kiosk is not None and kiosk.asks_priority)
     printer = kiosk.working_printer if kiosk is not None else None
-    open_now = reader.open_counters(service)
-    stats = ports.stats.get(service, now, reader.service_durations)
     day = branch_day(now, ports.timezone)
     branch_name = reader.setting("branch_name", "ServicePoint") if printer is not None else None
     existing = None
@@ -91,7 +89,7 @@ def issue_ticket(
                                     idempotency_key=idempotency_key)
             uow.add_event(dataclasses.replace(event, ticket_id=ticket.id))
             ahead = uow.people_ahead(ticket, just_issued=True)
-            estimate = est.estimate_wait(ahead, stats, open_now, svc.default_service_s)
+            estimate = shown_wait(ports, uow, ticket)
             print_state, reason, job_id = "none", None, None
             if printer is not None:
                 payload = ticket_payload(ticket, svc, public_id, ahead, estimate, track_base,
@@ -108,7 +106,7 @@ def issue_ticket(
                                                payload=payload, at=now, state="failed",
                                                error=f"printer {printer.status.value} at issue")
     if existing is not None:
-        return _replayed(ports, existing, svc, open_now, stats, language)
+        return _replayed(ports, existing, svc, language)
     ports.notify("queue")
     if job_id is not None:
         ports.notify("print")
@@ -144,8 +142,7 @@ def _idempotent_match(uow: UnitOfWork, key: str, service: str) -> Ticket | None:
     return existing
 
 
-def _replayed(ports: Ports, ticket: Ticket, svc: Service, open_now: int,
-              stats: est.ServiceTimeStats | None, language: str) -> IssueResult:
+def _replayed(ports: Ports, ticket: Ticket, svc: Service, language: str) -> IssueResult:
     """What a repeated request is told: the original ticket as it stands now (read outside the lock).
 
     Its print job says whether it was printed: a job that failed at issue is
@@ -154,11 +151,10 @@ def _replayed(ports: Ports, ticket: Ticket, svc: Service, open_now: int,
     reader = ports.uow()
     assert ticket.id is not None  # a stored ticket
     public_id = reader.public_id(ticket.id)
-    ahead = reader.people_ahead(ticket) if ticket.state == State.WAITING else 0
-    if ticket.service != svc.code:  # transferred since: estimate for its current queue
-        estimate = wait_estimate(ports, reader, reader.service(ticket.service), ahead)
+    if ticket.state == State.WAITING:
+        ahead, estimate = reader.people_ahead(ticket), shown_wait(ports, reader, ticket)
     else:
-        estimate = est.estimate_wait(ahead, stats, open_now, svc.default_service_s)
+        ahead, estimate = 0, est.WaitEstimate(0, 0, 0, False)
     job = reader.first_print_job(ticket.id)
     if job is None:
         state, reason, job_id = "none", None, None
@@ -170,12 +166,11 @@ def _replayed(ports: Ports, ticket: Ticket, svc: Service, open_now: int,
                        service_name=svc.name(language))
 
 
-def wait_estimate(ports: Ports, reader: UnitOfWork, svc: Service,
-                  people_ahead: int) -> est.WaitEstimate:
-    """The wait shown to someone with ``people_ahead`` in ``svc``'s queue now."""
-    stats = ports.stats.get(svc.code, ports.clock.now(), reader.service_durations)
-    return est.estimate_wait(people_ahead, stats, reader.open_counters(svc.code),
-                             svc.default_service_s)
+def shown_wait(ports: Ports, reader: UnitOfWork, ticket: Ticket) -> est.WaitEstimate:
+    """The wait ``ticket`` is shown now: the branch's queue played forward (:mod:`..domain.waits`)."""
+    now = ports.clock.now()
+    queue = reader.branch_queue(now, lambda s: ports.stats.recent(s, now, reader.visit_durations))
+    return waits.estimate(queue, ticket)
 
 
 def ticket_payload(ticket: Ticket, svc: Service, public_id: str, ahead: int,
@@ -190,8 +185,10 @@ def ticket_payload(ticket: Ticket, svc: Service, public_id: str, ahead: int,
         issued_at=ticket.issued_at.isoformat(),
         timezone=timezone,
         people_ahead=ahead,
-        estimated_wait_s=estimate.point_s,
-        estimated_wait_range_s=(estimate.low_s, estimate.high_s) if estimate.is_range else None,
+        estimated_wait_s=None if estimate.no_counter else estimate.point_s,
+        estimated_wait_range_s=((estimate.low_s, estimate.high_s)
+                                if estimate.is_range and not estimate.no_counter else None),
+        no_counter_open=estimate.no_counter,
         track_url=track_url(track_base, public_id) if track_base else None,
         branch_name=branch_name,
     )

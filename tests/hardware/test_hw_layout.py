@@ -146,6 +146,18 @@ def test_no_one_ahead_and_missing_optional_fields():
     assert not any(isinstance(b, QR) for b in blocks)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_counter_open_is_printed_instead_of_a_wait(language):
+    payload = TicketPayload(number="D001", service="D", service_name="", language=language,
+                            people_ahead=3, estimated_wait_s=None, no_counter_open=True)
+    printed = texts(build_ticket_layout(payload))
+    assert lookup(CATALOGUE, "no_counter_open", language) in printed
+    assert not any(t.startswith(lookup(CATALOGUE, "estimated_wait", language, wait="")[:6])
+                   for t in printed)
+    hidden = texts(build_ticket_layout(payload, {"show_wait": False}))
+    assert lookup(CATALOGUE, "no_counter_open", language) not in hidden
+
+
 def test_block_validation():
     with pytest.raises(ValueError):
         Text("x", size=(9, 1))

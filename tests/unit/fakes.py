@@ -24,13 +24,17 @@ from servicepoint.domain.model import (
     Event,
     Kiosk,
     Printer,
+    Priority,
     Service,
     State,
     Ticket,
 )
 from servicepoint.domain.printing import PrinterStatus
+from servicepoint.domain.waits import BranchQueue, CounterNow
 from servicepoint.ports import HELD_NOW, NotFound, Ports, PrintJobRecord
 from servicepoint.servicetimes import ServiceTimeCache
+
+VISIT_ENDS = SERVICE_ENDS | {Action.NO_SHOW}
 
 
 def queue_key(t: Ticket) -> tuple:
@@ -181,6 +185,37 @@ class FakeUnitOfWork:
         if stored is None or stored.state != expected_state:
             raise RuntimeError(f"ticket {ticket.id} changed concurrently")
         self.store.tickets[stored.id or 0] = ticket
+
+    def visit_durations(self, service: str, limit: int) -> list[float]:
+        out = []
+        for i, ev in enumerate(self.store.events):
+            if ev.service == service and ev.action == Action.CALL:
+                end = next((e for e in self.store.events[i + 1:] if e.ticket_id == ev.ticket_id
+                            and e.action in VISIT_ENDS), None)
+                out.append(None if end is None else (end.at - ev.at).total_seconds())
+        return [d for d in out[-limit:] if d is not None]
+
+    def branch_queue(self, now: dt.datetime, visits) -> BranchQueue:
+        open_ = [c for c in sorted(self.store.counters) if
+                 self.store.counters[c].state == CounterState.OPEN]
+        held = {t.counter: t for t in self.store.tickets.values()
+                if t.state in (State.CALLED, State.SERVING) and t.counter is not None}
+        counters = tuple(CounterNow(c, tuple(self.store.served[c]),
+                                    held[c].service if c in held else None,
+                                    held[c].called_at if c in held else None) for c in open_)
+        active = [s for s in self.store.services.values() if s.active]
+        priority: dict[str, float] = {}
+        arrivals: dict[str, float] = {}
+        for t in self.store.tickets.values():
+            if now - dt.timedelta(hours=1) <= t.issued_at <= now:
+                origin = self.store.meta[t.id]["origin"]
+                arrivals[origin] = arrivals.get(origin, 0.0) + 1
+                priority[origin] = priority.get(origin, 0.0) + (t.priority != Priority.NORMAL)
+        return BranchQueue(now=now, waiting=tuple(self._waiting()), counters=counters,
+                           visits={s.code: tuple(visits(s.code)) for s in active},
+                           defaults={s.code: float(s.default_service_s) for s in active},
+                           weights={s.code: float(s.weight) for s in active},
+                           priority_per_hour=priority, arrivals_per_hour=arrivals)
 
     def add_event(self, event: Event) -> int:
         self.store.events.append(event)

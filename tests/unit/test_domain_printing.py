@@ -55,6 +55,7 @@ def test_the_stored_form_spells_every_key_once():
         "issued_at": "2026-03-02T09:41:00Z", "timezone": "Europe/Madrid", "people_ahead": 3,
         "estimated_wait_s": 600, "estimated_wait_range_s": [540, 900],
         "track_url": "https://branch.example/t/8f3a2c", "branch_name": "Central Branch",
+        "no_counter_open": False,
     }
 
 

@@ -60,7 +60,8 @@ def test_no_history_uses_the_default_and_is_a_range():
     assert (e.point_s, e.low_s, e.high_s, e.uncertain) == (720, 360, 1080, True)
     assert e.is_range and e.minutes == 12
     assert e.as_dict() == {"estimated_wait_s": 720, "estimated_wait_low_s": 360,
-                           "estimated_wait_high_s": 1080, "estimate_uncertain": True}
+                           "estimated_wait_high_s": 1080, "estimate_uncertain": True,
+                           "no_counter_open": False}
 
 
 def test_little_history_is_still_uncertain_but_uses_what_it_saw():

@@ -20,7 +20,8 @@ def test_issue_two_tickets(client, clock):
     assert (a1["number"], a1["service"], a1["state"], a1["position"], a1["language"],
             a1["priority"]) == ("A001", "A", "waiting", 0, "es", "normal")
     assert a1["issued_at"] == clock.now().isoformat()
-    assert a1["estimated_wait_s"] == 0  # nobody ahead
+    # Nobody ahead, but no counter serves A yet: no wait is promised.
+    assert (a1["estimated_wait_s"], a1["no_counter_open"]) == (None, True)
     assert a1["track_url"].startswith("http://localhost/t/")
     assert first.headers["Location"] == f"/api/v1/tickets/{a1['id']}"
     assert "Idempotent-Replayed" not in first.headers
@@ -28,9 +29,9 @@ def test_issue_two_tickets(client, clock):
     clock.advance(30)
     a2 = client.post("/api/v1/tickets", json={"service": "A"}).get_json()
     assert (a2["number"], a2["position"]) == ("A002", 1)
-    # One person ahead, no history, no counter open: the default (240 s) as an uncertain range.
+    # One person ahead, no counter open: still no wait promised, however short the queue.
     assert (a2["estimated_wait_s"], a2["estimated_wait_low_s"], a2["estimated_wait_high_s"],
-            a2["estimate_uncertain"]) == (240, 120, 360, True)
+            a2["estimate_uncertain"], a2["no_counter_open"]) == (None, None, None, True, True)
     assert a2["id"] != a1["id"] and a2["track_url"] != a1["track_url"]
     b1 = client.post("/api/v1/tickets", json={"service": "b"}).get_json()
     assert b1["number"] == "B001"  # per-service numbering, code case-insensitive
@@ -41,8 +42,8 @@ def test_issue_two_tickets(client, clock):
     got = client.get(f"/api/v1/tickets/{a2['id']}", headers={"X-Ticket-Secret": secret})
     assert got.status_code == 200
     body = got.get_json()
-    assert (body["number"], body["state"], body["position"], body["estimated_wait_s"]) == (
-        "A002", "waiting", 1, 240)
+    assert (body["number"], body["state"], body["position"], body["estimated_wait_s"],
+            body["no_counter_open"]) == ("A002", "waiting", 1, None, True)
 
 
 def test_issue_from_a_kiosk_queues_a_print_job_in_the_same_transaction(client, demo_db,
@@ -212,8 +213,15 @@ def test_queue_overview(client, clock, staff):
     assert list(by) == ["A", "B", "C", "D"]
     assert (by["A"]["waiting"], by["A"]["open_counters"], by["A"]["longest_wait_s"]) == (2, 0, 90)
     assert (by["B"]["waiting"], by["B"]["open_counters"]) == (1, 1)  # counter 3 serves B and C
-    assert by["A"]["estimated_wait_s"] == 2 * 240  # a new arrival has 2 ahead, default 240 s
+    # No counter serves A: "no counter open", not a wait.
+    assert (by["A"]["estimated_wait_s"], by["A"]["no_counter_open"]) == (None, True)
     assert by["A"]["estimate_uncertain"] is True and by["A"]["target_wait_s"] == 600
+    # Counter 3 is open and idle with B001 waiting: a new B arrival waits about B001's
+    # visit (B's default 150 s with no history), shown uncertain and as a range.
+    b = by["B"]
+    assert b["no_counter_open"] is False and b["estimate_uncertain"] is True
+    assert 60 <= b["estimated_wait_s"] <= 180
+    assert b["estimated_wait_low_s"] <= b["estimated_wait_s"] <= b["estimated_wait_high_s"]
     assert by["B"]["name"] == "Payments and cash"
     es = client.get("/api/v1/queue?lang=es").get_json()
     assert es["services"][1]["name"] == "Pagos y caja"

@@ -1,0 +1,233 @@
+"""The wait a customer is shown: the branch played forward, calibrated as a range.
+
+One estimate serves every screen (docs/architecture.md, *Waits*). It plays the
+queue forward the way routing will call it: each open counter becomes free
+after what it holds now (the expected rest of its current visit, from recent
+visits of that length), then takes whoever routing would give it — tickets of
+any of its services, priority first, by weighted wait — and holds each for its
+service's recent typical visit (from the call to the end, so walking up,
+recalls and no-shows count). The ticket's wait is when a counter reaches it,
+plus the priority tickets expected to arrive and overtake meanwhile. No
+counter open for the service: no wait is promised ("no counter open").
+
+The shown range covers about 80 % of actual waits (calibrated with
+``servicepoint simulate``): the wait is a sum of visits, so it spreads less the
+more visits stand before it. Standard library only.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+import math
+import statistics
+from typing import Mapping, Sequence
+
+from .estimate import WaitEstimate
+from .model import PRIORITY_RANK, Priority, State, Ticket
+from .routing import rank_key
+
+# Visits shorter than this share of the service's default are not believed at face
+# value (a clerk clicking start and finish to clear a screen).
+FLOOR_SHARE = 0.25
+# Pseudo-visits of the default service time mixed into the recent ones: a branch with
+# three visits of history is not yet sure of them.
+PRIOR_VISITS = 3.0
+# How far the model itself may be off (relative), beside the randomness of visits.
+MODEL_ERROR = 0.22
+# Expected arrivals are played this far ahead (seconds).
+HORIZON_S = 3 * 3600.0
+NEWCOMER_ID = 2 ** 62  # after every stored ticket in routing's tie-break
+Z80 = 1.2816  # the standard normal's 90th percentile: 80 % between the 10th and 90th
+
+
+@dataclasses.dataclass(frozen=True)
+class CounterNow:
+    """An open counter as the estimate sees it: its services and what it holds."""
+
+    code: str
+    services: tuple[str, ...]
+    holding: str | None = None  # service of the ticket it has called or is serving
+    since: dt.datetime | None = None  # when it called that ticket
+
+
+@dataclasses.dataclass(frozen=True)
+class BranchQueue:
+    """Everything the estimate needs, read at one moment.
+
+    ``waiting`` are every waiting ticket of the branch; ``counters`` the open
+    ones; ``visits`` each service's recent visit lengths in seconds (call to
+    end of the visit), oldest first; ``arrivals_per_hour`` the last hour's
+    arrivals per service, of which ``priority_per_hour`` were priority or
+    appointment tickets.
+    """
+
+    now: dt.datetime
+    waiting: tuple[Ticket, ...]
+    counters: tuple[CounterNow, ...]
+    visits: Mapping[str, Sequence[float]]
+    defaults: Mapping[str, float]
+    weights: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    priority_per_hour: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    arrivals_per_hour: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+
+def typical_visit(recent: Sequence[float], default_s: float) -> float:
+    """A service's typical visit (s): recent visits, robust to a few very short or long ones.
+
+    Each visit is clipped to [median ÷ 4, median × 4] and to the floor of
+    ``FLOOR_SHARE`` × the default, then ``PRIOR_VISITS`` default visits are mixed
+    in so that little history leans on the configured default.
+    """
+    default_s = max(1.0, float(default_s))
+    floor = FLOOR_SHARE * default_s
+    values = [v for v in recent if v is not None and v >= 0]
+    if not values:
+        return default_s
+    mid = max(statistics.median(values), floor)
+    clipped = [min(max(v, mid / 4.0, floor), mid * 4.0) for v in values]
+    return (sum(clipped) + PRIOR_VISITS * default_s) / (len(clipped) + PRIOR_VISITS)
+
+
+def rest_of_visit(recent: Sequence[float], typical: float, elapsed: float) -> float:
+    """Expected seconds left of a visit already ``elapsed`` long, from visits that lasted longer."""
+    longer = [v - elapsed for v in recent if v is not None and v > elapsed]
+    if len(longer) >= 3:
+        return min(sum(longer) / len(longer), 4.0 * typical)
+    # Past nearly every recent visit: it should end soon.
+    return max(typical - elapsed, 0.2 * typical)
+
+
+def no_counter() -> WaitEstimate:
+    """What is shown when no counter serves the service now: no wait is promised."""
+    return WaitEstimate(point_s=0, low_s=0, high_s=0, uncertain=True, no_counter=True)
+
+
+def newcomer(service: str, now: dt.datetime, priority: Priority = Priority.NORMAL) -> Ticket:
+    """A ticket that would be issued now (for "the wait if you take a ticket now")."""
+    return Ticket(id=NEWCOMER_ID, number="", service=service, day="", seq=1, state=State.WAITING,
+                  priority=priority, language="en", issued_at=now, queued_at=now, rank_at=now)
+
+
+def estimate(queue: BranchQueue, ticket: Ticket) -> WaitEstimate:
+    """The wait ``ticket`` (waiting, or a :func:`newcomer`) is shown now."""
+    now = queue.now
+    counters = [c for c in queue.counters if _can_call(c, ticket)]
+    if not counters:
+        return no_counter()
+    typical = {s: typical_visit(queue.visits.get(s, ()), d) for s, d in queue.defaults.items()}
+
+    def visit(service: str) -> float:
+        return typical.get(service) or 60.0
+
+    # When each open counter is free next.
+    free: list[tuple[float, str]] = []
+    by_code = {c.code: c for c in queue.counters}
+    for c in queue.counters:
+        at = 0.0
+        if c.holding is not None:
+            elapsed = max(0.0, (now - c.since).total_seconds()) if c.since else 0.0
+            at = rest_of_visit(queue.visits.get(c.holding, ()), visit(c.holding), elapsed)
+        free.append((at, c.code))
+    heapq.heapify(free)
+    others = [t for t in queue.waiting if t.id != ticket.id]
+    coming = _expected_arrivals(queue, ticket, counters)
+    visits_before, next_in = 0, 0
+    wait = HORIZON_S  # not reached within the horizon: at least that long
+    while free:
+        at, code = heapq.heappop(free)
+        counter = by_code[code]
+        while next_in < len(coming) and coming[next_in][0] <= at:
+            others.append(coming[next_in][1])
+            next_in += 1
+        pool = [t for t in others if _can_call(counter, t)]
+        if _can_call(counter, ticket):
+            pool.append(ticket)
+        if not pool:
+            # Nobody for it now: it idles until someone it serves is expected.
+            later = next((t for t, tk in coming[next_in:] if _can_call(counter, tk)), None)
+            if later is not None:
+                heapq.heappush(free, (later, code))
+            continue
+        when = now + dt.timedelta(seconds=at)
+        chosen = min(pool, key=lambda t: rank_key(t, when, queue.weights))
+        if chosen is ticket:
+            wait = at
+            break
+        others.remove(chosen)
+        visits_before += 1
+        heapq.heappush(free, (at + visit(chosen.service), code))
+    return _shown(wait, visits_before, queue, ticket.service)
+
+
+def _can_call(counter: CounterNow, ticket: Ticket) -> bool:
+    if ticket.target_counter is not None:
+        return counter.code == ticket.target_counter
+    return ticket.service in counter.services
+
+
+def _expected_arrivals(queue: BranchQueue, ticket: Ticket,
+                       counters: list[CounterNow]) -> list[tuple[float, Ticket]]:
+    """Customers expected while ``ticket`` waits, at the last hour's rates, evenly spaced.
+
+    Only those who may be called first matter: priority tickets (they overtake a
+    normal one) and tickets of other services sharing its counters (a service's
+    weight lets its newcomers go ahead of a longer wait elsewhere).
+    """
+    services = {s for c in counters for s in c.services}
+    out: list[tuple[float, Ticket]] = []
+    serial = 0
+    for service in sorted(services):
+        total = queue.arrivals_per_hour.get(service, 0.0)
+        urgent = min(total, queue.priority_per_hour.get(service, 0.0))
+        streams = [(urgent, Priority.PRIORITY)]
+        if service != ticket.service:
+            streams.append((total - urgent, Priority.NORMAL))
+        for per_hour, priority in streams:
+            if per_hour <= 0 or (priority == Priority.PRIORITY
+                                 and PRIORITY_RANK[ticket.priority] <= PRIORITY_RANK[priority]):
+                continue
+            gap = 3600.0 / per_hour
+            t = gap / 2.0
+            while t < HORIZON_S:
+                serial += 1
+                at = queue.now + dt.timedelta(seconds=t)
+                out.append((t, dataclasses.replace(
+                    newcomer(service, at, priority), id=NEWCOMER_ID + serial)))
+                t += gap
+    out.sort(key=lambda item: item[0])
+    return out
+
+
+def _shown(wait: float, visits_before: int, queue: BranchQueue, service: str) -> WaitEstimate:
+    """The range around ``wait``: 10th to 90th percentile of a lognormal of that mean.
+
+    The relative spread of a sum of ``n`` visits is the visits' own (their
+    coefficient of variation) ÷ √n, widened by the model's own error.
+    """
+    if wait <= 0:
+        return WaitEstimate(point_s=0, low_s=0, high_s=0, uncertain=False)
+    recent = [v for v in queue.visits.get(service, ()) if v is not None and v >= 0]
+    if len(recent) >= 5:
+        mean = statistics.fmean(recent)
+        cv = min(2.0, statistics.pstdev(recent) / mean) if mean > 0 else 1.0
+    else:
+        cv = 1.0
+    uncertain = len(recent) < 5
+    n = visits_before + 1
+    rel2 = cv * cv / n + MODEL_ERROR ** 2 + (0.25 if uncertain else 0.0)
+    s = math.sqrt(math.log1p(rel2))
+    median = wait * math.exp(-s * s / 2.0)
+    low = median * math.exp(-Z80 * s)
+    high = median * math.exp(Z80 * s)
+    point = _ceil_minute(median)
+    return WaitEstimate(point_s=point, low_s=min(point, _floor_minute(low)),
+                        high_s=max(point, _ceil_minute(high)), uncertain=uncertain)
+
+
+def _ceil_minute(seconds: float) -> int:
+    return int(math.ceil(max(0.0, seconds) / 60.0 - 1e-9)) * 60
+
+
+def _floor_minute(seconds: float) -> int:
+    return int(math.floor(max(0.0, seconds) / 60.0)) * 60
