@@ -48,7 +48,7 @@ def _ticket_phrase(device, lang: str, public_id: str) -> speech.Phrase | None:
     service = queries.service(conn, ticket.service)
     name = service.name(lang) if service else ticket.service
     wait = (texts.wait_text(estimate.point_s, estimate.low_s, estimate.high_s, lang)
-            if estimate else texts.t("closed", lang))
+            if estimate and not estimate.no_counter else texts.t("closed", lang))
     rest = " ".join([
         texts.t("say.ticket.rest", lang, service=name, wait=wait,
                 ahead=texts.counted("ticket.ahead", ahead or 0, lang)),
