@@ -98,7 +98,7 @@ def pending(display: str):
         if not device.shows_call(event.service, event.counter):
             continue
         audio = [{"lang": lang, "text": texts.announcement(event.number, event.counter, lang,
-                                                           style).text,
+                                                           style, event.spoken).text,
                   "url": url_for("display.announce.wav", display=display, event_id=event.id,
                                  lang=lang)}
                  for lang in langs] if speaking else []
@@ -125,7 +125,7 @@ def wav(display: str, event_id: int, lang: str):
     event = queries.call_event(get_db(), event_id)  # the int converter keeps it in SQLite's range
     if event is None or not device.shows_call(event.service, event.counter) or event.at < _fresh_since():
         return _error(404, "not_found", f"There is no recent call {event_id} for display {display}")
-    phrase = texts.announcement(event.number, event.counter, lang, _number_style())
+    phrase = texts.announcement(event.number, event.counter, lang, _number_style(), event.spoken)
     close_db()  # the database connection is not needed while espeak-ng speaks
     try:
         data = speech.current().wav(phrase)

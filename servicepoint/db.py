@@ -647,3 +647,12 @@ def m011_report_summaries(db: sqlite_utils.Database) -> None:
     from .report_store import rebuild
 
     rebuild(db.conn)
+
+
+@migrations()
+def m012_counter_spoken_names(db: sqlite_utils.Database) -> None:
+    """How announcements say each counter, per language (``counters.spoken``, JSON).
+
+    Empty means "counter <code>" in the display's language, as before.
+    """
+    db.execute("ALTER TABLE counters ADD COLUMN spoken TEXT NOT NULL DEFAULT '{}'")

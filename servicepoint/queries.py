@@ -349,8 +349,9 @@ def recent_calls(conn: sqlite3.Connection, since: dt.datetime, limit: int = 6,
 # Calls the displays announce. Each call and each recall is one event with its own
 # id, so a recall is a new announcement and the ids (AUTOINCREMENT, so they only
 # grow) are a cursor a display resumes from without missing or repeating one.
-_CALL_EVENTS = ("SELECT e.id, e.action, e.at, e.service_id, e.counter_id, t.number"
+_CALL_EVENTS = ("SELECT e.id, e.action, e.at, e.service_id, e.counter_id, t.number, c.spoken"
                 " FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
+                " LEFT JOIN counters c ON c.code = e.counter_id"
                 " WHERE e.action IN ('call', 'recall')")
 
 
@@ -364,13 +365,15 @@ class CallEvent:
     number: str
     service: str
     counter: str
+    # The counter's spoken name per language, from setup (may be empty).
+    spoken: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _call_event(row: sqlite3.Row) -> CallEvent:
     at = from_db(row["at"])
     assert at is not None  # ticket_events.at is NOT NULL
     return CallEvent(row["id"], row["action"], at, row["number"], row["service_id"],
-                     row["counter_id"] or "")
+                     row["counter_id"] or "", json.loads(row["spoken"] or "{}"))
 
 
 def latest_event_id(conn: sqlite3.Connection) -> int:

@@ -73,7 +73,8 @@ def counter_services(conn: sqlite3.Connection, code: str) -> tuple[str, ...]:
 
 def row_to_counter(conn: sqlite3.Connection, row: sqlite3.Row) -> CounterSpec:
     return CounterSpec(code=row["code"], name=row["name"], location=row["location"],
-                       services=counter_services(conn, row["code"]), enabled=bool(row["enabled"]))
+                       services=counter_services(conn, row["code"]), enabled=bool(row["enabled"]),
+                       spoken=json.loads(row["spoken"] or "{}"))
 
 
 def row_to_staff(row: sqlite3.Row) -> StaffSpec:
@@ -189,10 +190,11 @@ class SqliteSetupStore:
 
     def save_counter(self, spec: CounterSpec) -> None:
         self.conn.execute(
-            "INSERT INTO counters (code, name, location, enabled) VALUES (?,?,?,?)"
+            "INSERT INTO counters (code, name, location, enabled, spoken) VALUES (?,?,?,?,?)"
             " ON CONFLICT (code) DO UPDATE SET name=excluded.name, location=excluded.location,"
-            " enabled=excluded.enabled",
-            (spec.code, spec.name, spec.location, int(spec.enabled)))
+            " enabled=excluded.enabled, spoken=excluded.spoken",
+            (spec.code, spec.name, spec.location, int(spec.enabled),
+             json.dumps(dict(spec.spoken), sort_keys=True, ensure_ascii=False)))
         self.conn.execute("DELETE FROM counter_services WHERE counter_code = ?", (spec.code,))
         self.conn.executemany(
             "INSERT INTO counter_services (counter_code, service_code, position) VALUES (?,?,?)",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from .hours import Hours, hhmm
 from .model import DomainError
@@ -89,10 +89,15 @@ class CounterSpec:
     location: str = ""
     services: tuple[str, ...] = ()
     enabled: bool = True
+    # How announcements say the counter, per language ("ventanilla tres"); a language
+    # without one hears "counter <code>" in its own words.
+    spoken: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["services"] = list(self.services)
+        # Left out when unset, so a branch file without spoken names reads back the same.
+        out["spoken"] = dict(self.spoken) or None
         return out
 
 

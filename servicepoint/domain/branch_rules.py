@@ -255,7 +255,7 @@ def _parse_hours(f: _Fields, value: Any) -> Hours:
     return Hours(tuple(days))
 
 
-COUNTER_FIELDS = ("code", "name", "location", "services", "enabled")
+COUNTER_FIELDS = ("code", "name", "location", "services", "enabled", "spoken")
 
 
 def parse_counter(raw: Mapping[str, Any], *, known_services: Iterable[str] | None = None
@@ -274,7 +274,8 @@ def parse_counter(raw: Mapping[str, Any], *, known_services: Iterable[str] | Non
         f.fail("services", "setup.duplicate", "lists a service twice")
     spec = CounterSpec(code=code, name=f.text("name", required=True, max_len=40),
                        location=f.text("location", max_len=80), services=tuple(services),
-                       enabled=f.boolean("enabled", True))
+                       enabled=f.boolean("enabled", True),
+                       spoken=f.languages_map("spoken", max_len=60, required_language=None))
     f.done()
     return spec
 

@@ -143,7 +143,8 @@ def test_services_and_counters_left_out_are_removed_or_disabled(sp, ports):
 def test_the_demo_is_built_from_the_shipped_file(ports):
     services = setup_queries.services(ports.conn)
     assert [s.code for s in services] == ["A", "B", "C", "D"]
-    assert services[1].names == {"en": "Payments and cash", "es": "Pagos y caja"}
+    assert services[1].names == {"en": "Payments and cash", "es": "Pagos y caja",
+                                 "fr": "Paiements et caisse", "ar": "المدفوعات والصندوق"}
     assert setup_queries.counters(ports.conn)[4].services == ("A", "C", "D")
     assert [(d.code, d.kind, d.printer) for d in setup_queries.devices(ports.conn)] == [
         ("D1", "display", None), ("K1", "kiosk", "Lobby printer (emulator)"),
@@ -154,3 +155,17 @@ def test_the_demo_is_built_from_the_shipped_file(ports):
 @given(st.text(max_size=40))
 def test_any_text_survives_the_writer(text):
     assert tomllib.loads(f"x = {branch_file._string(text)}\n")["x"] == text
+
+
+def test_a_counter_spoken_name_goes_through_the_file(sp, ports):
+    setup.update_counter(sp, "3", {"spoken": {"es": "a la ventanilla tres"}})
+    data = export_text(ports.conn)
+    assert 'spoken = { es = "a la ventanilla tres" }' in data or \
+        'spoken = {es = "a la ventanilla tres"}' in data
+    assert data.count("spoken =") == 1  # counters without one write nothing
+    assert import_text(sp, data.replace("ventanilla tres", "caja tres")).changes
+    assert setup_queries.counters(ports.conn)[2].spoken == {"es": "a la caja tres"}
+    with pytest.raises(ConfigFileError) as exc:
+        import_text(sp, data.replace('es = "a la ventanilla tres"', "es = 3"))
+    assert "spoken.es" in str(exc.value)
+    assert setup_queries.counters(ports.conn)[2].spoken == {"es": "a la caja tres"}

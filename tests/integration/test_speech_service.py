@@ -12,7 +12,7 @@ import pytest
 from servicepoint import speech
 from tests.support.require import require_espeak
 
-TEMPLATE = "Ticket {number}, please go to counter {counter}."
+TEMPLATE = "Ticket %(number)s, please go to counter %(counter)s."
 
 
 @pytest.fixture(autouse=True)

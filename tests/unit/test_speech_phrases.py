@@ -96,3 +96,20 @@ def test_espeak_reads_spanish_digits():
     digits = _phonemes(texts.announcement("B105", "2", "es", "digits"))
     assert "Te**o" in digits  # "cero", alone
     assert "Te**o" not in _phonemes(texts.announcement("B105", "2", "es", "whole"))
+
+
+def test_a_counter_is_said_by_its_spoken_name_in_each_language():
+    spoken = {"es": "a la ventanilla tres", "en": "the cashier's desk"}
+    es = texts.announcement("A042", "3", "es", spoken=spoken)
+    assert es.text == "Turno A 0 4 2, por favor diríjase a la ventanilla tres."
+    assert texts.announcement("A042", "3", "en", spoken=spoken).text == \
+        "Ticket A 0 4 2, please go to the cashier's desk."
+    # A language without a spoken name says "counter <code>" in its own words.
+    assert texts.announcement("A042", "3", "fr", spoken=spoken).text == \
+        "Ticket A 0 4 2, veuillez vous présenter au guichet 3."
+    assert "الشباك 3" in texts.announcement("A042", "3", "ar", spoken=spoken).text
+
+
+def test_a_spoken_name_cannot_inject_markup():
+    p = texts.announcement("A001", "3", "en", spoken={"en": '<audio src="x"/>'})
+    assert "<audio" not in p.ssml and "&lt;audio" in p.ssml

@@ -112,6 +112,22 @@ def test_the_display_speaks_its_own_language_and_the_branch_number_style(app, cl
     assert client.get(f"{URL}/{item['id']}/en.wav").status_code == 404
 
 
+def test_the_counter_is_announced_by_its_spoken_name_from_setup(app, client, demo_db):
+    require_espeak()
+    configure(demo_db, "UPDATE devices SET languages = ? WHERE code = 'D1'",
+              (json.dumps(["en", "es"]),))
+    with app.test_request_context():  # what a manager sets on the counter
+        setup.update_counter(get_setup_ports(), "2", {"spoken": {"es": "a la ventanilla dos"}})
+    issue_and_call(app, "B", "2")
+    [item] = pending(client, 0)["items"]
+    assert [(a["lang"], a["text"]) for a in item["audio"]] == [
+        ("en", "Ticket B 0 0 1, please go to counter 2."),
+        ("es", "Turno B 0 0 1, por favor diríjase a la ventanilla dos.")]
+    plain = frames(client.get(item["audio"][0]["url"]).data)
+    named = client.get(item["audio"][1]["url"])
+    assert named.status_code == 200 and frames(named.data) > 0 and plain > 0
+
+
 def test_a_display_announces_only_the_services_it_shows(app, client, demo_db):
     configure(demo_db, "UPDATE devices SET services = ? WHERE code = 'D1'", (json.dumps(["B"]),))
     issue_and_call(app, "A", "1")
