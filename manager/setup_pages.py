@@ -7,6 +7,8 @@ the user's language. A service or counter with history is disabled, never delete
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from servicepoint import htmx, setup, setup_queries
@@ -173,17 +175,24 @@ def _counters_page(status: int = 200, **ctx):
     conn = get_db()
     return htmx.render("manager/setup_counters.html", "manager/_setup_counters.html", status,
                        counters=setup_queries.counters(conn),
-                       services=setup_queries.services(conn), lang=current_language(), **ctx)
+                       services=setup_queries.services(conn), lang=current_language(),
+                       languages=_languages(), language_names=LANGUAGES, **ctx)
 
 
 def _counter_form(spec) -> dict:
-    return {"code": spec.code, "name": spec.name, "location": spec.location,
-            "services": " ".join(spec.services), "enabled": "on" if spec.enabled else ""}
+    out = {"code": spec.code, "name": spec.name, "location": spec.location,
+           "services": " ".join(spec.services), "enabled": "on" if spec.enabled else ""}
+    for lang, text in spec.spoken.items():
+        out[f"spoken_{lang}"] = text
+    return out
 
 
-def _counter_raw(form, *, with_code: bool) -> dict:
+def _counter_raw(form, *, with_code: bool, spoken: Mapping[str, str] | None = None) -> dict:
+    """What the setup rules read; ``spoken`` keeps the names of languages the form lacks."""
     raw = {"name": form.get("name", "").strip(), "location": form.get("location", "").strip(),
-           "services": form.get("services", ""), "enabled": form.get("enabled") == "on"}
+           "services": form.get("services", ""), "enabled": form.get("enabled") == "on",
+           "spoken": {**(spoken or {}),
+                      **{lang: form.get(f"spoken_{lang}", "") for lang in _languages()}}}
     if with_code:
         raw["code"] = form.get("code", "").strip()
     return raw
@@ -214,7 +223,8 @@ def setup_counter(code: str):
         return _counters_page(v=_counter_form(current), editing=code)
     try:
         spec = setup.update_counter(get_setup_ports(), code,
-                                    _counter_raw(request.form, with_code=False))
+                                    _counter_raw(request.form, with_code=False,
+                                                 spoken=current.spoken))
     except InvalidSetup as exc:
         return _counters_page(422, v={**dict(request.form), "code": code}, editing=code,
                               errors=field_errors(exc))

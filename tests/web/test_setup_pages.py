@@ -119,3 +119,23 @@ def test_the_setup_index_links_every_page(manager):
     page = manager.get("/manager/setup").get_data(as_text=True)
     for url in ("/manager/setup/services", "/manager/setup/counters", "/hardware/devices"):
         assert f'href="{url}"' in page
+
+
+def test_a_counter_gets_a_spoken_name_per_language(app, manager):
+    r = post(manager, "/manager/setup/counters/3",
+             {"name": "Counter 3", "services": "B C", "enabled": "on",
+              "spoken_en": "the cashier's desk", "spoken_es": "a la caja"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert json.loads(row(app, "SELECT spoken FROM counters WHERE code = '3'")[0]) == {
+        "en": "the cashier's desk", "es": "a la caja"}
+    page = html_lib.unescape(manager.get("/manager/setup/counters/3").get_data(as_text=True))
+    assert 'name="spoken_es" value="a la caja"' in page
+    # Emptying one language's field drops it; the display then reads the code out.
+    post(manager, "/manager/setup/counters/3", {"name": "Counter 3", "services": "B C",
+                                                "enabled": "on", "spoken_en": "",
+                                                "spoken_es": "a la caja"})
+    assert json.loads(row(app, "SELECT spoken FROM counters WHERE code = '3'")[0]) == {
+        "es": "a la caja"}
+    bad = post(manager, "/manager/setup/counters/3",
+               {"name": "Counter 3", "services": "B C", "spoken_es": "x" * 61})
+    assert bad.status_code == 422 and 'id="error-spoken"' in bad.get_data(as_text=True)
