@@ -42,17 +42,16 @@ def test_faces_run_under_the_content_security_policy(strict_page, page_events, l
     page.goto("/kiosk/K1", wait_until="networkidle")
     page.locator("button[name=service]").first.click()
     page.wait_for_selector("#ticket-number")
-    # The phone's tracking page: cancelling asks first (confirm.js, a script file).
+    # The phone's tracking page: cancelling asks first (track.js, a script file).
     request = urllib.request.Request(live_server.url + "/api/v1/tickets", method="POST",
                                      data=json.dumps({"service": "A"}).encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as answer:
         track = urlsplit(json.load(answer)["track_url"]).path
     page.goto(track, wait_until="networkidle")
-    asked: list[str] = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
-    page.click("form[data-confirm] button[type=submit]")
+    page.click("#cancel-form button[type=submit]")
+    assert "Cancel your ticket" in page.locator("#cancel-dialog[open]").inner_text()
+    page.click("#cancel-accept")
     page.wait_for_selector("#track-state[data-state=cancelled]")
-    assert asked and "Cancel your ticket" in asked[0]
     sign_in(page, "clerk", "clerk-demo", "/counter")
     page_events.assert_clean()
