@@ -17,7 +17,8 @@ from .views import _device, _offered, _unknown, bp, device_language
 # Buttons and notices the kiosk may speak on focus or tap (their ``data-speak-key``).
 SPOKEN_KEYS = frozenset({"a11y.on", "a11y.off", "a11y.repeat", "a11y.stop", "a11y.volume",
                          "priority.label", "categories.back", "ticket.done", "language",
-                         "say.menu", "ticket.take", "ticket.note_or_scan", "ticket.watch"})
+                         "say.menu", "ticket.take", "ticket.note_or_scan", "ticket.watch",
+                         "language.self"})
 
 
 def _error(status: int, code: str, message: str):

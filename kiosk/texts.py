@@ -5,7 +5,7 @@ English id, so a missing translation never breaks the customer's screen.
 """
 from __future__ import annotations
 
-from servicepoint.catalogs import N_, NP_
+from servicepoint.catalogs import N_, NC_, NP_
 from servicepoint.texts import Catalogue, Texts
 
 CATALOGUE: Catalogue = {
@@ -67,6 +67,7 @@ CATALOGUE: Catalogue = {
     "a11y.repeat": N_("Repeat"),
     "a11y.stop": N_("Stop speaking"),
     "a11y.volume": N_("Volume"),
+    "language.self": NC_("the language's name in itself", "English"),
     "say.menu": N_("Accessible mode. Use the arrow keys to move between services and press Enter "
                    "to take a ticket."),
     "say.service": N_("%(name)s. %(waiting)s. Estimated wait: %(wait)s."),

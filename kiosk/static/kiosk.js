@@ -1,15 +1,22 @@
-/* Kiosk behaviour: return to the start screen, reset after idling, recover from expired forms. */
+/* Kiosk behaviour: return to the start screen, reset after idling, recover from expired forms,
+   and the accessible mode: speech from the server (espeak-ng WAV per phrase) for the menu,
+   each control on focus and the issued ticket, interruptible and repeatable, with a volume;
+   arrow keys move between the controls and Enter takes a ticket; a long press anywhere turns
+   the mode on. In the accessible mode nothing times out. */
 (function () {
   "use strict";
   var returnTimer = null;
   var idleTimer = null;
+  var pressTimer = null;
+  var LONG_PRESS_MS = 1500;
 
   function screen() { return document.getElementById("kiosk-screen"); }
+  function accessible() { return document.body.classList.contains("a11y"); }
 
   function armReturn() {
     window.clearTimeout(returnTimer);
     var box = screen() && screen().querySelector("[data-return-after]");
-    if (!box) return;
+    if (!box || accessible()) return;  /* no time-outs in the accessible mode */
     var seconds = parseFloat(box.getAttribute("data-return-after")) || 10;
     returnTimer = window.setTimeout(function () {
       window.location.replace(box.getAttribute("data-return-url"));
@@ -21,7 +28,7 @@
   function armIdle() {
     window.clearTimeout(idleTimer);
     var start = document.querySelector("[data-idle-reset]");
-    if (!start) return;
+    if (!start || accessible()) return;
     var seconds = parseFloat(start.getAttribute("data-idle-reset")) || 60;
     idleTimer = window.setTimeout(function () {
       var box = document.querySelector("[data-idle-reset]");
@@ -33,12 +40,126 @@
     }, seconds * 1000);
   }
 
+  /* -- speech: one player, so a new phrase always interrupts the one before. */
+  var player = new Audio();
+  var pageSpeech = null;  /* what "Repeat" says again: the menu or the ticket */
+
+  function volume() {
+    var slider = document.getElementById("speech-volume");
+    var stored = null;
+    try { stored = window.sessionStorage.getItem("sp-volume"); } catch (e) { /* private */ }
+    if (slider && stored !== null && slider.getAttribute("data-restored") !== "1") {
+      slider.value = stored;
+      slider.setAttribute("data-restored", "1");
+    }
+    return slider ? Number(slider.value) / 100 : (stored !== null ? Number(stored) / 100 : 0.8);
+  }
+
+  function stop() {
+    player.pause();
+    player.removeAttribute("src");
+    document.querySelectorAll(".speaking").forEach(function (el) { el.classList.remove("speaking"); });
+  }
+
+  function speak(url, element) {
+    if (!url || !accessible()) return;
+    stop();
+    if (element) element.classList.add("speaking");
+    player.src = url;
+    player.volume = volume();
+    var played = player.play();
+    if (played && played.catch) played.catch(function () { /* blocked until a touch */ });
+  }
+
+  player.addEventListener("ended", function () {
+    document.querySelectorAll(".speaking").forEach(function (el) { el.classList.remove("speaking"); });
+  });
+
+  function speakPage() {
+    var holder = screen() && screen().querySelector("[data-speech-url]");
+    pageSpeech = holder ? holder.getAttribute("data-speech-url") : null;
+    speak(pageSpeech);
+  }
+
+  function speechUrlOf(el) {
+    if (!el || !el.getAttribute) return null;
+    var url = el.getAttribute("data-speak-url");
+    if (url) return url;
+    var key = el.getAttribute("data-speak-key");
+    var holder = document.querySelector("[data-speech-text]");
+    if (!key || !holder) return null;
+    return holder.getAttribute("data-speech-text") + "&key=" + encodeURIComponent(key);
+  }
+
+  document.addEventListener("focusin", function (event) {
+    if (!accessible()) return;
+    var el = event.target.closest("[data-speak-url], [data-speak-key]") ||
+      (event.target.id === "priority" && document.querySelector("label[for=priority]"));
+    var url = speechUrlOf(el);
+    if (url) speak(url, el);
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest && event.target.closest("button");
+    if (!target) return;
+    if (target.id === "speech-repeat") speak(pageSpeech);
+    if (target.id === "speech-stop") stop();
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "speech-volume") return;
+    player.volume = Number(event.target.value) / 100;
+    try { window.sessionStorage.setItem("sp-volume", event.target.value); } catch (e) { /* private */ }
+  });
+
+  /* -- keyboard or keypad: arrows move between the controls, Enter activates. */
+  function controls() {
+    var box = screen();
+    if (!box) return [];
+    return Array.prototype.filter.call(
+      box.querySelectorAll("a[href], button:not([disabled]), input:not([type=hidden])"),
+      function (el) { return el.offsetParent !== null; });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var keys = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 };
+    var step = keys[event.key];
+    if (!step || (event.target.type === "range")) return;
+    if (document.documentElement.dir === "rtl" && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      step = -step;  /* mirrored: the arrow points the way the eye reads */
+    }
+    var list = controls();
+    if (!list.length) return;
+    var at = list.indexOf(document.activeElement);
+    var next = at < 0 ? (step > 0 ? 0 : list.length - 1) : (at + step + list.length) % list.length;
+    list[next].focus();
+    event.preventDefault();
+  });
+
+  /* -- a long press anywhere switches the accessible mode on. */
+  function cancelPress() { window.clearTimeout(pressTimer); }
+  document.addEventListener("pointerdown", function () {
+    cancelPress();
+    if (accessible()) return;
+    pressTimer = window.setTimeout(function () {
+      var button = document.getElementById("a11y-button");
+      if (button) window.location.assign(button.getAttribute("href"));
+    }, LONG_PRESS_MS);
+  });
+  ["pointerup", "pointercancel", "pointermove", "scroll"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      if (name !== "pointermove" || Math.abs(event.movementX) + Math.abs(event.movementY) > 8) cancelPress();
+    }, { passive: true });
+  });
+
   ["pointerdown", "keydown"].forEach(function (name) {
     document.addEventListener(name, armIdle, { passive: true });
   });
-  document.addEventListener("DOMContentLoaded", function () { armReturn(); armIdle(); });
+  document.addEventListener("DOMContentLoaded", function () { armReturn(); armIdle(); speakPage(); });
   document.addEventListener("htmx:afterSwap", function (evt) {
-    if (evt.target && evt.target.id === "kiosk-screen") { armReturn(); armIdle(); }
+    if (evt.target && evt.target.id === "kiosk-screen") {
+      armReturn(); armIdle(); speakPage();
+    }
   });
   /* 400 means the form expired (new session): reload for a fresh one. */
   document.addEventListener("htmx:responseError", function (evt) {
