@@ -48,7 +48,7 @@ def test_the_day_closes_from_the_dashboard_and_shows_in_the_audit(manager_page, 
     page.check("#day-close-confirm")
     screenshot(page, "manager-day-close")
     page.click("#day-close")
-    page.wait_for_selector("text=2 ticket(s) expired")
+    page.wait_for_selector("text=2 tickets expired")
     page.click("#audit-link")
     page.wait_for_url("**/manager/audit")
     page.wait_for_selector("#audit tr[id^=audit-]")
