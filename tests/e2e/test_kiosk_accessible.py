@@ -11,6 +11,7 @@ from typing import Any, Iterator
 import pytest
 
 from tests.e2e.conftest import CHROMIUM_ARGS, format_violations, take_screenshot
+from tests.support.devices import pair_context
 from tests.support.display_audio import deploy_audio_flags
 from tests.support.require import require_espeak
 
@@ -34,6 +35,7 @@ def kiosk_page(browser, live_server):
     ctx = browser.new_context(base_url=live_server.url, viewport=PORTRAIT, locale="en-US",
                               bypass_csp=True)
     ctx.set_default_timeout(15_000)
+    pair_context(ctx, live_server.url, str(live_server.db_path), ("K1", "K2"))
     return ctx, ctx.new_page()
 
 

@@ -81,12 +81,15 @@ def test_called_screen_within_a_second_of_the_call(browser, live_server, axe):
         page.goto(issued["track_url"], wait_until="load")
         page.wait_for_function("document.querySelector('#track-live') !== null")
         assert state(page) == "waiting"
+        clerk.keyboard.press("g")  # the call-by-number field
+        clerk.keyboard.type(issued["number"].lower())
         started = time.monotonic()
-        call_by_number(clerk, issued["number"])
-        left_ms = max(0, 1000 - (time.monotonic() - started) * 1000)
-        page.wait_for_selector("#called-screen", timeout=left_ms or 1)
+        clerk.keyboard.press("Enter")  # the call: from here the phone has one second
+        page.wait_for_selector("#called-screen", timeout=1_000)
         elapsed = time.monotonic() - started
         assert elapsed <= 1.0, elapsed
+        clerk.wait_for_function("n => (document.getElementById('current-number') || {})"
+                                ".textContent === n", arg=issued["number"])
         counter = page.inner_text("#called-counter")
         assert counter == "Counter 2"
         assert "It's your turn" in page.inner_text("#called-screen")
