@@ -335,6 +335,19 @@ def deactivate_staff(p: SetupPorts, username: str) -> StaffSpec:
     return update_staff(p, username, {"active": False})
 
 
+def pause_counters_of(p: SetupPorts, username: str) -> list[str]:
+    """Put the counter ``username`` holds on a break (a counter event), e.g. at sign-out.
+
+    A paused counter stops feeding routing and the waits shown to customers until
+    someone resumes it. Returns the codes of the counters paused.
+    """
+    with p.store:
+        paused = p.store.pause_counters_of(username, p.clock.now())
+    if paused:
+        p.notify("counters")
+    return paused
+
+
 def reset_password(p: SetupPorts, username: str, password: str) -> None:
     """Give an account a new password and end its sessions. Raises :class:`InvalidSetup`."""
     hashed = p.hash_password(check_password(password))

@@ -21,14 +21,14 @@ from flask import (
     url_for,
 )
 
-from . import auth, errors, htmx, queries, sessions, setup_queries, speech
+from . import auth, errors, htmx, queries, sessions, setup, setup_queries, speech
 from .domain.model import DomainError
 from .domain.printing import PrinterStatus
 from .i18n import device_language, t, wait_words
 from .metrics import escape_label
 from .timeutil import branch_day
 from .usecases import act
-from .web_db import get_db, get_ports, now, service_times
+from .web_db import get_db, get_ports, get_setup_ports, now, service_times
 
 bp = Blueprint("web", __name__)
 
@@ -96,7 +96,11 @@ def login_page(*, error: str | None = None, throttled_s: int | None = None, busy
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST, so a link cannot sign anyone out); the session ends on the server too."""
+    """Sign out (POST, so a link cannot sign anyone out); the session ends on the server too,
+    and the counter the person held pauses (recorded as a counter event)."""
+    principal = auth.current_principal()
+    if principal is not None and principal.get("kind") == "session":
+        setup.pause_counters_of(get_setup_ports(), principal["username"])
     sessions.end(get_db(), session.get("sid"))
     session.clear()
     return redirect(url_for("web.index"))

@@ -93,6 +93,14 @@ def test_a_new_branch_prints_its_first_ticket_at_a_paired_kiosk(browser, new_bra
         violations = [v for v in axe(admin) if v["impact"] in ("serious", "critical")]
         assert not violations, format_violations(violations)
 
+        # The other setup pages, as the admin sees them.
+        for path, name in (("/manager/setup/staff", "setup-staff"),
+                           ("/manager/setup/branch", "setup-branch")):
+            admin.goto(path, wait_until="load")
+            screenshot(admin, name)
+            violations = [v for v in axe(admin) if v["impact"] in ("serious", "critical")]
+            assert not violations, format_violations(violations)
+
         # 3. A counter serving it.
         admin.goto("/manager/setup/counters", wait_until="load")
         admin.fill("#ctr-code", "1")

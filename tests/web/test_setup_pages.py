@@ -139,3 +139,77 @@ def test_a_counter_gets_a_spoken_name_per_language(app, manager):
     bad = post(manager, "/manager/setup/counters/3",
                {"name": "Counter 3", "services": "B C", "spoken_es": "x" * 61})
     assert bad.status_code == 422 and 'id="error-spoken"' in bad.get_data(as_text=True)
+
+
+def test_a_manager_adds_staff_and_a_deactivated_account_is_signed_out_at_once(app, manager):
+    r = post(manager, "/manager/setup/staff",
+             {"username": "nina", "display_name": "Nina New", "role": "staff",
+              "password": "short"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="error-password"' in page and 'value="nina"' in page
+    assert "short" not in page  # a password is never sent back
+    r = post(manager, "/manager/setup/staff",
+             {"username": "nina", "display_name": "Nina New", "role": "staff",
+              "password": "long-enough-1"})
+    assert r.status_code == 200 and 'id="staff-nina"' in r.get_data(as_text=True)
+
+    clerk = app.test_client()
+    sign_in(clerk, "staff")
+    assert clerk.get("/counter").status_code == 200
+    r = post(manager, "/manager/setup/staff/clerk", {"active": "no"})
+    assert r.status_code == 200 and "signed out everywhere" in r.get_data(as_text=True)
+    assert clerk.get("/counter").status_code == 302  # back to the sign-in page
+    assert row(app, "SELECT action FROM audit_log WHERE entity = 'staff' AND entity_key = 'clerk'"
+                    " ORDER BY id DESC")[0] == "deactivate"
+    # The last manager cannot demote herself; the page says so.
+    r = post(manager, "/manager/setup/staff/manager", {"role": "staff"})
+    assert r.status_code == 422 and 'id="problem"' in r.get_data(as_text=True)
+
+
+def test_a_password_reset_ends_the_accounts_sessions(app, manager):
+    tech = app.test_client()
+    sign_in(tech, "technician")
+    r = post(manager, "/manager/setup/staff/tech/password", {"password": "new-password-2"})
+    assert r.status_code == 200 and "new password" in r.get_data(as_text=True)
+    assert tech.get("/hardware").status_code == 302
+
+
+def test_signing_out_pauses_the_counter_as_a_counter_event(app):
+    clerk = app.test_client()
+    sign_in(clerk, "staff")
+    # The clerk holds counter 2, open (as the counter screen leaves it).
+    conn = db(app)
+    conn.execute("UPDATE counters SET state = 'open', staff_username = 'clerk' WHERE code = '2'")
+    conn.close()
+    assert post(clerk, "/logout", htmx=False).status_code == 302
+    assert row(app, "SELECT state FROM counters WHERE code = '2'")[0] == "break"
+    event = row(app, "SELECT action, staff_username FROM counter_events WHERE counter_code = '2'"
+                     " ORDER BY id DESC")
+    assert tuple(event) == ("break", "clerk")
+
+
+def test_the_branch_settings_page(app, manager):
+    page = manager.get("/manager/setup/branch").get_data(as_text=True)
+    assert 'name="kiosk_languages" value="fr"' in page
+    bad = post(manager, "/manager/setup/branch",
+               {"name": "Centro", "timezone": "Mars/Olympus", "kiosk_languages": ["es", "en"],
+                "auto_no_show_recalls": "2", "closing_time": "25:00", "retention_days": "30",
+                "trusted_proxies": "10.0.0.5\nnot-an-address", "speech_numbers": "digits"})
+    page = html_lib.unescape(bad.get_data(as_text=True))
+    assert bad.status_code == 422
+    for field in ("timezone", "closing_time", "trusted_proxies"):
+        assert f'id="error-{field}"' in page
+    assert 'value="Mars/Olympus"' in page and "not-an-address" in page
+    ok = post(manager, "/manager/setup/branch",
+              {"name": "Centro", "timezone": "Europe/Madrid", "kiosk_languages": ["es", "en"],
+               "auto_no_show_recalls": "2", "closing_time": "19:30", "retention_days": "30",
+               "trusted_proxies": "10.0.0.5", "speech_numbers": "whole",
+               "priority_question": "on"})
+    assert ok.status_code == 200 and "saved" in ok.get_data(as_text=True)
+    conn = db(app)
+    try:
+        settings = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM settings")}
+    finally:
+        conn.close()
+    assert settings["kiosk_languages"] == ["es", "en"] and settings["closing_time"] == "19:30"
+    assert settings["trusted_proxies"] == ["10.0.0.5/32"] and settings["branch_name"] == "Centro"
