@@ -67,20 +67,23 @@ def hists(conn: sqlite3.Connection, first_day: str, last_day: str,
     from the monthly rows, the days around them from the daily ones."""
     months, ranges = _months_inside(first_day, last_day)
     where, args = _where(filters)
+    # One SELECT per piece, so each reads its own range of the primary key (an OR of
+    # them made SQLite scan every day of the table).
     parts, params = [], []
     if months:
-        parts.append(f"period IN ({','.join('?' * len(months))})")
-        params += months
+        parts.append(f"SELECT kind, service, bucket, n, total FROM report_hist"
+                     f" WHERE period IN ({','.join('?' * len(months))}){where}")
+        params += [*months, *args]
     for lo, hi in ranges:
-        parts.append("(period BETWEEN ? AND ? AND length(period) = 10)")
-        params += [lo, hi]
+        parts.append("SELECT kind, service, bucket, n, total FROM report_hist"
+                     f" WHERE period BETWEEN ? AND ? AND length(period) = 10{where}")
+        params += [lo, hi, *args]
     out: dict[tuple[str, str], Hist] = {}
     if not parts:
         return out
     for kind, service, bucket, n, total in conn.execute(
-            f"SELECT kind, service, bucket, sum(n), sum(total) FROM report_hist"
-            f" WHERE ({' OR '.join(parts)}){where} GROUP BY kind, service, bucket",
-            (*params, *args)):
+            f"SELECT kind, service, bucket, sum(n), sum(total) FROM ({' UNION ALL '.join(parts)})"
+            " GROUP BY kind, service, bucket", params):
         out.setdefault((kind, service), Hist()).add_bucket(bucket, n, total)
     return out
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from typing import Iterator
 
 from . import uow
 from .db import get_setting
-from .domain.model import TERMINAL_STATES, Event
+from .domain.model import Event
 from .domain.summary import (
     FIELDS,
     MAXIMA,
@@ -37,7 +36,6 @@ _UPSERT_HIST = (
     "INSERT INTO report_hist (period, kind, service, counter, staff, bucket, n, total)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (period, kind, service, counter, staff, bucket)"
     " DO UPDATE SET n = n + excluded.n, total = total + excluded.total")
-FINAL_STATES = ",".join(f"'{s.value}'" for s in sorted(TERMINAL_STATES))
 
 HourKey = tuple[str, int, str, str, str]
 HistKey = tuple[str, str, str, str, str, int]
@@ -110,39 +108,12 @@ def record_rating(conn: sqlite3.Connection, event: Event, timezone: str) -> None
     batch.write(conn)
 
 
-def _final_ticket_events(conn: sqlite3.Connection) -> Iterator[list[Event]]:
-    """The events of every ended ticket, one ticket at a time."""
-    current: list[Event] = []
-    for row in conn.execute(
-            "SELECT e.* FROM ticket_events e WHERE e.ticket_id IN"
-            f" (SELECT id FROM tickets WHERE state IN ({FINAL_STATES})) ORDER BY e.ticket_id, e.id"):
-        ev = uow.row_to_event(row)
-        if current and current[0].ticket_id != ev.ticket_id:
-            yield current
-            current = []
-        current.append(ev)
-    if current:
-        yield current
-
-
-def rebuild(conn: sqlite3.Connection, *, batch_size: int = 20000) -> int:
+def rebuild(conn: sqlite3.Connection) -> int:
     """Recompute every summary from ``ticket_events``; returns how many tickets it read.
 
-    Runs inside the caller's transaction (the CLI's ``BEGIN IMMEDIATE``, or a migration's).
+    Runs inside the caller's transaction (the CLI's ``BEGIN IMMEDIATE``, or a migration's),
+    in SQL (``report_rebuild``) with the same rules as :func:`record_ticket`.
     """
-    timezone = get_setting(conn, "timezone", "UTC") or "UTC"
-    goals = targets(conn)
-    conn.execute("DELETE FROM report_hours")
-    conn.execute("DELETE FROM report_hist")
-    batch = Batch(timezone)
-    read = 0
-    for events in _final_ticket_events(conn):
-        summary = summarise_ticket(events, goals)
-        if summary is not None:
-            batch.add(summary)
-            read += 1
-        if batch.tickets >= batch_size:
-            batch.write(conn)
-            batch.tickets = 0
-    batch.write(conn)
-    return read
+    from .report_rebuild import rebuild_sql
+
+    return rebuild_sql(conn, get_setting(conn, "timezone", "UTC") or "UTC")
