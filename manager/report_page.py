@@ -76,7 +76,7 @@ def charts(data: dict, lang: str) -> dict:
     tr = texts.TEXTS.translator(lang)
 
     def minutes(s: float) -> str:
-        return f"{s / 60:.0f} min" if s >= 600 or s == 0 else f"{s / 60:.1f} min"
+        return tr("r.min", n=f"{s / 60:.0f}" if s >= 600 or s == 0 else f"{s / 60:.1f}")
 
     def pct(x: float) -> str:
         return f"{x * 100:.0f} %"
@@ -117,9 +117,14 @@ def charts(data: dict, lang: str) -> dict:
     cells = data["heat"]["cells"]
     hours = data["heat"]["hours"]
     weekdays = [tr(k) for k in WEEKDAYS]
+    # Tickets are issued to a service, not to a counter or a person: narrowed to one of
+    # those, the map counts the customers they called, by hour of arrival.
+    narrowed = bool(data["filters"]["counter"] or data["filters"]["staff"])
+    measure = "called" if narrowed else "issued"
+    title = "r.chart.heat_called" if narrowed else "r.chart.heat_arrivals"
     out["heat_arrivals"] = ch.heat(
-        "heat-arrivals", tr("r.chart.heat_arrivals"), tr("r.chart.heat_arrivals.desc"), weekdays,
-        hours, lambda wd, h: cells[(wd, h)]["issued"] if (wd, h) in cells else None,
+        "heat-arrivals", tr(title), tr(title + ".desc"), weekdays,
+        hours, lambda wd, h: cells[(wd, h)][measure] if (wd, h) in cells else None,
         lambda v: f"{v:.0f}")
     out["heat_waits"] = ch.heat(
         "heat-waits", tr("r.chart.heat_waits"), tr("r.chart.heat_waits.desc"), weekdays, hours,

@@ -79,4 +79,9 @@ CATALOGUE: Catalogue = {
     'wd.4': N_('Friday'),
     'wd.5': N_('Saturday'),
     'wd.6': N_('Sunday'),
+    'r.min': N_('%(n)s min'),
+    'r.wait_hint': N_('90 %% within %(p90)s · longest %(max)s'),
+    'r.issued_hint': N_('tickets belong to services, not to counters or people'),
+    'r.chart.heat_called': N_('Customers called, by weekday and hour of arrival'),
+    'r.chart.heat_called.desc': N_('Customers this counter or person called, by when they arrived; darker is busier.'),
 }

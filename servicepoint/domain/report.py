@@ -251,7 +251,7 @@ def series(by_day: Mapping[str, Totals]) -> list[dict]:
 def heat(by_slot: Mapping[tuple[int, int], Totals]) -> dict:
     """Weekday × hour: arrivals and mean wait per slot, and the hours that had any."""
     hours = sorted({h for (_, h), t in by_slot.items() if t.issued or t.called})
-    cells = {(wd, h): {"issued": t.issued,
+    cells = {(wd, h): {"issued": t.issued, "called": t.called,
                        "wait_mean_s": _r(t.wait_sum / t.called, 1) if t.called else None}
              for (wd, h), t in by_slot.items()}
     return {"hours": hours, "cells": cells}

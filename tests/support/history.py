@@ -53,6 +53,8 @@ def write_days(conn: sqlite3.Connection, first: dt.date, days: int, per_day: int
 
     for d in range(days):
         day = first + dt.timedelta(days=d)
+        if d and d % batch_days == 0:
+            flush()
         if day.weekday() == 6:
             continue  # closed on Sundays
         opens = dt.datetime.combine(day, dt.time(9), tzinfo=z).astimezone(UTC)
@@ -79,8 +81,6 @@ def write_days(conn: sqlite3.Connection, first: dt.date, days: int, per_day: int
                             last_counter, called, recalls, outcome, evs[-1][2]))
             events.extend(evs)
             written += 1
-        if (d + 1) % batch_days == 0:
-            flush()
     flush()
     return written
 

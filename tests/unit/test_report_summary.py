@@ -149,3 +149,12 @@ def test_open_spans_from_counter_events():
     assert [(s.counter, s.staff, s.seconds) for s in spans] == [
         ("1", "ana", 1800.0), ("1", "ana", 1200.0), ("2", "ben", 3600.0)]
     assert rep.union_seconds(spans) == 3600.0
+
+
+def test_totals_add_every_field():
+    from servicepoint.domain.summary import COUNTS, FIELDS, MAXIMA, Totals
+
+    one = Totals.from_values([1] * len(FIELDS))
+    two = Totals.from_values([1] * len(FIELDS)).add(one)
+    assert all(getattr(two, f) == 2 for f in COUNTS)
+    assert all(getattr(two, f) == 1 for f in MAXIMA)  # maxima keep the larger, not the sum
