@@ -144,3 +144,33 @@ def test_arabic_ticket_prints_the_service_name_as_an_image_and_the_number(browse
     assert any(r.height == name.height and r.width == name.width for r in rasters), (
         [(r.width, r.height) for r in rasters], name.size)
     assert any(isinstance(e, TextLine) for e in decoded.elements)
+
+
+def test_the_lobby_display_in_arabic_reads_right_to_left(browser, live_server, page, axe):
+    from .test_counter_workday import call_by_number, clerk_screen, free
+
+    clerk_ctx, clerk = clerk_screen(browser, live_server, "1")
+    try:
+        free(clerk)
+        if clerk.locator("#state-open").count():
+            clerk.click("#state-open")
+            clerk.wait_for_selector("#state-close")
+        r = clerk.request.post("/api/v1/tickets", data={"service": "A", "language": "ar"})
+        number = r.json()["number"]
+        call_by_number(clerk, number)
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto("/display/D1?lang=ar&speech=0", wait_until="load")
+        call = page.wait_for_selector(f".call[data-number='{number}']")
+        assert page.evaluate("document.documentElement.dir") == "rtl"
+        assert page.evaluate("document.documentElement.lang") == "ar"
+        shown = call.query_selector(".call-number")
+        assert shown.inner_text() == number
+        assert shown.evaluate("e => getComputedStyle(e).direction") == "ltr"
+        counter = call.query_selector(".call-counter").bounding_box()
+        assert shown.bounding_box()["x"] > counter["x"]  # mirrored: the number starts on the right
+        violations = serious(axe(page))
+        assert not violations, "display (ar):\n" + format_violations(violations)
+        take_screenshot(page, "display-ar", full_page=False)
+        free(clerk)
+    finally:
+        clerk_ctx.close()

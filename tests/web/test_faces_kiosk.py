@@ -290,3 +290,27 @@ def test_every_kiosk_text_is_translated_in_every_language():
 
     for lang in catalogs.LANGUAGES:
         assert [k for k, e in texts.CATALOGUE.items() if not catalogs.has(e, lang)] == [], lang
+
+
+def test_more_than_six_services_open_by_category_first(app, client):
+    conn = db(app)
+    with conn:
+        for code, name, category in [("E", "Exports", "Business"), ("F", "Foreign cash", "Everyday"),
+                                     ("G", "Grants", "Business")]:
+            conn.execute("INSERT INTO services (code, names, category, sort) VALUES (?, ?, ?, 9)",
+                         (code, f'{{"en": "{name}"}}', category))
+    conn.close()
+    start = client.get("/kiosk/K1").get_data(as_text=True)
+    # Seven services: the first level is their categories, each listing what it holds.
+    assert 'id="categories"' in start and 'id="services"' not in start
+    assert re.findall(r'class="service-button category-button"', start) and \
+        "Payments and cash · Foreign cash" in start
+    link = re.search(r'href="(/kiosk/K1\?[^"]*category=Business[^"]*)"', start).group(1)
+    second = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert re.findall(r'id="service-([A-Z])"', second) == ["E", "G"]
+    assert 'id="category-back"' in second and "All services" in second
+    # The live re-fetch keeps to the category too.
+    part = client.get("/kiosk/K1/services?lang=en&category=Business").get_data(as_text=True)
+    assert re.findall(r'id="service-([A-Z])"', part) == ["E", "G"]
+    # A ticket from the second level is an ordinary ticket.
+    assert issue(client, "E", "categorykey01").status_code == 201
