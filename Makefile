@@ -49,7 +49,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP) ## create .venv and install the project with test extras (only when pyproject.toml changed)
 
 init: $(STAMP) ## create/migrate the database and seed the demo branch (idempotent)
-	$(VENV)/bin/servicepoint $(DB_OPT) init --demo
+	$(VENV)/bin/servicepoint $(DB_OPT) init --demo --history-days 22
 
 run: init ## run the demo branch server (HOST=0.0.0.0 for the branch network, PORT=8000)
 	$(VENV)/bin/servicepoint $(DB_OPT) serve --host $(HOST) --port $(PORT)

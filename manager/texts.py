@@ -6,6 +6,7 @@ from servicepoint.catalogs import N_, NP_
 from servicepoint.texts import Catalogue, Texts
 
 from .report_texts import CATALOGUE as REPORT_TEXTS
+from .staffing_texts import CATALOGUE as STAFFING_TEXTS
 
 CATALOGUE: Catalogue = {
     "title": N_("Branch dashboard"),
@@ -128,6 +129,7 @@ CATALOGUE: Catalogue = {
 }
 
 CATALOGUE.update(REPORT_TEXTS)
+CATALOGUE.update(STAFFING_TEXTS)
 TEXTS = Texts(CATALOGUE)
 t = TEXTS.t
 

@@ -106,4 +106,4 @@ def export_csv():
 
 
 # Routes in their own modules, on this blueprint.
-from . import audit, reports_views, setup_pages, setup_people, upkeep, workday  # noqa: E402,F401
+from . import audit, reports_views, setup_pages, setup_people, staffing, upkeep, workday  # noqa: E402,F401

@@ -86,9 +86,13 @@ def cli(ctx: click.Context, db: str) -> None:
               help="The address phones and kiosks reach this server at, e.g. "
                    "https://queue.branch.example (QR codes and links use it; asked when not given "
                    "and none is set yet).")
+@click.option("--history-days", default=0, show_default=True, type=click.IntRange(0, 120),
+              help="With --demo: play this many past weekdays with the simulator, so the "
+                   "dashboard, reports and staffing page have history (only while the branch "
+                   "has no tickets yet).")
 @click.pass_obj
 def init(obj: Context, demo: bool, timezone: str | None, branch_name: str,
-         public_url: str | None) -> None:
+         public_url: str | None, history_days: int) -> None:
     """Create or upgrade the database; safe to run again."""
     from .db import connect, get_setting, init_db, set_setting
     from .demo import STAFF, ensure_base_settings, seed
@@ -128,6 +132,24 @@ def init(obj: Context, demo: bool, timezone: str | None, branch_name: str,
                     click.echo(f"  {username:<8} / {password:<13} ({role})")
     finally:
         conn.close()
+    if demo and history_days:
+        _demo_history(obj.db, history_days)
+
+
+def _demo_history(db: str, days: int) -> None:
+    """Play ``days`` past weekdays of the demo branch (once; see ``servicepoint.sim.history``)."""
+    import time
+
+    from .sim.history import seed_history
+    from .timeutil import SystemClock
+
+    began = time.monotonic()
+    summary = seed_history(db, days, SystemClock().now().date())
+    if summary is None:
+        click.echo("The branch already has tickets; no history played.")
+        return
+    click.echo(f"Played {days} past weekdays: {summary['tickets']} tickets, mean wait "
+               f"{summary['mean_wait_s']:.0f} s ({time.monotonic() - began:.0f} s).")
 
 
 @cli.command()

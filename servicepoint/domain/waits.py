@@ -103,9 +103,10 @@ def no_counter() -> WaitEstimate:
     return WaitEstimate(point_s=0, low_s=0, high_s=0, uncertain=True, no_counter=True)
 
 
-def newcomer(service: str, now: dt.datetime, priority: Priority = Priority.NORMAL) -> Ticket:
+def newcomer(service: str, now: dt.datetime, priority: Priority = Priority.NORMAL,
+             ticket_id: int = 2 ** 62) -> Ticket:
     """A ticket that would be issued now (for "the wait if you take a ticket now")."""
-    return Ticket(id=NEWCOMER_ID, number="", service=service, day="", seq=1, state=State.WAITING,
+    return Ticket(id=ticket_id, number="", service=service, day="", seq=1, state=State.WAITING,
                   priority=priority, language="en", issued_at=now, queued_at=now, rank_at=now)
 
 
@@ -131,21 +132,19 @@ def estimate(queue: BranchQueue, ticket: Ticket) -> WaitEstimate:
         free.append((at, c.code))
     heapq.heapify(free)
     others = [t for t in queue.waiting if t.id != ticket.id]
-    coming = _expected_arrivals(queue, ticket, counters)
-    visits_before, next_in = 0, 0
+    coming = _Arrivals(queue, ticket, counters)
+    visits_before = 0
     wait = HORIZON_S  # not reached within the horizon: at least that long
     while free:
         at, code = heapq.heappop(free)
         counter = by_code[code]
-        while next_in < len(coming) and coming[next_in][0] <= at:
-            others.append(coming[next_in][1])
-            next_in += 1
+        others.extend(coming.until(at))
         pool = [t for t in others if _can_call(counter, t)]
         if _can_call(counter, ticket):
             pool.append(ticket)
         if not pool:
             # Nobody for it now: it idles until someone it serves is expected.
-            later = next((t for t, tk in coming[next_in:] if _can_call(counter, tk)), None)
+            later = coming.next_for(counter)
             if later is not None:
                 heapq.heappush(free, (later, code))
             continue
@@ -166,37 +165,50 @@ def _can_call(counter: CounterNow, ticket: Ticket) -> bool:
     return ticket.service in counter.services
 
 
-def _expected_arrivals(queue: BranchQueue, ticket: Ticket,
-                       counters: list[CounterNow]) -> list[tuple[float, Ticket]]:
+class _Arrivals:
     """Customers expected while ``ticket`` waits, at the last hour's rates, evenly spaced.
 
     Only those who may be called first matter: priority tickets (they overtake a
     normal one) and tickets of other services sharing its counters (a service's
-    weight lets its newcomers go ahead of a longer wait elsewhere).
+    weight lets its newcomers go ahead of a longer wait elsewhere). Made as the
+    play reaches them, up to :data:`HORIZON_S`.
     """
-    services = {s for c in counters for s in c.services}
-    out: list[tuple[float, Ticket]] = []
-    serial = 0
-    for service in sorted(services):
-        total = queue.arrivals_per_hour.get(service, 0.0)
-        urgent = min(total, queue.priority_per_hour.get(service, 0.0))
-        streams = [(urgent, Priority.PRIORITY)]
-        if service != ticket.service:
-            streams.append((total - urgent, Priority.NORMAL))
-        for per_hour, priority in streams:
-            if per_hour <= 0 or (priority == Priority.PRIORITY
-                                 and PRIORITY_RANK[ticket.priority] <= PRIORITY_RANK[priority]):
-                continue
-            gap = 3600.0 / per_hour
-            t = gap / 2.0
-            while t < HORIZON_S:
-                serial += 1
-                at = queue.now + dt.timedelta(seconds=t)
-                out.append((t, dataclasses.replace(
-                    newcomer(service, at, priority), id=NEWCOMER_ID + serial)))
-                t += gap
-    out.sort(key=lambda item: item[0])
-    return out
+
+    def __init__(self, queue: BranchQueue, ticket: Ticket, counters: list[CounterNow]):
+        self.now = queue.now
+        self.heads: list[tuple[float, int, str, Priority, float]] = []
+        services = {s for c in counters for s in c.services}
+        for n, service in enumerate(sorted(services)):
+            total = queue.arrivals_per_hour.get(service, 0.0)
+            urgent = min(total, queue.priority_per_hour.get(service, 0.0))
+            streams = [(urgent, Priority.PRIORITY)]
+            if service != ticket.service:
+                streams.append((total - urgent, Priority.NORMAL))
+            for per_hour, priority in streams:
+                if per_hour <= 0 or (priority == Priority.PRIORITY and PRIORITY_RANK[
+                        ticket.priority] <= PRIORITY_RANK[Priority.PRIORITY]):
+                    continue  # none expected, or they would not go ahead of it
+                gap = 3600.0 / per_hour
+                self.heads.append((gap / 2.0, 2 * n + len(self.heads), service, priority, gap))
+        heapq.heapify(self.heads)
+        self.serial = 0
+
+    def until(self, at: float) -> list[Ticket]:
+        """The expected customers who arrive by ``at`` seconds from now (each once)."""
+        out = []
+        while self.heads and self.heads[0][0] <= at:
+            t, key, service, priority, gap = heapq.heappop(self.heads)
+            self.serial += 1
+            out.append(newcomer(service, self.now + dt.timedelta(seconds=t), priority,
+                                NEWCOMER_ID + self.serial))
+            if t + gap < HORIZON_S:
+                heapq.heappush(self.heads, (t + gap, key, service, priority, gap))
+        return out
+
+    def next_for(self, counter: CounterNow) -> float | None:
+        """When the next expected customer that ``counter`` serves arrives, if any."""
+        times = [t for t, _, service, _, _ in self.heads if service in counter.services]
+        return min(times) if times else None
 
 
 def _shown(wait: float, visits_before: int, queue: BranchQueue, service: str) -> WaitEstimate:

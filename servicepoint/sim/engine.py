@@ -66,7 +66,9 @@ class Simulation:
         self.sc = scenario
         self.rng = random.Random(scenario.seed)
         self.clock = SimClock(dt.datetime(2000, 1, 1, tzinfo=UTC))
-        self.ports = sqlite_ports(conn, self.clock, stats=ServiceTimeCache(),
+        # Recent visits are read again every 30 simulated seconds (the server: 5 s, but it
+        # answers many screens in between; here every read would be a query).
+        self.ports = sqlite_ports(conn, self.clock, stats=ServiceTimeCache(ttl_s=30.0),
                                   timezone=scenario.timezone)
         reader = SqliteUnitOfWork(conn)
         self.serves = {c: reader.counter_services(c) for c in scenario.counters}
@@ -232,7 +234,10 @@ class Simulation:
         mean = plan.mean_service_s
         if self.clock.at >= self._afternoon():
             mean *= 1.0 + self.sc.behaviour.afternoon_slowdown
-        seconds = service_time(self.rng, mean, self.sc.distribution, self.sc.lognormal_cv)
+        if plan.samples:
+            seconds = self.rng.choice(plan.samples) * mean / plan.mean_service_s
+        else:
+            seconds = service_time(self.rng, mean, self.sc.distribution, self.sc.lognormal_cv)
         self._push(self.clock.at + dt.timedelta(seconds=seconds), "done", counter, ticket_id,
                    ticket.service)
 

@@ -37,6 +37,7 @@ class ServicePlan:
     arrivals_per_hour: float
     mean_service_s: float
     default_service_s: float  # what the branch file says (the naive estimate uses it)
+    samples: tuple[float, ...] = ()  # real visit lengths to draw from instead of a distribution
 
 
 @dataclasses.dataclass(frozen=True)
