@@ -12,7 +12,15 @@ from servicepoint import queries, speech
 from servicepoint.web_db import close_db, get_db, now, service_times
 
 from . import texts
-from .views import _device, _offered, _unknown, bp, device_language
+from .views import (
+    MAX_FIRST_LEVEL,
+    _categories,
+    _device,
+    _offered,
+    _unknown,
+    bp,
+    device_language,
+)
 
 # Buttons and notices the kiosk may speak on focus or tap (their ``data-speak-key``).
 SPOKEN_KEYS = frozenset({"a11y.on", "a11y.off", "a11y.repeat", "a11y.stop", "a11y.volume",
@@ -30,10 +38,20 @@ def _number_style() -> str:
     return style if style in speech.NUMBER_STYLES else "digits"
 
 
-def _menu(device, lang: str) -> str:
-    """The start screen read out: how to use it, then each service with its wait."""
+def _menu(device, lang: str, category: str | None) -> str:
+    """The start screen read out: how to use it, then each service with its wait (or, past
+    six services, each category with its services; or the chosen category's services)."""
     parts = [texts.t("say.menu", lang)]
-    for s in _offered(device):
+    rows = _offered(device)
+    if len(rows) > MAX_FIRST_LEVEL:
+        groups = _categories(rows)
+        if category not in groups:
+            for name, group in groups.items():
+                parts.append(f"{name or texts.t('services', lang)}: "
+                             + ", ".join(s["name"] for s in group) + ".")
+            return " ".join(parts)
+        rows = groups[category]
+    for s in rows:
         parts.append(texts.t("say.service", lang, name=s["name"], waiting=s["waiting_text"],
                              wait=s["wait_text"]))
     return " ".join(parts)
@@ -68,7 +86,8 @@ def _said(lang: str, text: str) -> speech.Phrase:
 @bp.get("/<kiosk>/speech/<topic>.wav")
 def speech_wav(kiosk: str, topic: str):
     """The kiosk's words on ``topic`` spoken in ``lang`` (audio/wav): ``menu``, ``service``
-    (``service=A``), ``ticket`` (``ticket=<tracking secret>``) or ``text`` (``key=…``).
+    (``service=A``), ``category`` (``name=…``, its services), ``ticket``
+    (``ticket=<tracking secret>``) or ``text`` (``key=…``).
 
     404 for an unknown kiosk, topic, service, ticket or key; 503 while speech is
     unavailable or busy (JSON ``{error, message}``).
@@ -81,13 +100,18 @@ def speech_wav(kiosk: str, topic: str):
         return _error(404, "not_found", f"The kiosk does not speak {lang!r}")
     phrase: speech.Phrase | None = None
     if topic == "menu":
-        phrase = _said(lang, _menu(device, lang))
+        phrase = _said(lang, _menu(device, lang, request.args.get("category")))
     elif topic == "service":
         code = request.args.get("service", "")
         row = next((s for s in _offered(device) if s["service"] == code), None)
         if row is not None:
             phrase = _said(lang, texts.t("say.service", lang, name=row["name"],
                                          waiting=row["waiting_text"], wait=row["wait_text"]))
+    elif topic == "category":
+        group = _categories(_offered(device)).get(request.args.get("name", ""))
+        if group:
+            name = request.args.get("name") or texts.t("services", lang)
+            phrase = _said(lang, ". ".join([name, ", ".join(s["name"] for s in group)]) + ".")
     elif topic == "ticket":
         phrase = _ticket_phrase(device, lang, request.args.get("ticket", ""))
     elif topic == "text" and request.args.get("key") in SPOKEN_KEYS:

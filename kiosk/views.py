@@ -155,7 +155,8 @@ def _start_context(device) -> dict:
     rows = _offered(device)
     groups = _categories(rows) if len(rows) > MAX_FIRST_LEVEL else {}
     category = request.args.get("category", "")
-    categories = [{"name": name or texts.t("services", g.lang), "names": [s["name"] for s in group]}
+    categories = [{"key": name, "name": name or texts.t("services", g.lang),
+                   "names": [s["name"] for s in group]}
                   for name, group in groups.items()] if len(groups) > 1 else []
     if categories and category in groups:
         rows = groups[category]

@@ -94,6 +94,17 @@ def test_a_ticket_in_each_language_with_every_control_in_reach(browser, live_ser
         violations = serious(axe(page))
         assert not violations, f"kiosk ticket ({lang}):\n" + format_violations(violations)
         take_screenshot(page, f"kiosk-portrait-{lang}-ticket")
+
+        # The kiosk's message screen (a service gone meanwhile) is clean and in reach too.
+        open_start(page, f"/kiosk/K1?lang={lang}")
+        page.eval_on_selector("#service-A", "b => b.value = 'Z'")
+        page.click("#service-A")
+        page.wait_for_selector(".kiosk-message")
+        assert page.evaluate("document.documentElement.dir") == ("rtl" if lang == "ar" else "ltr")
+        out = [b for b in boxes(page) if b[1] < 0 or b[2] > BAND[1]]
+        assert not out, out
+        violations = serious(axe(page))
+        assert not violations, f"kiosk message ({lang}):\n" + format_violations(violations)
     finally:
         ctx.close()
 
@@ -174,3 +185,51 @@ def test_the_lobby_display_in_arabic_reads_right_to_left(browser, live_server, p
         free(clerk)
     finally:
         clerk_ctx.close()
+
+
+@pytest.fixture(scope="module")
+def many_services(tmp_path_factory):
+    """A server of its own whose branch offers seven services in three categories."""
+    tmp = tmp_path_factory.mktemp("e2e-categories")
+    db = copy_demo_db(tmp / "servicepoint.db")
+    conn = sqlite3.connect(db)
+    with conn:
+        for code, names, category in [
+                ("E", '{"en": "Exports", "ar": "الصادرات"}', "Business"),
+                ("F", '{"en": "Foreign cash", "ar": "العملات الأجنبية"}', "Everyday"),
+                ("G", '{"en": "Grants", "ar": "المنح"}', "Business")]:
+            conn.execute("INSERT INTO services (code, names, category, sort) VALUES (?, ?, ?, 9)",
+                         (code, names, category))
+    conn.close()
+    server = ServerProcess(db, log_dir=tmp, init=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_categories_first_when_there_are_more_than_six_services(browser, many_services, axe, lang):
+    ctx = portrait(browser, many_services)
+    try:
+        page = ctx.new_page()
+        page.goto(f"/kiosk/K1?lang={lang}", wait_until="load")
+        page.wait_for_selector("#categories")
+        assert page.locator("#categories .category-button").count() == 3
+        out = [b for b in boxes(page) if b[1] < BAND[0] or b[2] > BAND[1]]
+        assert not out, f"controls outside the reachable band: {out}"
+        violations = serious(axe(page))
+        assert not violations, f"categories ({lang}):\n" + format_violations(violations)
+        take_screenshot(page, f"kiosk-portrait-{lang}-categories")
+        page.click("#categories .category-button >> nth=2")  # Business
+        page.wait_for_selector("#category-back")
+        assert page.locator("#services .service-button").count() == 2
+        out = [b for b in boxes(page) if b[1] < BAND[0] or b[2] > BAND[1]]
+        assert not out, f"controls outside the reachable band: {out}"
+        violations = serious(axe(page))
+        assert not violations, f"a category's services ({lang}):\n" + format_violations(violations)
+        page.click("#service-E")
+        assert page.wait_for_selector("#ticket-number").inner_text().startswith("E")
+    finally:
+        ctx.close()

@@ -314,3 +314,42 @@ def test_more_than_six_services_open_by_category_first(app, client):
     assert re.findall(r'id="service-([A-Z])"', part) == ["E", "G"]
     # A ticket from the second level is an ordinary ticket.
     assert issue(client, "E", "categorykey01").status_code == 201
+
+
+def _wav(response):
+    import io
+    import wave
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "audio/wav"
+    sound = wave.open(io.BytesIO(response.get_data()))
+    assert sound.getnframes() > sound.getframerate() // 4
+    return response
+
+
+def test_the_accessible_mode_speaks_only_what_the_kiosk_knows(app, client):
+    from tests.support.require import require_espeak
+
+    require_espeak()
+    conn = db(app)
+    with conn:
+        for code, category in [("E", "Business"), ("F", "Everyday"), ("G", "Business")]:
+            conn.execute("INSERT INTO services (code, names, category, sort) VALUES (?, ?, ?, 9)",
+                         (code, f'{{"en": "Service {code}"}}', category))
+    conn.close()
+    base = "/kiosk/K1/speech"
+    assert _wav(client.get(f"{base}/menu.wav?lang=es")).headers["Content-Language"] == "es"
+    _wav(client.get(f"{base}/category.wav?lang=ar&name=Business"))
+    _wav(client.get(f"{base}/service.wav?lang=fr&service=E"))
+    _wav(client.get(f"{base}/text.wav?lang=en&key=a11y.repeat"))
+    issued = client.post("/api/v1/tickets", json={"service": "A", "language": "ar"}).get_json()
+    secret = issued["track_url"].rsplit("/", 1)[1]
+    assert _wav(client.get(f"{base}/ticket.wav?lang=ar&ticket={secret}")
+                ).headers["Content-Language"] == "ar"
+    # Nothing a caller makes up is read out: unknown keys, services, categories, tickets.
+    for url in (f"{base}/text.wav?lang=en&key=Hello%20there", f"{base}/service.wav?service=Z",
+                f"{base}/category.wav?name=Nope", f"{base}/ticket.wav?ticket=nope",
+                f"{base}/shout.wav", "/kiosk/NOPE/speech/menu.wav"):
+        r = client.get(url)
+        assert r.status_code == 404, url
+    assert client.get(f"{base}/menu.wav?lang=xx").headers["Content-Language"] == "en"
