@@ -12,7 +12,9 @@
 (function () {
   "use strict";
   var GAP_MS = 400;          /* silence between two announcements */
-  var SAFETY_POLL_MS = 15000; /* ask even without a board change, in case a signal was lost */
+  /* No polling: the display asks when the live stream speaks or reconnects. Only a failed
+     request is retried, after 1, 2, 4 … at most 30 s, so a server restart loses no call. */
+  var RETRY_MIN_MS = 1000, RETRY_MAX_MS = 30000, retryMs = RETRY_MIN_MS, retryTimer = null;
   var box = null;
   var ctx = null;
   var cursor = null;
@@ -123,9 +125,12 @@
     var query = cursor === null ? "" : "?after=" + encodeURIComponent(cursor);
     window.fetch(url + query, { credentials: "same-origin", cache: "no-store",
                                 headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
       .then(function (data) {
-        if (!data) return;
+        retryMs = RETRY_MIN_MS;
         cursor = data.cursor;
         box.setAttribute("data-cursor", String(cursor));
         (data.items || []).forEach(function (item) {
@@ -134,7 +139,13 @@
         if (data.more) again = true;
         pump();
       })
-      .catch(function () { /* the board shows the reconnecting state; the next change retries */ })
+      .catch(function () {
+        /* The board shows the reconnecting state; ask again later in case no change comes. */
+        if (retryTimer === null) {
+          retryTimer = window.setTimeout(function () { retryTimer = null; poll(); }, retryMs);
+          retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+        }
+      })
       .then(function () {
         fetching = false;
         if (again) { again = false; poll(); }
@@ -168,7 +179,6 @@
     if (!box) return;
     setupSound();
     poll();
-    window.setInterval(poll, SAFETY_POLL_MS);
   });
   /* The board changed (a fragment swapped in) or the live stream said something. */
   document.addEventListener("htmx:afterSwap", function (evt) {

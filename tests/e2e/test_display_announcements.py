@@ -5,6 +5,7 @@ deploy/kiosk-chromium.sh, and then shows no "turn on sound" button."""
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 import wave
@@ -28,6 +29,16 @@ pytestmark = pytest.mark.e2e
 
 DISPLAYS = {"D1": "en", "D2": "es"}  # each display announces in its configured language
 COUNTERS = ("1", "2", "3")
+LIST_URL = re.compile(r"/display/D1/announcements(\?|$)")
+# Counts the display's requests for its announcement list, in the page itself.
+COUNT_ASKS = """(() => {
+  const fetch = window.fetch;
+  window.__asked = 0;
+  window.fetch = function (url) {
+    if (/\\/announcements(\\?|$)/.test(String(url))) window.__asked += 1;
+    return fetch.apply(this, arguments);
+  };
+})();"""
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +190,49 @@ def test_three_calls_at_once_are_all_announced_in_order_and_a_recall_again(
         events.assert_clean()
     for context, _, _, _ in screens.values():
         context.close()
+
+
+def test_the_display_never_polls_and_retries_a_failed_request(speech_server, deploy_browser):
+    """An idle display asks for announcements only when the live stream speaks or its board
+    changes (its clock jumps 16 s ahead: no request); a failed request is retried by itself."""
+    server, token = speech_server
+    context = deploy_browser.new_context(base_url=server.url,
+                                         viewport={"width": 1920, "height": 1080})
+    pair_context(context, server.url, str(server.db_path), ("D1",))
+    context.add_init_script(RECORDER)
+    context.add_init_script(COUNT_ASKS)
+    context.clock.install()
+    page = context.new_page()
+    failing = {"on": False, "refused": 0}
+
+    def maybe_fail(route):
+        if failing["on"]:
+            failing["refused"] += 1
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(LIST_URL, maybe_fail)
+    page.goto("/display/D1", wait_until="load")
+    page.wait_for_selector("#display-live[data-sse=open][data-cursor][data-sound=on]")
+    idle = page.evaluate("window.__asked")
+    # Past any few-second polling (the board itself refreshes every 30 s, for its waits).
+    page.clock.fast_forward("00:16")
+    assert idle >= 1 and page.evaluate("window.__asked") == idle
+    with JsonClient(server.url) as client:
+        assert client.post("/api/v1/tickets", {"service": "D"}).status == 201
+    failing["on"] = True
+    with page.expect_event("requestfailed", lambda r: bool(LIST_URL.search(r.url))), \
+            JsonClient(server.url, headers={"Authorization": f"Bearer {token}"}) as client:
+        r = client.post("/api/v1/counters/4/call-next", {})
+        assert r.status == 200, r.text
+        number = r.json["ticket"]["number"]
+    page.wait_for_selector(f"#board .call[data-number='{number}']")
+    failing["on"] = False
+    page.clock.fast_forward("00:02")  # past the first back-off: the retry comes by itself
+    log = wait_done(page, 1)
+    assert [e["phase"] for e in log] == ["chime", "speech", "done"]
+    context.close()
 
 
 def test_without_espeak_ng_each_call_chimes_alone(tmp_path, deploy_browser):
