@@ -429,3 +429,6 @@ def report_filters(args) -> Filters:
 def openapi():
     """The OpenAPI 3.1 description of this API."""
     return jsonify(spec())
+
+
+from . import api_setup  # noqa: E402,F401  (registers the setup routes on bp)

@@ -33,7 +33,18 @@ def _path_param(name: str, kind: str = "string") -> dict:
 
 
 def spec() -> dict:
-    """The whole document."""
+    """The whole document, with the setup paths (``servicepoint.openapi_setup``) merged in."""
+    from . import openapi_setup
+
+    doc = _core()
+    for path, operations in openapi_setup.paths().items():
+        doc["paths"].setdefault(path, {}).update(operations)
+    doc["components"]["schemas"].update(openapi_setup.schemas())
+    return doc
+
+
+def _core() -> dict:
+    """The document without the setup paths."""
     ticket_id = _path_param("ticket_id", "integer")
     counter = _path_param("counter")
     return {

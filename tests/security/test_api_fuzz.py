@@ -68,3 +68,22 @@ def test_no_input_yields_a_server_error(operation, caller, fuzz_branch):
         _fuzz(case, fuzz_branch, headers)
 
     run()
+
+
+SETUP_PATHS = ("/services", "/counters", "/staff", "/settings", "/devices", "/pairing")
+SETUP_OPERATIONS = [op for op in OPERATIONS
+                    if op.path.startswith(SETUP_PATHS) and op.path != "/counters"
+                    or (op.path == "/counters" and op.method.upper() == "POST")]
+
+
+@pytest.mark.parametrize("operation", SETUP_OPERATIONS, ids=lambda op: op.label)
+def test_no_setup_input_yields_a_server_error_even_from_a_manager(operation, fuzz_branch):
+    """As a manager, whose bodies reach the setup rules: every bad one is a 4xx JSON."""
+    headers = bearer(fuzz_branch.manager_token)
+
+    @FUZZ
+    @given(case=operation.as_strategy())
+    def run(case):
+        _fuzz(case, fuzz_branch, headers)
+
+    run()
