@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import statistics
 from typing import Callable, Sequence
 
-from .domain.waits import BranchQueue, CounterNow
+from .domain.waits import DEFAULT_BREAK_S, BranchQueue, CounterNow
 from .timeutil import from_db, to_db
 
 # (service, how many) -> the most recent visit lengths in seconds, oldest first
@@ -40,16 +41,21 @@ def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
     waiting = tuple(row_to_ticket(r) for r in conn.execute(
         f"SELECT {TICKET_COLUMNS} FROM tickets WHERE state = 'waiting'"))
     served: dict[str, list[str]] = {}
-    for code, service in conn.execute(
-            "SELECT cs.counter_code, cs.service_code FROM counter_services cs"
-            " JOIN counters c ON c.code = cs.counter_code WHERE c.state = 'open'"
+    resting: dict[str, dt.datetime] = {}
+    for code, service, state, changed in conn.execute(
+            "SELECT cs.counter_code, cs.service_code, c.state, c.changed_at FROM counter_services cs"
+            " JOIN counters c ON c.code = cs.counter_code WHERE c.state IN ('open', 'break')"
             " ORDER BY cs.counter_code, cs.position"):
         served.setdefault(code, []).append(service)
+        if state == "break" and changed:
+            resting[code] = from_db(changed)
     holding = {r[0]: (r[1], from_db(r[2])) for r in conn.execute(
         "SELECT counter_id, service_id, called_at FROM tickets"
         " WHERE state IN ('called', 'serving') AND counter_id IS NOT NULL")}
-    counters = tuple(CounterNow(code, tuple(services), *holding.get(code, (None, None)))
-                     for code, services in served.items())
+    counters = tuple(
+        CounterNow(code, tuple(services), None, resting[code], on_break=True) if code in resting
+        else CounterNow(code, tuple(services), *holding.get(code, (None, None)))
+        for code, services in served.items())
     services = conn.execute("SELECT code, default_service_s, weight FROM services WHERE active"
                             ).fetchall()
     hour_ago = now - dt.timedelta(hours=1)
@@ -67,4 +73,15 @@ def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
         defaults={r[0]: float(r[1]) for r in services},
         weights={r[0]: float(r[2]) for r in services},
         priority_per_hour={r[0]: float(r[2]) for r in arrivals},
-        arrivals_per_hour={r[0]: float(r[1]) for r in arrivals})
+        arrivals_per_hour={r[0]: float(r[1]) for r in arrivals},
+        break_s=typical_break(conn))
+
+
+def typical_break(conn: sqlite3.Connection, sample: int = 20) -> float:
+    """The median length of the branch's last ``sample`` breaks (break to resume), in seconds."""
+    lengths = [(from_db(r[1]) - from_db(r[0])).total_seconds() for r in conn.execute(
+        "SELECT b.at, (SELECT e.at FROM counter_events e WHERE e.counter_code = b.counter_code"
+        "  AND e.id > b.id AND e.action IN ('resume', 'open', 'close') ORDER BY e.id LIMIT 1)"
+        " FROM counter_events b WHERE b.action = 'break' ORDER BY b.id DESC LIMIT ?", (sample,))
+        if r[1]]
+    return statistics.median(lengths) if lengths else DEFAULT_BREAK_S

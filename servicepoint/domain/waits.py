@@ -3,7 +3,8 @@
 One estimate serves every screen (docs/architecture.md, *Waits*). It plays the
 queue forward the way routing will call it: each open counter becomes free
 after what it holds now (the expected rest of its current visit, from recent
-visits of that length), then takes whoever routing would give it — tickets of
+visits of that length), a counter on a break after the rest of a typical
+break, then takes whoever routing would give it — tickets of
 any of its services, priority first, by weighted wait — and holds each for its
 service's recent typical visit (from the call to the end, so walking up,
 recalls and no-shows count). The ticket's wait is when a counter reaches it,
@@ -35,6 +36,8 @@ FLOOR_SHARE = 0.25
 PRIOR_VISITS = 3.0
 # How far the model itself may be off (relative), beside the randomness of visits.
 MODEL_ERROR = 0.22
+# A break's expected length while the branch has none on record (seconds).
+DEFAULT_BREAK_S = 900.0
 # Expected arrivals are played this far ahead (seconds).
 HORIZON_S = 3 * 3600.0
 NEWCOMER_ID = 2 ** 62  # after every stored ticket in routing's tie-break
@@ -48,7 +51,8 @@ class CounterNow:
     code: str
     services: tuple[str, ...]
     holding: str | None = None  # service of the ticket it has called or is serving
-    since: dt.datetime | None = None  # when it called that ticket
+    since: dt.datetime | None = None  # when it called that ticket, or began its break
+    on_break: bool = False  # back after a typical break; until then it calls nobody
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +74,7 @@ class BranchQueue:
     weights: Mapping[str, float] = dataclasses.field(default_factory=dict)
     priority_per_hour: Mapping[str, float] = dataclasses.field(default_factory=dict)
     arrivals_per_hour: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    break_s: float = DEFAULT_BREAK_S  # how long the branch's recent breaks lasted (median)
 
 
 def typical_visit(recent: Sequence[float], default_s: float) -> float:
@@ -113,7 +118,7 @@ def newcomer(service: str, now: dt.datetime, priority: Priority = Priority.NORMA
 def estimate(queue: BranchQueue, ticket: Ticket) -> WaitEstimate:
     """The wait ``ticket`` (waiting, or a :func:`newcomer`) is shown now."""
     now = queue.now
-    counters = [c for c in queue.counters if _can_call(c, ticket)]
+    counters = [c for c in queue.counters if _can_call(c, ticket) and not c.on_break]
     if not counters:
         return no_counter()
     typical = {s: typical_visit(queue.visits.get(s, ()), d) for s, d in queue.defaults.items()}
@@ -126,7 +131,10 @@ def estimate(queue: BranchQueue, ticket: Ticket) -> WaitEstimate:
     by_code = {c.code: c for c in queue.counters}
     for c in queue.counters:
         at = 0.0
-        if c.holding is not None:
+        if c.on_break:
+            elapsed = max(0.0, (now - c.since).total_seconds()) if c.since else 0.0
+            at = max(queue.break_s - elapsed, 60.0)
+        elif c.holding is not None:
             elapsed = max(0.0, (now - c.since).total_seconds()) if c.since else 0.0
             at = rest_of_visit(queue.visits.get(c.holding, ()), visit(c.holding), elapsed)
         free.append((at, c.code))

@@ -197,12 +197,17 @@ class FakeUnitOfWork:
 
     def branch_queue(self, now: dt.datetime, visits) -> BranchQueue:
         open_ = [c for c in sorted(self.store.counters) if
-                 self.store.counters[c].state == CounterState.OPEN]
+                 self.store.counters[c].state in (CounterState.OPEN, CounterState.BREAK)]
+        resting = {c: next((e[2] for e in reversed(self.store.counter_events)
+                            if e[0] == c and e[1] == "break"), None)
+                   for c in open_ if self.store.counters[c].state == CounterState.BREAK}
         held = {t.counter: t for t in self.store.tickets.values()
                 if t.state in (State.CALLED, State.SERVING) and t.counter is not None}
-        counters = tuple(CounterNow(c, tuple(self.store.served[c]),
-                                    held[c].service if c in held else None,
-                                    held[c].called_at if c in held else None) for c in open_)
+        counters = tuple(
+            CounterNow(c, tuple(self.store.served[c]), None, resting[c], on_break=True)
+            if c in resting else
+            CounterNow(c, tuple(self.store.served[c]), held[c].service if c in held else None,
+                       held[c].called_at if c in held else None) for c in open_)
         active = [s for s in self.store.services.values() if s.active]
         priority: dict[str, float] = {}
         arrivals: dict[str, float] = {}
