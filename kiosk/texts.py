@@ -59,7 +59,6 @@ CATALOGUE: Catalogue = {
     # -- the reachable start screen, the ticket screen and the accessible mode
     "categories.back": N_("All services"),
     "closed": N_("No counter open"),
-    "ticket.ahead.label": N_("People ahead of you"),
     "ticket.scan": N_("Scan to follow your turn on your phone"),
     "ticket.note_or_scan": N_("Please note your number or scan the code."),
     "a11y.on": N_("Accessible mode: large text and speech"),
