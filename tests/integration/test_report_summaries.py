@@ -178,3 +178,22 @@ def test_reports_rebuild_command_says_how_many_tickets_it_read(tmp_path):
         assert summary_rows(ports.conn) == before
     finally:
         ports.conn.close()
+
+
+def test_a_wait_exactly_on_target_is_a_hit_in_both_ways(tmp_path):
+    clock = FixedClock(T0)
+    ports = make_ports(copy_demo_db(tmp_path / "sp.db"), clock)
+    try:
+        tid = issue_ticket(ports, service="A").ticket.id  # A's target: 600 s
+        clock.set(T0 + dt.timedelta(seconds=600))
+        call_next(ports, counter="1", staff="clerk")
+        act(ports, ticket_id=tid, action="start")
+        act(ports, ticket_id=tid, action="finish")
+        hit = "SELECT sum(sl_hit), sum(sl_n) FROM report_hours"
+        assert tuple(ports.conn.execute(hit).fetchone()) == (1, 1)
+        before = summary_rows(ports.conn)
+        with immediate(ports.conn):
+            report_store.rebuild(ports.conn)
+        assert summary_rows(ports.conn) == before
+    finally:
+        ports.conn.close()
