@@ -656,3 +656,14 @@ def m012_counter_spoken_names(db: sqlite_utils.Database) -> None:
     Empty means "counter <code>" in the display's language, as before.
     """
     db.execute("ALTER TABLE counters ADD COLUMN spoken TEXT NOT NULL DEFAULT '{}'")
+
+
+@migrations()
+def m013_report_rollups(db: sqlite_utils.Database) -> None:
+    """Histogram rows per service summing every counter and staff member (counter and
+    staff ``*``), so a report without those filters reads a few rows per month instead
+    of one per counter and staff member. Recomputed from ``ticket_events`` now.
+    """
+    from .report_store import rebuild
+
+    rebuild(db.conn)

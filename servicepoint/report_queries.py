@@ -61,12 +61,19 @@ def _months_inside(first_day: str, last_day: str) -> tuple[list[str], list[tuple
     return months, ranges
 
 
-def hists(conn: sqlite3.Connection, first_day: str, last_day: str,
-          filters: Filters) -> dict[tuple[str, str], Hist]:
+def hists(conn: sqlite3.Connection, first_day: str, last_day: str, filters: Filters,
+          services: list[str]) -> dict[tuple[str, str], Hist]:
     """(kind, service) → histogram over local days [first_day, last_day]: whole months
-    from the monthly rows, the days around them from the daily ones."""
+    from the monthly rows, the days around them from the daily ones. Without a counter
+    or staff filter only each service's "*" rows (every counter and staff member) are
+    read, found by primary key."""
     months, ranges = _months_inside(first_day, last_day)
     where, args = _where(filters)
+    if filters.counter is None and filters.staff is None:
+        wanted = [filters.service] if filters.service else services
+        where = (f" AND kind IN ('wait', 'service') AND service IN ({','.join('?' * len(wanted))})"
+                 " AND counter = '*' AND staff = '*'")
+        args = list(wanted)
     # One SELECT per piece, so each reads its own range of the primary key (an OR of
     # them made SQLite scan every day of the table).
     parts, params = [], []

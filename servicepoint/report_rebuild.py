@@ -105,11 +105,13 @@ _HOURS = (f"INSERT INTO report_hours (day, hour, service, counter, staff, {', '.
 _BUCKET = f"CASE WHEN seconds < 1.0 THEN 0 ELSE 1 + CAST(ln(seconds) / ln({RATIO}) AS INTEGER) END"
 
 
-def _hist(period: str) -> str:
+def _hist(period: str, rollup: bool = False) -> str:
+    """Histogram rows per ``period``; ``rollup``: the "*" rows summing counters and staff."""
+    who = "'*', '*'" if rollup else "counter, staff"
     return ("INSERT INTO report_hist (period, kind, service, counter, staff, bucket, n, total)"
-            f" SELECT {period}, kind, service, counter, staff, {_BUCKET} AS b, count(*), sum(seconds)"
+            f" SELECT {period}, kind, service, {who}, {_BUCKET} AS b, count(*), sum(seconds)"
             " FROM rb_facts WHERE kind IS NOT NULL"
-            f" GROUP BY {period}, kind, service, counter, staff, b"
+            f" GROUP BY {period}, kind, service, {who}, b"
             " ON CONFLICT (period, kind, service, counter, staff, bucket)"
             " DO UPDATE SET n = n + excluded.n, total = total + excluded.total")
 
@@ -155,8 +157,9 @@ def rebuild_sql(conn: sqlite3.Connection, timezone: str) -> int:
         read += conn.execute("SELECT count(DISTINCT tid) FROM rb_ev").fetchone()[0]
         conn.execute(_FACTS)
         conn.execute(_HOURS)
-        conn.execute(_hist("substr(slot, 1, 10)"))
-        conn.execute(_hist("substr(slot, 1, 7)"))
+        for period in ("substr(slot, 1, 10)", "substr(slot, 1, 7)"):
+            conn.execute(_hist(period))
+            conn.execute(_hist(period, rollup=True))
     conn.execute("DROP TABLE IF EXISTS temp.rb_ev")
     conn.execute("DROP TABLE IF EXISTS temp.rb_facts")
     return read

@@ -38,6 +38,8 @@ _UPSERT_HIST = (
     " DO UPDATE SET n = n + excluded.n, total = total + excluded.total")
 
 HourKey = tuple[str, int, str, str, str]
+# The counter and staff of a histogram row that sums every counter and staff member.
+ALL = "*"
 HistKey = tuple[str, str, str, str, str, int]
 
 
@@ -61,10 +63,14 @@ class Batch:
             for key, seconds in values:
                 seconds = max(0.0, seconds)
                 b = bucket_of(seconds)
+                # Each value also counts in its service's "*" row (every counter and
+                # staff member), which reports without those filters read alone.
                 for period in (day, month):
-                    cell = self.hist.setdefault((period, kind, *key, b), [0, 0.0])
-                    cell[0] += 1
-                    cell[1] += seconds
+                    for counter, staff in ((key[1], key[2]), (ALL, ALL)):
+                        cell = self.hist.setdefault((period, kind, key[0], counter, staff, b),
+                                                    [0, 0.0])
+                        cell[0] += 1
+                        cell[1] += seconds
         self.tickets += 1
 
     def write(self, conn: sqlite3.Connection) -> None:

@@ -121,7 +121,7 @@ def collect(conn, start: dt.datetime, end: dt.datetime, now: dt.datetime, tz: st
         if whole:
             first, last = whole
             facts.by_key = {k: t for k, t in rq.totals_by(conn, first, last, filters, "key")}
-            facts.hists = rq.hists(conn, first, last, filters)
+            facts.hists = rq.hists(conn, first, last, filters, list(services))
             if charts:
                 facts.by_day = {k[0]: t for k, t in rq.totals_by(conn, first, last, filters, "day")}
                 facts.by_slot = {(k[0], k[1]): t
