@@ -36,15 +36,17 @@ SELECT slot, eid, tid, a, svc, ctr, stf, data, us,
        sum(a = 'call') OVER so_far AS calls_so_far,
        sum(a = 'transfer') OVER so_far AS moved,
        coalesce(s.target_wait_s, 600) AS target
-FROM (SELECT local_slot(t.issued_at) AS slot, e.id AS eid, e.ticket_id AS tid, e.action AS a,
+FROM (SELECT t.slot AS slot, e.id AS eid, e.ticket_id AS tid, e.action AS a,
              e.service_id AS svc, coalesce(e.counter_id, '') AS ctr,
              coalesce(e.staff_username, '') AS stf, e.data AS data, %s AS us
-      FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id
-      WHERE t.state IN (%s) AND t.day BETWEEN ? AND ?)
+      FROM rb_t t JOIN ticket_events e ON e.ticket_id = t.id)
 LEFT JOIN services s ON s.code = svc
 WINDOW w AS (PARTITION BY tid ORDER BY eid),
        so_far AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-""" % (_micros("e.at"), FINAL)
+""" % _micros("e.at")
+# The month's ended tickets with their local day and hour of issue (one call per ticket).
+_TICKETS = ("CREATE TEMP TABLE rb_t AS SELECT id, local_slot(issued_at) AS slot FROM tickets"
+            f" WHERE state IN ({FINAL}) AND day BETWEEN ? AND ?")
 
 # One row per fact: (slot, service, counter, staff, kind, seconds, <FIELDS>).
 _ZERO = {name: "0" for name in FIELDS}
@@ -151,15 +153,19 @@ def rebuild_sql(conn: sqlite3.Connection, timezone: str) -> int:
     conn.execute("DELETE FROM report_hist")
     read = 0
     for first, last in _months(conn):
-        conn.execute("DROP TABLE IF EXISTS temp.rb_ev")
-        conn.execute("DROP TABLE IF EXISTS temp.rb_facts")
-        conn.execute(_EVENTS, (first, last))
-        read += conn.execute("SELECT count(DISTINCT tid) FROM rb_ev").fetchone()[0]
+        _drop(conn)
+        conn.execute(_TICKETS, (first, last))
+        read += conn.execute("SELECT count(*) FROM rb_t").fetchone()[0]
+        conn.execute(_EVENTS)
         conn.execute(_FACTS)
         conn.execute(_HOURS)
         for period in ("substr(slot, 1, 10)", "substr(slot, 1, 7)"):
             conn.execute(_hist(period))
             conn.execute(_hist(period, rollup=True))
-    conn.execute("DROP TABLE IF EXISTS temp.rb_ev")
-    conn.execute("DROP TABLE IF EXISTS temp.rb_facts")
+    _drop(conn)
     return read
+
+
+def _drop(conn: sqlite3.Connection) -> None:
+    for table in ("rb_t", "rb_ev", "rb_facts"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
