@@ -158,24 +158,34 @@ RAW_EVENT_COLUMNS = ["id", "ticket_id", "number", "action", "at", "service", "co
                      "from_state", "to_state", "data"]
 
 
+def _days(start: dt.datetime, end: dt.datetime) -> Iterator[str]:
+    """Every date that may hold a branch day of [start, end) (a day either side of UTC)."""
+    day, last = (start - dt.timedelta(days=1)).date(), (end + dt.timedelta(days=1)).date()
+    while day <= last:
+        yield day.isoformat()
+        day += dt.timedelta(days=1)
+
+
 def raw_tickets(conn: sqlite3.Connection, start: dt.datetime, end: dt.datetime) -> Iterator[tuple]:
-    """Tickets issued in [start, end), one row at a time (for a streamed export)."""
-    first = (start - dt.timedelta(days=1)).date().isoformat()
-    last = (end + dt.timedelta(days=1)).date().isoformat()
-    yield from conn.execute(
-        "SELECT id, number, day, origin_service_id, service_id, state, priority, language,"
-        " issued_at, called_at, counter_id, recalls, outcome FROM tickets"
-        " WHERE day BETWEEN ? AND ? AND issued_at >= ? AND issued_at < ? ORDER BY day, id",
-        (first, last, to_db(start), to_db(end)))
+    """Tickets issued in [start, end), one row at a time (for a streamed export).
+
+    One branch day per query: each sorts only its own day, so memory stays flat over a year.
+    """
+    for day in _days(start, end):
+        yield from conn.execute(
+            "SELECT id, number, day, origin_service_id, service_id, state, priority, language,"
+            " issued_at, called_at, counter_id, recalls, outcome FROM tickets"
+            " WHERE day = ? AND issued_at >= ? AND issued_at < ? ORDER BY id",
+            (day, to_db(start), to_db(end)))
 
 
 def raw_events(conn: sqlite3.Connection, start: dt.datetime, end: dt.datetime) -> Iterator[tuple]:
-    """Events of the tickets issued in [start, end), one row at a time, in ticket order."""
-    first = (start - dt.timedelta(days=1)).date().isoformat()
-    last = (end + dt.timedelta(days=1)).date().isoformat()
-    yield from conn.execute(
-        "SELECT e.id, e.ticket_id, t.number, e.action, e.at, e.service_id, e.counter_id,"
-        " e.staff_username, e.from_state, e.to_state, e.data FROM tickets t"
-        " JOIN ticket_events e ON e.ticket_id = t.id"
-        " WHERE t.day BETWEEN ? AND ? AND t.issued_at >= ? AND t.issued_at < ?"
-        " ORDER BY t.day, t.id, e.id", (first, last, to_db(start), to_db(end)))
+    """Events of the tickets issued in [start, end), one row at a time, in ticket order
+    (a day per query, like :func:`raw_tickets`)."""
+    for day in _days(start, end):
+        yield from conn.execute(
+            "SELECT e.id, e.ticket_id, t.number, e.action, e.at, e.service_id, e.counter_id,"
+            " e.staff_username, e.from_state, e.to_state, e.data FROM tickets t"
+            " JOIN ticket_events e ON e.ticket_id = t.id"
+            " WHERE t.day = ? AND t.issued_at >= ? AND t.issued_at < ? ORDER BY t.id, e.id",
+            (day, to_db(start), to_db(end)))
