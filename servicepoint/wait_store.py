@@ -63,10 +63,13 @@ def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
     # SQLite use the (day, number) index before it looks at the exact times.
     days = ((hour_ago - dt.timedelta(days=1)).date().isoformat(),
             (now + dt.timedelta(days=1)).date().isoformat())
-    arrivals = conn.execute(
-        "SELECT origin_service_id, count(*), sum(priority != 'normal') FROM tickets"
+    # A rising queue is seen in the last 20 minutes before the last hour shows it.
+    recent = to_db(now - dt.timedelta(minutes=20))
+    arrivals = [(r[0], max(r[1], 3 * r[3]), max(r[2], 3 * r[4])) for r in conn.execute(
+        "SELECT origin_service_id, count(*), sum(priority != 'normal'), sum(issued_at >= ?),"
+        " sum(issued_at >= ? AND priority != 'normal') FROM tickets"
         " WHERE day BETWEEN ? AND ? AND issued_at >= ? AND issued_at <= ?"
-        " GROUP BY origin_service_id", (*days, to_db(hour_ago), to_db(now))).fetchall()
+        " GROUP BY origin_service_id", (recent, recent, *days, to_db(hour_ago), to_db(now)))]
     return BranchQueue(
         now=now, waiting=waiting, counters=counters,
         visits={r[0]: tuple(visits(r[0])) for r in services},
