@@ -110,6 +110,7 @@ def _ticket_view(ticket: Ticket, names: dict, at, tz, code: str, max_recalls: in
 def _live_context(code: str) -> dict:
     """Everything the live screen (``_live.html`` and the page) needs for counter ``code``."""
     conn = get_db()
+    version = counter_queries.live_version(conn)  # first: everything below is at least as new
     row = _counter_row(code)
     names = _service_names()
     at = now()
@@ -133,7 +134,7 @@ def _live_context(code: str) -> dict:
         return _ticket_view(t, names, at, tz, code, max_recalls)
 
     return {
-        "counter": row, "code": code, "location": row.location,
+        "counter": row, "code": code, "location": row.location, "version": version,
         "current": view(held.current) if held.current else None,
         "parked": [view(t) for t in held.parked],
         "waiting": [view(t) for t in waiting.tickets], "waiting_total": waiting.total,

@@ -113,3 +113,13 @@ def ticket_id_by_number(conn: sqlite3.Connection, day: str, number: str) -> int 
     row = conn.execute("SELECT id FROM tickets WHERE day = ? AND number = ?",
                        (day, number.strip().upper())).fetchone()
     return row[0] if row else None
+
+
+def live_version(conn: sqlite3.Connection) -> int:
+    """A number that grows with every ticket or counter event: how new a counter screen is.
+
+    Read before the rest of a screen, so whatever the screen shows is at least this new;
+    the page then refuses a slower refresh that is older than what it already shows.
+    """
+    return conn.execute("SELECT (SELECT coalesce(max(id), 0) FROM ticket_events)"
+                        " + (SELECT coalesce(max(id), 0) FROM counter_events)").fetchone()[0]

@@ -64,13 +64,26 @@
   }
   window.setInterval(tick, 1000);
 
+  /* How new a screen is (see counter_queries.live_version). */
+  function version(html) {
+    var m = /id="current" data-version="(\d+)"/.exec(html || "");
+    return m ? parseInt(m[1], 10) : null;
+  }
+
   /* A redirect to the sign-in page (session ended) or an expired form: reload the page. */
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var xhr = evt.detail && evt.detail.xhr;
     if (xhr && xhr.responseURL && xhr.responseURL.indexOf("/login") !== -1) {
       evt.detail.shouldSwap = false;
       window.location.reload();
+      return;
     }
+    /* A live refresh that left before an action and comes back after it would show the
+       screen as it was before: keep the newer one (the action's own refresh follows). */
+    var shown = document.getElementById("current");
+    var incoming = version(evt.detail && evt.detail.serverResponse);
+    var current = shown ? parseInt(shown.getAttribute("data-version"), 10) : NaN;
+    if (incoming !== null && !isNaN(current) && incoming < current) evt.detail.shouldSwap = false;
   });
   document.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail && evt.detail.xhr;

@@ -258,3 +258,43 @@ def test_the_counter_screen_runs_under_the_csp(browser, live_server, page_events
         page_events.assert_clean()
     finally:
         ctx.close()
+
+
+def test_a_slow_refresh_never_takes_the_screen_back_to_before_an_action(browser, live_server):
+    """A live refresh made before a call but answered after it (a busy box or Wi-Fi) is older
+    than the screen: the page keeps the call instead of showing "nobody" again."""
+    ctx, page = clerk_screen(browser, live_server, "6")
+    try:
+        free(page)
+        # What the screen showed right after each live refresh was applied.
+        page.evaluate("""() => { window.__live = []; document.addEventListener('htmx:afterRequest',
+            e => { if (/\\/live$/.test(e.detail.requestConfig.path)) window.__live.push(
+              (document.getElementById('current-number') || {}).textContent || ''); }); }""")
+        held: list = []
+
+        def hold(route):
+            if held:
+                route.continue_()
+            else:  # answered by the server now, delivered to the page later
+                held.append((route, route.fetch()))
+
+        page.route("**/counter/6/live", hold)
+        number = issue(page, "D")  # the live stream says "changed": a refresh leaves
+        for _ in range(500):  # until the server has answered it (Playwright runs the handler)
+            if held:
+                break
+            page.wait_for_timeout(20)
+        page.keyboard.press("n")
+        page.wait_for_function("n => (document.getElementById('current-number') || {})"
+                               ".textContent === n", arg=number)
+        assert len(held) == 1
+        before = len(page.evaluate("window.__live"))
+        route, stale = held[0]
+        route.fulfill(response=stale)  # the old answer arrives after the call
+        page.wait_for_function("n => window.__live.length > n", arg=before)
+        assert page.evaluate("window.__live")[before] == number
+        assert page.inner_text("#current-number") == number
+        page.unroute("**/counter/6/live")
+        free(page)
+    finally:
+        ctx.close()
