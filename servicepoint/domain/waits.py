@@ -38,10 +38,6 @@ PRIOR_VISITS = 3.0
 MODEL_ERROR = 0.22
 # A break's expected length while the branch has none on record (seconds).
 DEFAULT_BREAK_S = 900.0
-# The play forward leaves out what it cannot see coming: breaks not yet begun, a busy
-# hour's slower visits. Its waits run a little short; this factor, fitted with
-# ``servicepoint simulate`` over months of the demo branch, makes up for it.
-CALIBRATION = 1.05
 # Expected arrivals are played this far ahead (seconds).
 HORIZON_S = 3 * 3600.0
 NEWCOMER_ID = 2 ** 62  # after every stored ticket in routing's tie-break
@@ -168,7 +164,7 @@ def estimate(queue: BranchQueue, ticket: Ticket) -> WaitEstimate:
         others.remove(chosen)
         visits_before += 1
         heapq.heappush(free, (at + visit(chosen.service), code))
-    return _shown(wait * CALIBRATION, visits_before, queue, ticket.service)
+    return _shown(wait, visits_before, queue, ticket.service)
 
 
 def _can_call(counter: CounterNow, ticket: Ticket) -> bool:

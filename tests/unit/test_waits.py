@@ -53,7 +53,7 @@ def test_busy_counters_and_people_ahead():
     four_ahead = waits.estimate(queue([ticket(i, "A", 5 - i) for i in range(1, 5)], busy),
                                 waits.newcomer("A", T0))
     assert 120 <= alone.point_s <= 240 and alone.low_s <= 180 <= alone.high_s
-    # Four ahead on two counters: two more rounds of 5 minutes: about 13 min (calibrated up 5 %).
+    # Four ahead on two counters: two more rounds of 5 minutes: about 13 min.
     assert 11 * 60 <= four_ahead.point_s <= 14 * 60
     assert four_ahead.low_s <= 13 * 60 <= four_ahead.high_s
     assert four_ahead.low_s < four_ahead.point_s < four_ahead.high_s
