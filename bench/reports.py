@@ -113,13 +113,13 @@ def main(argv=None) -> int:
     result: dict = {"tickets_requested": args.tickets, "machine": platform.platform(),
                     "cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
     today = dt.date.today()
-    first = today - dt.timedelta(days=364)
+    first = today - dt.timedelta(days=364)  # the year ends with today (written up to yesterday)
     if not args.db:
         run_init(db, demo=True)
         conn = connect(db)
         t0 = time.monotonic()
         open_days = sum(1 for d in range(365) if (first + dt.timedelta(days=d)).weekday() != 6)
-        written = write_days(conn, first, 365, max(1, args.tickets // open_days), tz="UTC")
+        written = write_days(conn, first, 364, max(1, args.tickets // open_days), tz="UTC")
         conn.close()
         result["written"] = written
         result["generate_s"] = round(time.monotonic() - t0, 1)
@@ -182,11 +182,17 @@ def main(argv=None) -> int:
         def calls(n: int) -> list[float]:
             out = []
             for _ in range(n):
-                kiosk.request("POST", "/api/v1/tickets", json.dumps({"service": "A"}).encode(),
-                              {"Content-Type": "application/json"})
+                status, body, _ = kiosk.request(
+                    "POST", "/api/v1/tickets", json.dumps({"service": "A"}).encode(),
+                    {"Content-Type": "application/json"})
+                assert status == 201, body[:200]
                 status, body, elapsed = staff.request("POST", "/api/v1/counters/1/call-next")
-                assert status == 200, body[:200]
+                assert status == 200 and json.loads(body).get("ticket"), body[:200]
                 out.append(elapsed)
+                # Free the counter for the next call (not timed): the customer did not come.
+                tid = json.loads(body)["ticket"]["id"]
+                status, body, _ = staff.request("POST", f"/api/v1/tickets/{tid}/no-show")
+                assert status == 200, body[:200]
             return out
 
         result["call_next_alone"] = stats(calls(args.calls))

@@ -46,6 +46,11 @@ def write_days(conn: sqlite3.Connection, first: dt.date, days: int, per_day: int
             " staff_username, from_state, to_state, data) VALUES (?,?,?,?,?,?,?,?,?)", events)
         conn.executemany("INSERT INTO counter_events (counter_code, action, at, staff_username)"
                          " VALUES (?,?,?,?)", counter_rows)
+        # The per-day numbering goes on from the written tickets, so a ticket issued
+        # later on one of these days gets the next number.
+        conn.execute("INSERT INTO day_counters (service_code, day, last)"
+                     " SELECT origin_service_id, day, max(seq) FROM tickets GROUP BY 1, 2"
+                     " ON CONFLICT (service_code, day) DO UPDATE SET last = max(last, excluded.last)")
         conn.execute("COMMIT")
         tickets.clear()
         events.clear()
