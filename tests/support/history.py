@@ -76,14 +76,12 @@ def write_days(conn: sqlite3.Connection, first: dt.date, days: int, per_day: int
             seqs[svc] += 1
             tid, number = next_id, f"{svc}{seqs[svc]:03d}"
             next_id += 1
-            evs, state, outcome, last_counter, recalls = _visit(rng, tid, svc, at)
+            evs, state, outcome, _, recalls = _visit(rng, tid, svc, at)
             called = next((e[2] for e in evs if e[1] == "call"), None)
-            for e in evs:
-                if e[1] == "call":
-                    last_counter = e[4]
+            # An ended ticket is held by no counter (the lifecycle clears it).
             tickets.append((tid, uuid.UUID(int=rng.getrandbits(128)).hex, number, svc, evs[-1][3],
                             day.isoformat(), seqs[svc], state, to_db(at), to_db(at), to_db(at),
-                            last_counter, called, recalls, outcome, evs[-1][2]))
+                            None, called, recalls, outcome, evs[-1][2]))
             events.extend(evs)
             written += 1
     flush()
