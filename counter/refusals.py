@@ -56,6 +56,9 @@ def explain(exc: DomainError | NotFound, conn: sqlite3.Connection, lang: str, *,
     if code == "counter_busy":
         return t("refuse.busy", lang, number=number,
                  state=t(f"tstate.{p.get('state', 'called')}", lang).lower())
+    if code == "holds_other_counter":
+        return t("refuse.other_counter", lang, number=number,
+                 counter=_counter_name(conn, p.get("counter"), lang))
     if code == "not_served_here":
         if p.get("target"):
             return t("refuse.sent_to", lang, number=number,

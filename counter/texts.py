@@ -135,6 +135,8 @@ CATALOGUE: Catalogue = {
     ),
     "refuse.serving": N_("%(number)s is already being served."),
     "refuse.elsewhere": N_("%(number)s is with %(counter)s now."),
+    "refuse.other_counter": N_("Finish with %(number)s at %(counter)s first: you hold one "
+                               "counter at a time."),
     "refuse.busy": N_("Finish with %(number)s first: it is still %(state)s at this counter."),
     "refuse.not_served": N_("%(number)s is for %(service)s, which this counter does not serve."),
     "refuse.no_number": N_("There is no ticket %(number)s today."),

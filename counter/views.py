@@ -289,9 +289,12 @@ def counter_state(code: str, move: str):
     if move not in COUNTER_MOVES:
         abort(404, description=texts.t("err.unknown_action", current_language()))
     reason = (request.form.get("reason") or "").strip()[:40] or None
+    # A signed-in person holds one counter at a time; a token may drive several.
+    personal = (current_principal() or {}).get("kind") == "session"
     try:
         state = usecases.set_counter(get_ports(), counter=code, move=move, staff=_staff(),
-                                     reason=reason if move == "break" else None)
+                                     reason=reason if move == "break" else None,
+                                     exclusive=personal)
     except (DomainError, NotFound) as exc:
         return _refusal(code, exc)
     lang = current_language()

@@ -29,7 +29,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Refusals that are about the queue's current state (try again later), not bad input.
 CONFLICTS = {"illegal_transition", "not_holder", "counter_busy", "service_inactive",
-             "transfer_to_self", "not_served_here", "idempotency_conflict", "already_rated"}
+             "transfer_to_self", "not_served_here", "idempotency_conflict", "already_rated",
+             "holds_other_counter"}
 # URL spellings of the actions a ticket endpoint accepts ("no-show" for no_show).
 ACTIONS = {a.value.replace("_", "-") for a in STAFF_ACTIONS}
 
@@ -304,8 +305,10 @@ def counter_move(counter: str, move: str):
     if move not in COUNTER_MOVES:
         raise BadRequest(f"Unknown counter action {move!r}", "bad_action", 404)
     reason = field(json_body(), "reason", str, max_len=40) if move == "break" else None
+    # A personal session holds one counter at a time; a script's token may drive several.
+    personal = (current_principal() or {}).get("kind") == "session"
     state = set_counter(get_ports(), counter=counter, move=move,
-                        staff=_staff_name(), reason=reason)
+                        staff=_staff_name(), reason=reason, exclusive=personal)
     return jsonify(counter=counter, state=state.value)
 
 

@@ -83,6 +83,10 @@ class UnitOfWork(Protocol):
 
     def counter_services(self, code: str) -> list[str]: ...
 
+    def open_counters_of(self, staff: str) -> list[str]:
+        """The codes of the open counters ``staff`` holds (their name is on them)."""
+        ...
+
     def weights(self) -> dict[str, float]: ...
 
     # -- tickets

@@ -196,6 +196,11 @@ class SqliteUnitOfWork:
             raise NotFound("counter", code)
         return row_to_counter(row)
 
+    def open_counters_of(self, staff: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT code FROM counters WHERE staff_username = ? AND state = 'open' ORDER BY code",
+            (staff,))]
+
     def counter_services(self, code: str) -> list[str]:
         return [r[0] for r in self.conn.execute(
             "SELECT service_code FROM counter_services WHERE counter_code = ?"

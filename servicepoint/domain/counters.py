@@ -57,6 +57,27 @@ def move(counter: str, name: str, held: Iterable[Ticket], *, reason: str | None 
     return result
 
 
+def leave_others(counter: str, others: Iterable[tuple[str, Iterable[Ticket]]]) -> list[str]:
+    """The counters a person leaves to take ``counter``: one person, one counter.
+
+    ``others`` are the other open counters the person holds, each with the called
+    or serving tickets it holds now; the person leaves each one on a break. Raises
+    :class:`DomainError` ``holds_other_counter`` (naming the ticket and that counter)
+    when one still has a customer, so nobody is left standing at a counter whose
+    clerk walked away.
+    """
+    leaving = []
+    for code, held in others:
+        if code == counter:
+            continue
+        for ticket in held:
+            raise DomainError(f"Finish with {ticket.number} at counter {code} first",
+                              "holds_other_counter", number=ticket.number,
+                              state=ticket.state.value, counter=code)
+        leaving.append(code)
+    return leaving
+
+
 def break_reason(reason: str | None, reasons: Iterable[str]) -> str | None:
     """The reason recorded for a break: None when none is given, else one of ``reasons``.
 

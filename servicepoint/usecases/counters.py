@@ -8,7 +8,7 @@ from ..ports import Ports
 
 
 def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = None,
-                reason: str | None = None) -> CounterState:
+                reason: str | None = None, exclusive: bool = False) -> CounterState:
     """Open, close, pause (``break``) or resume a counter; returns its new state.
 
     Closing or pausing a counter that still holds a called or serving ticket is
@@ -17,6 +17,13 @@ def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = No
     with the counter event. Raises :class:`NotFound` for an unknown counter and
     :class:`DomainError` ``bad_action`` for an unknown move and ``break_reason``
     for a missing or unknown reason.
+
+    With ``exclusive`` (a person signed in at a counter terminal or with a personal
+    session, never a script driving many counters under one name) ``staff`` holds
+    one counter at a time: opening or resuming this one puts each other open
+    counter they hold on a break (a counter event, as signing out does), so it stops
+    feeding routing and the waits shown. Raises :class:`DomainError`
+    ``holds_other_counter`` when one of those still has a called or serving ticket.
     """
     counter_rules.parse_move(move)
     now = ports.clock.now()
@@ -24,6 +31,10 @@ def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = No
         row = uow.counter(counter)
         if move in ("open", "resume"):
             counter_rules.ensure_enabled(row)
+            if exclusive and staff:
+                others = [(code, uow.held_by(code)) for code in uow.open_counters_of(staff)]
+                for code in counter_rules.leave_others(counter, others):
+                    uow.set_counter_state(code, CounterState.BREAK, now, staff, "break")
         reasons = uow.setting("break_reasons", list(DEFAULT_BREAK_REASONS))
         new_state, action = counter_rules.move(counter, move, uow.held_by(counter),
                                                reason=reason, reasons=reasons)

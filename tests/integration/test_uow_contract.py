@@ -63,6 +63,7 @@ def morning(ports, clock) -> list:
     late = issue_ticket(ports, service="D", staff="clerk").ticket
     note(call_number(ports, number=late.number.lower(), counter="6"))  # ends the break
     note(ports.uow().counter("6"))
+    note(ports.uow().open_counters_of("clerk"))  # what one person, one counter reads
     for service in "ABCD":
         uow = ports.uow()
         note((service, uow.open_counters(service), uow.service_durations(service, 60)))

@@ -259,6 +259,10 @@ class FakeUnitOfWork:
                 if t.state in (State.WAITING, State.CALLED, State.PARKED) and t.day < day]
 
     # -- counters
+    def open_counters_of(self, staff: str) -> list[str]:
+        return sorted(c.code for c in self.store.counters.values()
+                      if c.staff == staff and c.state == CounterState.OPEN)
+
     def set_counter_state(self, code: str, state: CounterState, at: dt.datetime,
                           staff: str | None, action: str, reason: str | None = None) -> None:
         self.store.counters[code] = dataclasses.replace(self.store.counters[code],

@@ -242,3 +242,41 @@ def test_a_break_records_its_reason(store, memory_ports, clock):
     assert store.counter_events[-1][4] == "Siesta"
     set_counter(memory_ports, counter="2", move="resume")
     assert store.counter_events[-1][1:] == ("resume", clock.now(), None, None)
+
+
+# -- one person, one counter -----------------------------------------------------------
+
+def test_a_person_opening_a_second_counter_puts_the_first_on_a_break(store, memory_ports, clock):
+    set_counter(memory_ports, counter="2", move="open", staff="clerk", exclusive=True)
+    set_counter(memory_ports, counter="3", move="open", staff="clerk", exclusive=True)
+    assert store.counters["2"].state.value == "break" and store.counters["3"].state.value == "open"
+    assert store.counter_events[-2:] == [("2", "break", clock.now(), "clerk", None),
+                                         ("3", "open", clock.now(), "clerk", None)]
+    set_counter(memory_ports, counter="2", move="resume", staff="clerk", exclusive=True)
+    assert (store.counters["2"].state.value, store.counters["3"].state.value) == ("open", "break")
+
+
+def test_a_person_with_a_customer_at_one_counter_cannot_open_another(store, memory_ports):
+    set_counter(memory_ports, counter="1", move="open", staff="clerk", exclusive=True)
+    ticket = issue_ticket(memory_ports, service="A").ticket
+    call_next(memory_ports, counter="1", staff="clerk")
+    before = store.state()
+    with pytest.raises(DomainError) as info:
+        set_counter(memory_ports, counter="2", move="open", staff="clerk", exclusive=True)
+    assert info.value.code == "holds_other_counter"
+    assert info.value.params == {"number": ticket.number, "state": "called", "counter": "1"}
+    assert store.state() == before  # nothing paused, nothing opened
+
+
+def test_scripts_and_other_people_still_open_many_counters(store, memory_ports):
+    set_counter(memory_ports, counter="2", move="open", staff="sim")
+    set_counter(memory_ports, counter="3", move="open", staff="sim")  # not exclusive
+    set_counter(memory_ports, counter="4", move="open", staff="ana", exclusive=True)
+    assert [store.counters[c].state.value for c in "234"] == ["open", "open", "open"]
+
+
+def test_leaving_other_counters_is_a_plain_rule():
+    assert counters.leave_others("3", [("2", []), ("3", []), ("5", [])]) == ["2", "5"]
+    with pytest.raises(DomainError) as info:
+        counters.leave_others("3", [("2", []), ("5", [called("5")])])
+    assert info.value.code == "holds_other_counter" and info.value.params["counter"] == "5"

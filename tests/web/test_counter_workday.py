@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.support.web import db, post, sign_in
+from tests.support.web import CSRF, db, post, sign_in
 
 
 @pytest.fixture
@@ -271,3 +271,51 @@ def test_the_api_calls_by_number_and_takes_a_break_reason(app, client, staff):
     assert r.status_code == 400 and r.get_json()["error"] == "break_reason"
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "/counters/{counter}/call-number" in paths
+
+
+# -- one person, one counter -------------------------------------------------------------
+
+def counter_rows(app, *codes):
+    conn = db(app)
+    try:
+        return {code: (conn.execute("SELECT state FROM counters WHERE code = ?", (code,)).fetchone()[0],
+                       tuple(conn.execute("SELECT action, staff_username FROM counter_events"
+                                          " WHERE counter_code = ? ORDER BY id DESC LIMIT 1",
+                                          (code,)).fetchone() or ()))
+                for code in codes}
+    finally:
+        conn.close()
+
+
+def test_opening_a_second_counter_puts_the_first_on_a_break(app, clerk):
+    assert post(clerk, "/counter/2/state/open").status_code == 200
+    assert post(clerk, "/counter/3/state/open").status_code == 200
+    assert counter_rows(app, "2", "3") == {"2": ("break", ("break", "clerk")),
+                                           "3": ("open", ("open", "clerk"))}
+
+
+def test_a_customer_at_one_counter_keeps_the_clerk_there_in_their_language(app, clerk):
+    [number] = issue(clerk, "A")
+    post(clerk, "/counter/2/state/open")
+    post(clerk, "/counter/2/next")
+    r = post(clerk, "/counter/3/state/open")
+    assert r.status_code == 409
+    assert message(r) == f"Finish with {number} at Counter 2 first: you hold one counter at a time."
+    assert counter_rows(app, "2", "3")["2"][0] == "open"
+    assert counter_rows(app, "2", "3")["3"][0] == "closed"
+    r = post(clerk, "/counter/3/state/open?lang=es")
+    assert message(r).startswith(f"Termine primero con {number} en Counter 2")
+
+
+def test_an_api_token_still_drives_several_counters(app, client, make_token):
+    staff = {"Authorization": f"Bearer {make_token('staff', 'script')}"}
+    for code in ("2", "3"):
+        assert client.post(f"/api/v1/counters/{code}/open", headers=staff).status_code == 200
+    assert [s for s, _ in counter_rows(app, "2", "3").values()] == ["open", "open"]
+
+
+def test_a_personal_session_on_the_api_holds_one_counter(app, clerk):
+    headers = {"X-CSRF-Token": CSRF}
+    assert clerk.post("/api/v1/counters/2/open", headers=headers).status_code == 200
+    assert clerk.post("/api/v1/counters/3/open", headers=headers).status_code == 200
+    assert [s for s, _ in counter_rows(app, "2", "3").values()] == ["break", "open"]
