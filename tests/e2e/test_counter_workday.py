@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.devices import pair_context
 
-from .conftest import format_violations, sign_in
+from .conftest import format_violations, sign_in, take_screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -296,5 +296,36 @@ def test_a_slow_refresh_never_takes_the_screen_back_to_before_an_action(browser,
         assert page.inner_text("#current-number") == number
         page.unroute("**/counter/6/live")
         free(page)
+    finally:
+        ctx.close()
+
+
+def test_a_clerk_holds_one_counter_at_a_time(browser, live_server):
+    """Opening counter 3 with a customer still at counter 4 is refused in plain words; once
+    the customer is done, opening 3 puts 4 on a break."""
+    ctx, page = clerk_screen(browser, live_server, "3")
+    try:
+        free(page)
+        if page.locator("#state-close").count():
+            page.click("#state-close")
+            page.wait_for_selector("#state-open")
+        page.goto("/counter/4?lang=en")
+        free(page)
+        number = issue(page, "C")
+        call_by_number(page, number)
+        page.goto("/counter/3?lang=en")
+        page.click("#state-open")
+        page.wait_for_function("n => (document.getElementById('counter-message') || {}).textContent"
+                               " === 'Finish with ' + n + ' at Counter 4 first: you hold one counter"
+                               " at a time.'", arg=number)
+        assert page.locator("#state-open").count() == 1  # still closed
+        take_screenshot(page, "counter-one-at-a-time", full_page=False)
+        page.goto("/counter/4?lang=en")
+        free(page)
+        page.goto("/counter/3?lang=en")
+        page.click("#state-open")
+        page.wait_for_selector("#state-close")
+        page.goto("/counter/4?lang=en")
+        page.wait_for_selector("#state-resume")  # counter 4 went on a break
     finally:
         ctx.close()
