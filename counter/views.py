@@ -148,6 +148,11 @@ def _live_context(code: str) -> dict:
     }
 
 
+def _personal() -> bool:
+    """A signed-in person holds one counter at a time; a token may drive several."""
+    return (current_principal() or {}).get("kind") == "session"
+
+
 def _respond(code: str, message: str, error: bool = False, status: int = 200):
     """After a POST: the live screen with the outcome for htmx, else a redirect (PRG)."""
     if htmx.is_htmx():
@@ -218,7 +223,8 @@ def call_next(code: str):
     _counter_row(code)
     lang = current_language()
     try:
-        ticket = usecases.call_next(get_ports(), counter=code, staff=_staff())
+        ticket = usecases.call_next(get_ports(), counter=code, staff=_staff(),
+                                    exclusive=_personal())
     except (DomainError, NotFound) as exc:
         return _refusal(code, exc)
     if ticket is None:
@@ -236,7 +242,8 @@ def call_number(code: str):
     if not number:
         return _respond(code, texts.t("call_number.label", lang), True, 409)
     try:
-        ticket = usecases.call_number(get_ports(), number=number, counter=code, staff=_staff())
+        ticket = usecases.call_number(get_ports(), number=number, counter=code, staff=_staff(),
+                                      exclusive=_personal())
     except (DomainError, NotFound) as exc:
         day = branch_day(now(), current_app.config["TIMEZONE"])
         return _refusal(code, exc, counter_queries.ticket_id_by_number(get_db(), day, number))
@@ -289,12 +296,10 @@ def counter_state(code: str, move: str):
     if move not in COUNTER_MOVES:
         abort(404, description=texts.t("err.unknown_action", current_language()))
     reason = (request.form.get("reason") or "").strip()[:40] or None
-    # A signed-in person holds one counter at a time; a token may drive several.
-    personal = (current_principal() or {}).get("kind") == "session"
     try:
         state = usecases.set_counter(get_ports(), counter=code, move=move, staff=_staff(),
                                      reason=reason if move == "break" else None,
-                                     exclusive=personal)
+                                     exclusive=_personal())
     except (DomainError, NotFound) as exc:
         return _refusal(code, exc)
     lang = current_language()

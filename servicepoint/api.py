@@ -274,6 +274,11 @@ def counters():
     return jsonify(counters=out)
 
 
+def _personal() -> bool:
+    """A personal session holds one counter at a time; a script's token may drive several."""
+    return (current_principal() or {}).get("kind") == "session"
+
+
 @bp.post("/counters/<counter>/call-next")
 @api_require("staff")
 def counter_call_next(counter: str):
@@ -281,7 +286,7 @@ def counter_call_next(counter: str):
     body = json_body()
     finish_current = field(body, "finish_current", bool, False)
     ticket = call_next(get_ports(), counter=counter, staff=_staff_name(),
-                       finish_current=finish_current)
+                       finish_current=finish_current, exclusive=_personal())
     if ticket is None:
         return jsonify(ticket=None, message=f"Nobody is waiting for counter {counter}")
     return jsonify(ticket=ticket_json(get_db(), ticket))
@@ -294,7 +299,8 @@ def counter_call_number(counter: str):
     number = field(json_body(), "number", str, max_len=12)
     if not number:
         raise BadRequest("'number' is required, e.g. A013", "missing_field")
-    ticket = call_number(get_ports(), number=number, counter=counter, staff=_staff_name())
+    ticket = call_number(get_ports(), number=number, counter=counter, staff=_staff_name(),
+                         exclusive=_personal())
     return jsonify(ticket=ticket_json(get_db(), ticket))
 
 
@@ -305,10 +311,8 @@ def counter_move(counter: str, move: str):
     if move not in COUNTER_MOVES:
         raise BadRequest(f"Unknown counter action {move!r}", "bad_action", 404)
     reason = field(json_body(), "reason", str, max_len=40) if move == "break" else None
-    # A personal session holds one counter at a time; a script's token may drive several.
-    personal = (current_principal() or {}).get("kind") == "session"
     state = set_counter(get_ports(), counter=counter, move=move,
-                        staff=_staff_name(), reason=reason, exclusive=personal)
+                        staff=_staff_name(), reason=reason, exclusive=_personal())
     return jsonify(counter=counter, state=state.value)
 
 

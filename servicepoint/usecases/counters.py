@@ -1,10 +1,12 @@
 """Opening, pausing, resuming and closing a counter."""
 from __future__ import annotations
 
+import datetime as dt
+
 from ..domain import counters as counter_rules
 from ..domain.branch import DEFAULT_BREAK_REASONS
 from ..domain.model import CounterState
-from ..ports import Ports
+from ..ports import Ports, UnitOfWork
 
 
 def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = None,
@@ -32,9 +34,7 @@ def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = No
         if move in ("open", "resume"):
             counter_rules.ensure_enabled(row)
             if exclusive and staff:
-                others = [(code, uow.held_by(code)) for code in uow.open_counters_of(staff)]
-                for code in counter_rules.leave_others(counter, others):
-                    uow.set_counter_state(code, CounterState.BREAK, now, staff, "break")
+                leave_other_counters(uow, counter, staff, now)
         reasons = uow.setting("break_reasons", list(DEFAULT_BREAK_REASONS))
         new_state, action = counter_rules.move(counter, move, uow.held_by(counter),
                                                reason=reason, reasons=reasons)
@@ -44,3 +44,12 @@ def set_counter(ports: Ports, *, counter: str, move: str, staff: str | None = No
             uow.set_counter_state(counter, new_state, now, staff, action, reason)
     ports.notify("counters")
     return new_state
+
+
+def leave_other_counters(uow: UnitOfWork, counter: str, staff: str, now: dt.datetime) -> None:
+    """Put every other open counter ``staff`` holds on a break, inside the caller's unit of
+    work, before ``counter`` opens for them. Raises :class:`DomainError`
+    ``holds_other_counter`` when one still has a called or serving ticket."""
+    others = [(code, uow.held_by(code)) for code in uow.open_counters_of(staff)]
+    for code in counter_rules.leave_others(counter, others):
+        uow.set_counter_state(code, CounterState.BREAK, now, staff, "break")

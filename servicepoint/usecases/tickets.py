@@ -9,16 +9,18 @@ from ..domain import lifecycle, routing
 from ..domain.model import Action, Counter, DomainError, State, Ticket
 from ..ports import Ports, UnitOfWork
 from ..timeutil import branch_day
+from .counters import leave_other_counters
 
 
 def call_next(ports: Ports, *, counter: str, staff: str | None = None,
-              finish_current: bool = False) -> Ticket | None:
+              finish_current: bool = False, exclusive: bool = False) -> Ticket | None:
     """Call the next ticket for ``counter``; None when nobody is waiting for it.
 
     A counter that still holds a called or serving ticket is refused
     (``counter_busy``) unless ``finish_current`` is set, in which case a serving
     ticket is finished as resolved first. A closed counter or one on a break is
-    opened. Two counters calling at once never get the same ticket: the whole
+    opened (with ``exclusive``, as :func:`set_counter` opens it: the other counters
+    ``staff`` holds go on a break). Two counters calling at once never get the same ticket: the whole
     pick runs under the write lock and the update re-checks ``state='waiting'``.
     Raises :class:`NotFound` for an unknown counter.
     """
@@ -31,7 +33,7 @@ def call_next(ports: Ports, *, counter: str, staff: str | None = None,
                 _transition(uow, current, Action.FINISH, now, counter=counter, staff=staff)
             else:
                 raise _busy(counter, current)
-        _open_for_call(uow, row, now, staff)
+        _open_for_call(uow, row, now, staff, exclusive)
         services = uow.counter_services(counter)
         chosen = routing.pick_next(uow.head_of_queues(services, counter), counter, services,
                                    now, uow.weights())
@@ -63,7 +65,8 @@ def call_ticket(ports: Ports, *, ticket_id: int, counter: str, staff: str | None
     return result
 
 
-def call_number(ports: Ports, *, number: str, counter: str, staff: str | None = None) -> Ticket:
+def call_number(ports: Ports, *, number: str, counter: str, staff: str | None = None,
+                exclusive: bool = False) -> Ticket:
     """Call today's ticket ``number`` (``A013``, as the customer shows it) to ``counter``.
 
     The clerk calls a customer by the number on their ticket; otherwise the same
@@ -79,13 +82,13 @@ def call_number(ports: Ports, *, number: str, counter: str, staff: str | None = 
         if ticket is None:
             raise DomainError(f"There is no ticket {wanted} today", "no_such_number",
                               number=wanted)
-        result = _call_specific(uow, row.code, ticket, now, staff, row)
+        result = _call_specific(uow, row.code, ticket, now, staff, row, exclusive)
     ports.notify("queue")
     return result
 
 
 def _call_specific(uow: UnitOfWork, counter: str, ticket: Ticket, now: dt.datetime,
-                   staff: str | None, row: Counter) -> Ticket:
+                   staff: str | None, row: Counter, exclusive: bool = False) -> Ticket:
     """Call ``ticket`` to ``counter`` inside the caller's write transaction."""
     if ticket.state == State.WAITING:
         if not routing.callable_by(ticket, counter, uow.counter_services(counter)):
@@ -96,7 +99,7 @@ def _call_specific(uow: UnitOfWork, counter: str, ticket: Ticket, now: dt.dateti
         if current.id != ticket.id:
             raise _busy(counter, current)
     if ticket.state in (State.WAITING, State.PARKED):
-        _open_for_call(uow, row, now, staff)
+        _open_for_call(uow, row, now, staff, exclusive)
     return _transition(uow, ticket, Action.CALL, now, counter=counter, staff=staff)
 
 
@@ -107,10 +110,14 @@ def _busy(counter: str, current: Ticket) -> DomainError:
         number=current.number, state=current.state.value)
 
 
-def _open_for_call(uow: UnitOfWork, row: Counter, now: dt.datetime, staff: str | None) -> None:
-    """Calling a customer opens a closed counter or ends its break."""
+def _open_for_call(uow: UnitOfWork, row: Counter, now: dt.datetime, staff: str | None,
+                   exclusive: bool = False) -> None:
+    """Calling a customer opens a closed counter or ends its break (``exclusive``: see
+    :func:`~servicepoint.usecases.counters.set_counter`)."""
     opening = counter_rules.opening_for_call(row.state)
     if opening is not None:
+        if exclusive and staff:
+            leave_other_counters(uow, row.code, staff, now)
         uow.set_counter_state(row.code, opening[0], now, staff or row.staff, opening[1])
 
 

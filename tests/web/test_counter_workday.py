@@ -319,3 +319,31 @@ def test_a_personal_session_on_the_api_holds_one_counter(app, clerk):
     assert clerk.post("/api/v1/counters/2/open", headers=headers).status_code == 200
     assert clerk.post("/api/v1/counters/3/open", headers=headers).status_code == 200
     assert [s for s, _ in counter_rows(app, "2", "3").values()] == ["break", "open"]
+
+
+def test_calling_at_a_second_counter_is_opening_it(app, clerk):
+    """Call next or call by number at a closed counter opens it: the same rule applies."""
+    numbers = issue(clerk, "A") + issue(clerk, "B") + issue(clerk, "B")
+    # Counter 2 opens by the call and holds a customer.
+    assert post(clerk, "/counter/2/call-number", {"number": numbers[0]}).status_code == 200
+    r = post(clerk, "/counter/3/next")
+    assert r.status_code == 409 and message(r).startswith(f"Finish with {numbers[0]} at Counter 2")
+    r = post(clerk, "/counter/3/call-number", {"number": numbers[2]})
+    assert r.status_code == 409 and "you hold one counter at a time" in message(r)
+    assert counter_rows(app, "2", "3")["3"][0] == "closed"
+    act(clerk, app, numbers[0], "start", counter="2")
+    act(clerk, app, numbers[0], "finish", counter="2")
+    assert post(clerk, "/counter/3/call-number", {"number": numbers[2]}).status_code == 200
+    assert counter_rows(app, "2", "3") == {"2": ("break", ("break", "clerk")),
+                                           "3": ("open", ("open", "clerk"))}
+
+
+def test_an_api_token_calls_at_several_counters(app, client, make_token):
+    staff = {"Authorization": f"Bearer {make_token('staff', 'script')}"}
+    for service in ("A", "B"):
+        assert client.post("/api/v1/tickets", json={"service": service},
+                           headers=staff).status_code == 201
+    for code in ("2", "3"):
+        r = client.post(f"/api/v1/counters/{code}/call-next", json={}, headers=staff)
+        assert r.status_code == 200 and r.get_json()["ticket"] is not None
+    assert [s for s, _ in counter_rows(app, "2", "3").values()] == ["open", "open"]
