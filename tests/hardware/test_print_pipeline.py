@@ -25,7 +25,7 @@ from hardware.texts import CATALOGUE
 from hardware.worker import PrintWorker
 from servicepoint.db import connect
 from servicepoint.texts import lookup
-from servicepoint.usecases import issue_ticket
+from servicepoint.usecases import issue_ticket, set_counter
 
 TRACK_BASE = "http://sp.test/"
 PRINTER_NAME = "Lobby printer (emulator)"
@@ -109,6 +109,7 @@ def assert_nothing_printed(emu: PrinterEmulator) -> None:
 
 def test_issue_queues_job_and_worker_prints_it(db, ports, conn, worker, emu, notes):
     _, printer_id = db
+    set_counter(ports, counter="1", move="open", staff="clerk")  # so the ticket has a wait
     result = issue(ports)
     assert result.print_state == "queued" and result.print_reason is None
     job = job_row(conn, result.print_job_id)
@@ -122,6 +123,7 @@ def test_issue_queues_job_and_worker_prints_it(db, ports, conn, worker, emu, not
     track_url = f"{TRACK_BASE}t/{result.public_id}"
     assert payload.number == result.ticket.number == ticket["number"]
     assert payload.service == "A" and payload.service_name == "General enquiries"
+    assert not payload.no_counter_open and not result.estimate.no_counter
     assert payload.estimated_wait_s == result.estimate.point_s
     assert payload.track_url == track_url
 
@@ -508,3 +510,15 @@ def test_live_worker_prints_and_reports_paper_out(db, emu, make_app, kiosk_beare
     finally:
         ext["stop_workers"]()
         watch.close()
+
+
+def test_with_no_counter_open_the_ticket_says_so_instead_of_a_wait(ports, conn, worker, emu):
+    result = issue(ports)
+    assert result.estimate.no_counter
+    payload = jobstore.payload(job_row(conn, result.print_job_id))
+    assert payload.no_counter_open and payload.estimated_wait_s is None
+    assert worker.run_once(conn) is True
+    assert emu.wait_for_tickets(1, timeout=5)
+    text = decode(emu.last_ticket().data).text()
+    assert lookup(CATALOGUE, "no_counter_open", "en") in text
+    assert lookup(CATALOGUE, "estimated_wait", "en", wait="").split(":")[0] not in text
