@@ -103,9 +103,12 @@ class Client:
         self.timeout = timeout
 
     def post(self, path: str, body: dict, timeout: float | None = None) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if self.token:  # none yet while pairing
+            headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(
             f"{self.base}/api/v1{path}", data=json.dumps(body).encode(), method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"})
+            headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
                 return json.loads(response.read() or b"{}")
@@ -228,11 +231,58 @@ class PrintAgent:
         self.journal.forget(job_id)
 
 
+def pair(client: Client, device: str | None, *, every_s: float = 1.0) -> str:
+    """Ask the server for a pairing code, show it, and wait until a technician enters it.
+
+    Returns the agent's bearer token (the server hands it out once). Raises
+    :class:`click.ClickException` when the code expires or the server refuses.
+    """
+    started = client.post("/pairing", {"device": device} if device else {})
+    click.echo(f"Pairing code {started['code']}: enter it on {client.base}{started['enter_at']}"
+               f" (valid until {started['expires_at']}).", err=True)
+    while True:
+        try:
+            answer = client.post("/pairing/claim", {"claim": started["claim"]})
+        except ServerUnavailable:
+            answer = {}  # a server restart while waiting: ask again
+        if answer.get("state") == "paired":
+            click.echo(f"Paired as {answer['device']}.", err=True)
+            return str(answer["token"])
+        time.sleep(every_s)
+
+
+def _token(server: str, token: str | None, token_file: str, pairing: bool,
+           device: str | None) -> str:
+    """The token given, else the one kept from an earlier pairing, else a new pairing."""
+    if token:
+        return token
+    if os.path.exists(token_file):
+        with open(token_file) as fh:
+            kept = fh.read().strip()
+        if kept:
+            return kept
+    if not pairing:
+        raise click.UsageError("give --token, or --pair to pair this agent with a code")
+    new = pair(Client(server, ""), device)
+    # Only this user may read it: it lets anyone print as this kiosk.
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(new + "\n")
+    return new
+
+
 @click.command("print-agent")
 @click.option("--server", required=True, envvar="SERVICEPOINT_SERVER",
               help="Branch server base URL, e.g. http://192.0.2.5:8000.")
-@click.option("--token", required=True, envvar="SERVICEPOINT_TOKEN",
-              help="Device token from `servicepoint token create NAME --role device --device KIOSK`.")
+@click.option("--token", default=None, envvar="SERVICEPOINT_TOKEN",
+              help="Device token from `servicepoint token create NAME --role device --device KIOSK`"
+                   " (or pair with --pair).")
+@click.option("--pair", "pairing", is_flag=True,
+              help="Without a token: show a pairing code to enter on /hardware/devices, then keep"
+                   " the token in --token-file.")
+@click.option("--device", default=None, help="With --pair: the kiosk this agent prints for, e.g. K1.")
+@click.option("--token-file", default=None,
+              help="Where a paired agent keeps its token (default: ~/.servicepoint-agent-token).")
 @click.option("--printer", "printer_url", required=True,
               help="Local printer URL, e.g. serial:/dev/ttyUSB0?baudrate=19200 or usb:04b8:0e15.")
 @click.option("--journal", default=None,
@@ -240,11 +290,18 @@ class PrintAgent:
 @click.option("--status-every", default=2.0, show_default=True, type=click.FloatRange(0.2, 60),
               help="Seconds between printer status checks.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every job.")
-def print_agent(server: str, token: str, printer_url: str, journal: str | None,
+def print_agent(server: str, token: str | None, pairing: bool, device: str | None,
+                token_file: str | None, printer_url: str, journal: str | None,
                 status_every: float, verbose: bool) -> None:
     """Print this kiosk's tickets on a printer attached to this PC."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        parse_printer_url(printer_url)  # a typo is found before anyone enters a code
+    except PrinterURLError as exc:
+        raise click.BadParameter(str(exc), param_hint="--printer") from None
+    token = _token(server, token, token_file or os.path.expanduser("~/.servicepoint-agent-token"),
+                   pairing, device)
     try:
         agent = PrintAgent(Client(server, token), printer_url,
                            Journal(journal or os.path.expanduser("~/.servicepoint-agent-journal")),

@@ -383,3 +383,48 @@ def test_agent_starts_on_a_fresh_machine(tmp_path):
     # (python-escpos itself leaves one empty mkdtemp() folder per process: its
     # environ.get(..., mkdtemp()) default is evaluated even when the variable is set.)
     assert [p.name for p in fresh_tmp.glob("servicepoint-escpos*")] == []
+
+
+def test_an_agent_pairs_with_a_code_and_keeps_its_token(branch, tmp_path):
+    """`print-agent --pair` shows a code; a technician enters it (`device pair CODE --as K2`);
+    the agent gets its bearer token once, keeps it (mode 600) and starts printing."""
+    token_file = tmp_path / "agent-token"
+    cmd = [sys.executable, "-m", "servicepoint", "--db", branch.db, "print-agent",
+           "--server", branch.server.url, "--pair", "--device", "K2",
+           "--token-file", str(token_file), "--printer", branch.printer_url,
+           "--journal", str(tmp_path / "journal")]
+    agent = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             env=child_env(str(tmp_path)))
+    try:
+        first = agent.stdout.readline()
+        assert first.startswith("Pairing code "), first
+        code = first.split(":")[0].removeprefix("Pairing code ").replace(" ", "")
+        out = subprocess.run(servicepoint_cmd("--db", branch.db, "device", "pair", code,
+                                              "--as", "K2"),
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert out.returncode == 0, out.stderr
+        assert agent.stdout.readline().strip() == "Paired as K2."
+        assert agent.stdout.readline().startswith("Print agent: ")  # running
+        assert token_file.stat().st_mode & 0o777 == 0o600
+    finally:
+        agent.terminate()
+        agent.wait(30)
+        agent.stdout.close()
+    token = token_file.read_text().strip()
+    rows = branch.query("SELECT device_code FROM api_tokens WHERE revoked_at IS NULL"
+                        " AND device_code = 'K2' AND transport = 'bearer'")
+    assert len(rows) >= 2  # the branch's own agent token and the paired one
+    # The kept token is an agent's: it may ask for print jobs (none are waiting).
+    r = branch.client.post("/api/v1/print-jobs/claim", {"wait_s": 0},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert r.status == 200, r.text
+    # A second start reads the kept token and asks for no new code.
+    again = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, env=child_env(str(tmp_path)))
+    try:
+        assert again.stdout.readline().startswith("Print agent: ")
+    finally:
+        again.terminate()
+        again.wait(30)
+        again.stdout.close()
