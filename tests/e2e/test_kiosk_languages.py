@@ -171,13 +171,15 @@ def test_the_lobby_display_in_arabic_reads_right_to_left(browser, live_server, p
         call_by_number(clerk, number)
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.goto("/display/D1?lang=ar&speech=0", wait_until="load")
-        call = page.wait_for_selector(f".call[data-number='{number}']")
+        # Locators, not element handles: the live board may be swapped in again meanwhile.
+        call = page.locator(f".call[data-number='{number}']")
+        call.wait_for()
         assert page.evaluate("document.documentElement.dir") == "rtl"
         assert page.evaluate("document.documentElement.lang") == "ar"
-        shown = call.query_selector(".call-number")
+        shown = call.locator(".call-number")
         assert shown.inner_text() == number
         assert shown.evaluate("e => getComputedStyle(e).direction") == "ltr"
-        counter = call.query_selector(".call-counter").bounding_box()
+        counter = call.locator(".call-counter").bounding_box()
         assert shown.bounding_box()["x"] > counter["x"]  # mirrored: the number starts on the right
         violations = serious(axe(page))
         assert not violations, "display (ar):\n" + format_violations(violations)
