@@ -236,114 +236,6 @@ def _has_public_url(db: str) -> bool:
         conn.close()
 
 
-@cli.group()
-def user() -> None:
-    """Staff accounts."""
-
-
-@user.command("add")
-@click.argument("username")
-@click.option("--role", type=click.Choice(["staff", "manager", "technician", "admin"]),
-              default="staff", show_default=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when not given.")
-@click.option("--name", "display_name", default=None, help="Name shown on screens.")
-@click.pass_obj
-def user_add(obj: Context, username: str, role: str, password: str, display_name: str | None) -> None:
-    """Create a staff account with an argon2-hashed password (audited as cli:<login>)."""
-    from .cli_setup import _actor
-    from .domain.branch import InvalidSetup
-    from .setup import add_staff
-    from .setup_store import setup_ports
-    from .timeutil import SystemClock
-
-    conn = obj.connect()
-    try:
-        add_staff(setup_ports(conn, SystemClock(), _actor()),
-                  {"username": username, "password": password, "role": role,
-                   "display_name": display_name or username}, min_password=1)
-    except InvalidSetup as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        conn.close()
-    click.echo(f"Created {role} {username}")
-
-
-@user.command("passwd")
-@click.argument("username")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when not given.")
-@click.pass_obj
-def user_passwd(obj: Context, username: str, password: str) -> None:
-    """Set a new password; the account's open sessions end at once."""
-    from .auth import set_password
-
-    _account_change(obj, lambda conn: set_password(conn, username, password),
-                    f"Password of {username} changed; its sessions ended")
-
-
-@user.command("role")
-@click.argument("username")
-@click.argument("role", type=click.Choice(["staff", "manager", "technician", "admin"]))
-@click.pass_obj
-def user_role(obj: Context, username: str, role: str) -> None:
-    """Change an account's role; its open sessions end at once."""
-    from .auth import set_role
-
-    _account_change(obj, lambda conn: set_role(conn, username, role),
-                    f"{username} is now {role}; its sessions ended")
-
-
-@user.command("deactivate")
-@click.argument("username")
-@click.pass_obj
-def user_deactivate(obj: Context, username: str) -> None:
-    """Stop an account from signing in; its open sessions end at once."""
-    from .auth import set_active
-
-    _account_change(obj, lambda conn: set_active(conn, username, False),
-                    f"{username} deactivated; its sessions ended")
-
-
-def _account_change(obj: Context, change, done: str) -> None:
-    from .auth import AuthError
-
-    conn = obj.connect()
-    try:
-        change(conn)
-    except AuthError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        conn.close()
-    click.echo(done)
-
-
-@cli.group()
-def token() -> None:
-    """API tokens for integrations and print agents."""
-
-
-@token.command("create")
-@click.argument("name")
-@click.option("--role", type=click.Choice(["staff", "manager", "technician", "admin", "device"]),
-              default="staff", show_default=True)
-@click.option("--device", default=None, help="For role device: the kiosk code this agent prints for.")
-@click.pass_obj
-def token_create(obj: Context, name: str, role: str, device: str | None) -> None:
-    """Create a bearer token and print it (it is shown only once)."""
-    from .auth import create_token
-
-    conn = obj.connect()
-    try:
-        if device and conn.execute("SELECT 1 FROM devices WHERE code = ?", (device,)).fetchone() is None:
-            raise click.ClickException(f"No device {device!r}")
-        if role == "device" and not device:
-            raise click.ClickException("A device token needs --device KIOSK")
-        click.echo(create_token(conn, name, role, now=_now(), device_code=device))
-    finally:
-        conn.close()
-
-
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.pass_obj
@@ -368,57 +260,11 @@ def config() -> None:
 @click.pass_obj
 def config_check(obj: Context) -> None:
     """Check the database and the branch setup; exit 1 when something would stop the branch."""
-    from .auth import demo_password_warnings
-    from .db import get_setting
-    from .security import public_url_problem
-    from .timeutil import zone
+    from .config_checks import check_branch
 
-    problems: list[str] = []
-    notes: list[str] = []
-    warnings: list[str] = []
     conn = obj.connect()
     try:
-        integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if integrity != "ok":
-            problems.append(f"database integrity: {integrity}")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            problems.append("database is not in WAL mode (run init)")
-        tz = get_setting(conn, "timezone", "UTC")
-        try:
-            zone(tz)
-            notes.append(f"time zone {tz}")
-        except ValueError as exc:
-            problems.append(str(exc))
-        services = [r[0] for r in conn.execute("SELECT code FROM services WHERE active")]
-        if not services:
-            problems.append("no active services: kiosks have nothing to offer")
-        for svc in services:
-            if not conn.execute("SELECT 1 FROM counter_services WHERE service_code = ?", (svc,)).fetchone():
-                problems.append(f"service {svc} has no counter: its tickets can never be called")
-        for row in conn.execute("SELECT code, printer_id FROM devices WHERE kind='kiosk'"):
-            if row["printer_id"] is None:
-                notes.append(f"kiosk {row['code']} has no printer (numbers shown on screen only)")
-        for row in conn.execute("SELECT name, url FROM printers"):
-            try:
-                from hardware.printer_url import parse_printer_url
-
-                parse_printer_url(row["url"])
-            except ImportError:
-                break
-            except ValueError as exc:
-                problems.append(f"printer {row['name']}: {exc}")
-        if not conn.execute("SELECT 1 FROM staff WHERE active AND role IN ('manager','admin')").fetchone():
-            notes.append("no manager or admin account (servicepoint user add NAME --role manager)")
-        public_url = get_setting(conn, "public_url")
-        problem = public_url_problem(public_url)
-        if public_url is None:
-            warnings.append("no public URL: QR codes and links use the address `serve` listens on "
-                            "(servicepoint init --public-url https://...)")
-        elif problem:
-            problems.append(f"public URL: {problem}")
-        else:
-            notes.append(f"public URL {public_url}")
-        warnings.extend(demo_password_warnings(conn))
+        notes, warnings, problems = check_branch(conn)
     finally:
         conn.close()
     for note in notes:
@@ -479,6 +325,7 @@ def main() -> None:
 
 
 from . import (
+    cli_accounts,  # noqa: E402,F401  (registers user, token)
     cli_reports,  # noqa: E402,F401  (registers reports rebuild)
     cli_setup,  # noqa: E402,F401  (registers config export/import, day close, retention run)
     cli_sim,  # noqa: E402,F401  (registers simulate)
