@@ -10,7 +10,6 @@ Standard library only.
 """
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import re
 from typing import Any, Callable, Iterable, Mapping
@@ -25,161 +24,22 @@ from .branch import (
     BranchSettings,
     CounterSpec,
     DeviceSpec,
-    FieldError,
     InvalidSetup,
     PrinterSpec,
     ServiceSpec,
     StaffSpec,
 )
+from .fields import LANGUAGE, Fields
 from .hours import WEEKDAYS, DayHours, Hours
 
 _CODE = re.compile(r"[A-Z]{1,3}")
 _COUNTER_CODE = re.compile(r"[A-Za-z0-9]{1,8}")
 _DEVICE_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
-_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 _ICON = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
 # -- parsing -----------------------------------------------------------------
-
-class _Fields:
-    """Collects field errors while reading a mapping; ``done()`` raises them all."""
-
-    def __init__(self, raw: Mapping[str, Any], known: Iterable[str]):
-        self.raw = raw
-        self.errors: list[FieldError] = []
-        if not isinstance(raw, Mapping):
-            self.errors.append(FieldError("", "setup.not_a_table", "expected a table of fields"))
-            self.raw = {}
-            return
-        for key in raw:
-            if key not in known:
-                self.fail(str(key), "setup.unknown_field",
-                          f"unknown field; expected one of: {', '.join(known)}")
-
-    def fail(self, field: str, key: str, message: str) -> None:
-        self.errors.append(FieldError(field, key, message))
-
-    def has(self, field: str) -> bool:
-        """True when ``field`` already has an error (one message per field is enough)."""
-        return any(e.field == field for e in self.errors)
-
-    def done(self) -> None:
-        if self.errors:
-            raise InvalidSetup(self.errors)
-
-    def text(self, name: str, default: str | None = None, *, max_len: int = 80,
-             required: bool = False) -> str:
-        value = self.raw.get(name, default)
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            self.fail(name, "setup.not_text", "must be text")
-            return default or ""
-        value = value.strip()
-        if required and not value:
-            self.fail(name, "setup.required", "is required")
-        elif len(value) > max_len:
-            self.fail(name, "setup.too_long", f"must be at most {max_len} characters")
-        elif any(ord(c) < 32 for c in value):
-            self.fail(name, "setup.control_chars", "must not contain control characters")
-        return value
-
-    def integer(self, name: str, default: int, lo: int, hi: int) -> int:
-        value = self.raw.get(name, default)
-        if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", value):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(name, "setup.not_integer", "must be a whole number")
-            return default
-        if not lo <= value <= hi:
-            self.fail(name, "setup.out_of_range", f"must be from {lo} to {hi}")
-        return value
-
-    def number(self, name: str, default: float, lo: float, hi: float, *,
-               lo_open: bool = False) -> float:
-        value = self.raw.get(name, default)
-        if isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            self.fail(name, "setup.not_number", "must be a number")
-            return default
-        if (value <= lo if lo_open else value < lo) or value > hi:
-            low = f"more than {lo}" if lo_open else f"at least {lo}"
-            self.fail(name, "setup.out_of_range", f"must be {low} and at most {hi}")
-        return float(value)
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self.raw.get(name, default)
-        if isinstance(value, str) and value.strip().lower() in _BOOLS:
-            return _BOOLS[value.strip().lower()]
-        if not isinstance(value, bool):
-            self.fail(name, "setup.not_boolean", "must be true or false")
-            return default
-        return value
-
-    def text_list(self, name: str, default: Iterable[str] | None) -> list[str] | None:
-        value = self.raw.get(name, default)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = [part for part in re.split(r"[\s,]+", value) if part]
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            self.fail(name, "setup.not_list", "must be a list of texts")
-            return list(default or [])
-        return [v.strip() for v in value]
-
-    def lines(self, name: str, default: Iterable[str]) -> list[str]:
-        """A list of short texts, given as a list or as text with one per line."""
-        value = self.raw.get(name, default)
-        if isinstance(value, str):
-            value = value.splitlines()
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            self.fail(name, "setup.not_list", "must be a list of texts")
-            return list(default)
-        return [v.strip() for v in value if v.strip()]
-
-    def languages_map(self, name: str, *, max_len: int, required_language: str | None) -> dict:
-        value = self.raw.get(name) or {}
-        if not isinstance(value, Mapping):
-            self.fail(name, "setup.not_table", "must give a text per language, e.g. {en = \"…\"}")
-            return {}
-        out = {}
-        for lang, text in value.items():
-            field = f"{name}.{lang}"
-            if not isinstance(lang, str) or not _LANGUAGE.fullmatch(lang):
-                self.fail(field, "setup.bad_language", "is not a language code such as en or pt-BR")
-            elif not isinstance(text, str):
-                self.fail(field, "setup.not_text", "must be text")
-            elif len(text.strip()) > max_len:
-                self.fail(field, "setup.too_long", f"must be at most {max_len} characters")
-            elif any(ord(c) < 32 for c in text):
-                self.fail(field, "setup.control_chars", "must not contain control characters")
-            elif text.strip():
-                out[lang] = text.strip()
-        if required_language and required_language not in out:
-            self.fail(f"{name}.{required_language}", "setup.name_required",
-                      f"a name in the branch's first language ({required_language}) is required")
-        return out
-
-    def time_of_day(self, name: str, value: Any) -> dt.time | None:
-        if isinstance(value, dt.time):
-            return value.replace(second=0, microsecond=0, tzinfo=None)
-        if isinstance(value, str) and _HHMM.fullmatch(value.strip()):
-            hour, minute = value.strip().split(":")
-            return dt.time(int(hour), int(minute))
-        self.fail(name, "setup.bad_time", "must be a time of day as HH:MM (24-hour)")
-        return None
-
-
-_BOOLS = {"true": True, "on": True, "yes": True, "1": True,
-          "false": False, "off": False, "no": False, "0": False, "": False}
-
 
 SERVICE_FIELDS = ("code", "names", "descriptions", "icon", "category", "hours", "target_wait_s",
                   "service_level_goal", "weight", "default_service_s", "enabled", "sort")
@@ -190,7 +50,7 @@ def parse_service(raw: Mapping[str, Any], *, first_language: str | None = None) 
 
     ``first_language``: the branch's first kiosk language, in which a name is required.
     """
-    f = _Fields(raw, SERVICE_FIELDS)
+    f = Fields(raw, SERVICE_FIELDS)
     code = f.text("code", required=True, max_len=3).upper()
     if code and not f.has("code") and not _CODE.fullmatch(code):
         f.fail("code", "setup.service_code",
@@ -217,7 +77,7 @@ def parse_service(raw: Mapping[str, Any], *, first_language: str | None = None) 
     return spec
 
 
-def _parse_hours(f: _Fields, value: Any) -> Hours:
+def _parse_hours(f: Fields, value: Any) -> Hours:
     if value in (None, "", {}):
         return Hours()
     if not isinstance(value, Mapping):
@@ -261,7 +121,7 @@ COUNTER_FIELDS = ("code", "name", "location", "services", "enabled", "spoken")
 def parse_counter(raw: Mapping[str, Any], *, known_services: Iterable[str] | None = None
                   ) -> CounterSpec:
     """A valid :class:`CounterSpec`; ``known_services`` checks the services exist."""
-    f = _Fields(raw, COUNTER_FIELDS)
+    f = Fields(raw, COUNTER_FIELDS)
     code = f.text("code", required=True, max_len=8)
     if code and not f.has("code") and not _COUNTER_CODE.fullmatch(code):
         f.fail("code", "setup.counter_code", "must be 1 to 8 letters or digits")
@@ -285,7 +145,7 @@ STAFF_FIELDS = ("username", "display_name", "role", "active", "password")
 
 def parse_staff(raw: Mapping[str, Any]) -> StaffSpec:
     """A valid :class:`StaffSpec` (a ``password`` in ``raw`` is checked by :func:`check_password`)."""
-    f = _Fields(raw, STAFF_FIELDS)
+    f = Fields(raw, STAFF_FIELDS)
     username = f.text("username", required=True, max_len=64)
     if username and not f.has("username") and not _USERNAME.fullmatch(username):
         f.fail("username", "setup.bad_username",
@@ -318,7 +178,7 @@ PRINTER_FIELDS = ("name", "url", "paper_mm", "profile", "mode", "enabled")
 
 def parse_printer(raw: Mapping[str, Any]) -> PrinterSpec:
     """A valid :class:`PrinterSpec` (the URL's scheme is checked by the hardware layer)."""
-    f = _Fields(raw, PRINTER_FIELDS)
+    f = Fields(raw, PRINTER_FIELDS)
     spec = PrinterSpec(name=f.text("name", required=True, max_len=60),
                        url=f.text("url", required=True, max_len=200),
                        paper_mm=f.integer("paper_mm", 80, 58, 80),
@@ -341,7 +201,7 @@ def parse_device(raw: Mapping[str, Any], *, known_services: Iterable[str] | None
                  known_printers: Iterable[str] | None = None,
                  known_counters: Iterable[str] | None = None) -> DeviceSpec:
     """A valid :class:`DeviceSpec` for a kiosk or a display (see its fields)."""
-    f = _Fields(raw, DEVICE_FIELDS)
+    f = Fields(raw, DEVICE_FIELDS)
     code = f.text("code", required=True, max_len=16)
     if code and not f.has("code") and not _DEVICE_CODE.fullmatch(code):
         f.fail("code", "setup.device_code", "must be 1 to 16 letters, digits, _ or -")
@@ -349,7 +209,7 @@ def parse_device(raw: Mapping[str, Any], *, known_services: Iterable[str] | None
     if kind and kind not in DEVICE_KINDS:
         f.fail("kind", "setup.bad_kind", f"must be one of: {', '.join(DEVICE_KINDS)}")
     language = f.text("language", "en", max_len=12) or "en"
-    if not _LANGUAGE.fullmatch(language):
+    if not LANGUAGE.fullmatch(language):
         f.fail("language", "setup.bad_language", "is not a language code such as en or pt-BR")
     printer = f.text("printer", max_len=60) or None
     if printer is not None and kind == "display":
@@ -380,7 +240,7 @@ def parse_device(raw: Mapping[str, Any], *, known_services: Iterable[str] | None
     return spec
 
 
-def _display_fields(f: _Fields, kind: str, known_counters: Iterable[str] | None) -> dict:
+def _display_fields(f: Fields, kind: str, known_counters: Iterable[str] | None) -> dict:
     """A display's counters, languages, orientation and message (each None when not given)."""
     given = [name for name in DISPLAY_FIELDS if f.raw.get(name) is not None]
     if kind != "display":
@@ -398,7 +258,7 @@ def _display_fields(f: _Fields, kind: str, known_counters: Iterable[str] | None)
     languages = f.text_list("languages", None)
     if languages is not None:
         for i, lang in enumerate(languages):
-            if not _LANGUAGE.fullmatch(lang):
+            if not LANGUAGE.fullmatch(lang):
                 f.fail(f"languages[{i}]", "setup.bad_language",
                        "is not a language code such as en or pt-BR")
         if not languages:
@@ -430,7 +290,7 @@ def parse_settings(raw: Mapping[str, Any], base: BranchSettings | None = None, *
     database is outside the domain).
     """
     base = base or BranchSettings()
-    f = _Fields(raw, SETTINGS_FIELDS)
+    f = Fields(raw, SETTINGS_FIELDS)
     merged = {**base.as_dict(), **f.raw}
     f.raw = merged
     timezone = f.text("timezone", required=True, max_len=64)
@@ -439,7 +299,7 @@ def parse_settings(raw: Mapping[str, Any], base: BranchSettings | None = None, *
                "is not a time zone; use an IANA name such as Europe/Madrid")
     languages = f.text_list("kiosk_languages", base.kiosk_languages) or []
     for i, lang in enumerate(languages):
-        if not _LANGUAGE.fullmatch(lang):
+        if not LANGUAGE.fullmatch(lang):
             f.fail(f"kiosk_languages[{i}]", "setup.bad_language",
                    "is not a language code such as en or pt-BR")
     if not languages:
