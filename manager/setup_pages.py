@@ -7,9 +7,11 @@ the user's language. A service or counter with history is disabled, never delete
 """
 from __future__ import annotations
 
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from servicepoint import htmx, setup, setup_queries
 from servicepoint.auth import login_required
@@ -104,12 +106,67 @@ def _services_page(status: int = 200, **ctx):
                        **ctx)
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What the shared save flow needs to know of one kind of thing set up as a list and a
+    form (services, counters)."""
+
+    page: Callable[..., ResponseReturnValue]  # the list and the form, given status and context
+    form: Callable[[Any], dict]  # a saved thing as the form's fields
+    saved: Callable[[str], str]  # "… %(code)s is saved." in the user's language
+    list_endpoint: str  # where a plain form goes after adding one
+    item_endpoint: str  # where a plain form goes after changing one (takes ``code``)
+
+
+def _one(items: Iterable[Any], code: str, missing: str) -> Any:
+    """The item of ``items`` whose code is ``code``; aborts with 404 and ``missing`` if none."""
+    current = next((item for item in items if item.code == code), None)
+    if current is None:
+        abort(404, description=missing)
+    return current
+
+
 def _done(message: str, endpoint: str, **values):
     """After a change: the fresh form (htmx) or a redirect with the message (a plain form)."""
     if htmx.is_htmx():
         return None
     flash(message, "ok")
     return redirect(url_for(endpoint, **values), 303)
+
+
+def _save(kind: _Kind, change: Callable[[], Any], editing: str | None = None,
+          conflict: Callable[[DomainError, dict], ResponseReturnValue] | None = None):
+    """Run ``change`` (a setup use case on the posted form) and answer with the page.
+
+    ``editing`` is the code of the thing changed, ``None`` when one is added. A refused
+    form (``InvalidSetup``) comes back 422 with everything typed and a message per field;
+    another ``DomainError`` goes to ``conflict`` with what was typed, and is raised again
+    when there is none. Once saved, a plain form is redirected with the message and htmx
+    gets the list and a fresh form (the empty one after adding, the saved thing after
+    changing).
+    """
+    typed = dict(request.form) if editing is None else {**dict(request.form), "code": editing}
+    # The add form is rendered without ``editing`` at all, as before this was shared.
+    where = {} if editing is None else {"editing": editing}
+    try:
+        spec = change()
+    except InvalidSetup as exc:
+        return kind.page(422, v=typed, errors=field_errors(exc), **where)
+    except DomainError as exc:
+        if conflict is None:
+            raise
+        return conflict(exc, typed)
+    if editing is None:
+        message = kind.saved(spec.code)
+        return _done(message, kind.list_endpoint) or kind.page(saved=message)
+    message = kind.saved(editing)
+    return (_done(message, kind.item_endpoint, code=editing)
+            or kind.page(v=kind.form(spec), editing=editing, saved=message))
+
+
+_SERVICES = _Kind(page=_services_page, form=_service_form,
+                  saved=lambda code: _("Service %(code)s is saved.", code=code),
+                  list_endpoint="manager.setup_services", item_endpoint="manager.setup_service")
 
 
 @bp.get("/setup")
@@ -126,32 +183,20 @@ def setup_services():
     if request.method == "GET":
         return _services_page()
     raw = _service_raw(request.form, _languages(), with_code=True)
-    try:
-        spec = setup.create_service(get_setup_ports(), raw)
-    except InvalidSetup as exc:
-        return _services_page(422, v=dict(request.form), errors=field_errors(exc))
-    message = _("Service %(code)s is saved.", code=spec.code)
-    return _done(message, "manager.setup_services") or _services_page(saved=message)
+    return _save(_SERVICES, lambda: setup.create_service(get_setup_ports(), raw))
 
 
 @bp.route("/setup/services/<code>", methods=["GET", "POST"])
 @login_required("manager")
 def setup_service(code: str):
     """One service's form: names, hours, targets, routing weight, enabled."""
-    current = next((s for s in setup_queries.services(get_db()) if s.code == code), None)
-    if current is None:
-        abort(404, description=_("There is no service %(code)s.", code=code[:3]))
+    current = _one(setup_queries.services(get_db()), code,
+                   _("There is no service %(code)s.", code=code[:3]))
     if request.method == "GET":
-        return _services_page(v=_service_form(current), editing=current.code)
+        return _services_page(v=_service_form(current), editing=code)
     raw = _service_raw(request.form, _languages(), with_code=False)
-    try:
-        spec = setup.update_service(get_setup_ports(), code, raw)
-    except InvalidSetup as exc:
-        return _services_page(422, v={**dict(request.form), "code": code}, editing=code,
-                              errors=field_errors(exc))
-    message = _("Service %(code)s is saved.", code=code)
-    return (_done(message, "manager.setup_service", code=code)
-            or _services_page(v=_service_form(spec), editing=code, saved=message))
+    return _save(_SERVICES, lambda: setup.update_service(get_setup_ports(), code, raw),
+                 editing=code)
 
 
 @bp.post("/setup/services/<code>/remove")
@@ -198,41 +243,37 @@ def _counter_raw(form, *, with_code: bool, spoken: Mapping[str, str] | None = No
     return raw
 
 
+_COUNTERS = _Kind(page=_counters_page, form=_counter_form,
+                  saved=lambda code: _("Counter %(code)s is saved.", code=code),
+                  list_endpoint="manager.setup_counters", item_endpoint="manager.setup_counter")
+
+
 @bp.route("/setup/counters", methods=["GET", "POST"])
 @login_required("manager")
 def setup_counters():
     """Every counter, and the form that adds one."""
     if request.method == "GET":
         return _counters_page()
-    try:
-        spec = setup.create_counter(get_setup_ports(), _counter_raw(request.form, with_code=True))
-    except InvalidSetup as exc:
-        return _counters_page(422, v=dict(request.form), errors=field_errors(exc))
-    message = _("Counter %(code)s is saved.", code=spec.code)
-    return _done(message, "manager.setup_counters") or _counters_page(saved=message)
+    raw = _counter_raw(request.form, with_code=True)
+    return _save(_COUNTERS, lambda: setup.create_counter(get_setup_ports(), raw))
 
 
 @bp.route("/setup/counters/<code>", methods=["GET", "POST"])
 @login_required("manager")
 def setup_counter(code: str):
     """One counter's form: name, location, services in order, enabled."""
-    current = next((c for c in setup_queries.counters(get_db()) if c.code == code), None)
-    if current is None:
-        abort(404, description=_("There is no counter %(code)s.", code=code[:8]))
+    current = _one(setup_queries.counters(get_db()), code,
+                   _("There is no counter %(code)s.", code=code[:8]))
     if request.method == "GET":
         return _counters_page(v=_counter_form(current), editing=code)
-    try:
-        spec = setup.update_counter(get_setup_ports(), code,
-                                    _counter_raw(request.form, with_code=False,
-                                                 spoken=current.spoken))
-    except InvalidSetup as exc:
-        return _counters_page(422, v={**dict(request.form), "code": code}, editing=code,
-                              errors=field_errors(exc))
-    except DomainError as exc:  # a counter still holding a customer cannot be disabled
-        return _counters_page(409, v={**dict(request.form), "code": code}, editing=code,
+    raw = _counter_raw(request.form, with_code=False, spoken=current.spoken)
+
+    def still_serving(exc: DomainError, typed: dict):
+        # A counter still holding a customer cannot be disabled.
+        return _counters_page(409, v=typed, editing=code,
                               errors={"enabled": _("This counter still has a customer; finish "
                                                    "or send the ticket back first.")},
                               detail=str(exc))
-    message = _("Counter %(code)s is saved.", code=code)
-    return (_done(message, "manager.setup_counter", code=code)
-            or _counters_page(v=_counter_form(spec), editing=code, saved=message))
+
+    return _save(_COUNTERS, lambda: setup.update_counter(get_setup_ports(), code, raw),
+                 editing=code, conflict=still_serving)
