@@ -27,7 +27,6 @@ bounded.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
@@ -38,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH_DIR, ServerProcess, fmt, percentile  # noqa: E402
+from common import ServerProcess, fmt, percentile, save_result  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402
 from tests.support.devices import cookie_name, pair_context  # noqa: E402
@@ -172,11 +171,7 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(fmt(m, 0) for m in per_run))
     result = {"bench": "announce_latency", "runs": args.runs, "calls": args.calls,
               "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "ms": summary}
-    results = BENCH_DIR / "results"
-    results.mkdir(exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    (results / f"announce_latency-{stamp}.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result))
+    save_result("announce_latency", result, datetime.now().strftime("%Y%m%d-%H%M%S"))
     return 0
 
 

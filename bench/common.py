@@ -15,11 +15,13 @@ import multiprocessing as mp
 import os
 import sqlite3
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -27,7 +29,7 @@ REPO_ROOT = BENCH_DIR.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.support.server import ServerProcess, free_port  # noqa: E402,F401
+from tests.support.server import ServerProcess, free_port, run_init  # noqa: E402,F401
 
 SERVICES = ("A", "B", "C", "D")
 _FORK = mp.get_context("fork")
@@ -210,6 +212,18 @@ class BareServer(ServerProcess):
                 "--host", self.host, "--port", str(self.port), *self.extra_args]
 
 
+@contextmanager
+def demo_server(prefix: str) -> Iterator[tuple[Path, ServerProcess]]:
+    """A ``servicepoint serve`` on a fresh demo database in a temporary folder (removed
+    after); yields the database's path and the running server. Raises ``RuntimeError``
+    when ``init`` fails or the server does not come up."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        db = Path(tmp) / "sp.db"
+        run_init(db)
+        with ServerProcess(db, init=False, log_dir=tmp) as srv:
+            yield db, srv
+
+
 def process_rss(pid: int) -> tuple[int, int]:
     """(RSS of pid, RSS of pid + its children) in bytes."""
     import psutil
@@ -240,6 +254,59 @@ def db_number_check(db_path: str | os.PathLike[str]) -> dict[str, Any]:
     return {"tickets": len(rows), "duplicates": dupes, "gaps": gaps}
 
 
+# -- real Chromium --------------------------------------------------------------
+def browser_runs(runs: int, steps: Iterable[str], one_run: Callable[[Any], dict[str, list[float]]],
+                 flags: Sequence[str] = ()) -> dict[str, list[float]] | None:
+    """Call ``one_run(browser)`` ``runs`` times, each on a freshly launched Debian Chromium
+    (the end-to-end tests' arguments plus ``flags``); print each run's medians and return
+    the values of every one of ``steps`` pooled. ``None`` (said on stderr) when Chromium
+    is missing."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM_ARGS
+    from tests.support.require import chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        print("Chromium is missing: apt-get install chromium", file=sys.stderr)
+        return None
+    pooled: dict[str, list[float]] = {step: [] for step in steps}
+    with sync_playwright() as pw:
+        for run in range(runs):
+            browser = pw.chromium.launch(executable_path=executable,
+                                         args=CHROMIUM_ARGS + list(flags))
+            try:
+                got = one_run(browser)
+            finally:
+                browser.close()
+            for key, values in got.items():
+                pooled[key] += values
+            print(f"run {run + 1}: " + ", ".join(
+                f"{k} median {fmt(percentile(v, 50))} ms" for k, v in got.items()))
+    return pooled
+
+
+def sign_in_counter(browser, url: str, counter: str, *, viewport: dict[str, int],
+                    wait_ms: int, open_counter: bool = False):
+    """A new browser context (CSP bypassed for Playwright's waits) signed in as the demo
+    clerk through the login form and showing ``/counter/<counter>``, opened first when
+    ``open_counter`` and it is closed; returns ``(context, page)``. Raises Playwright's
+    ``TimeoutError`` when a step takes longer than ``wait_ms``."""
+    ctx = browser.new_context(base_url=url, viewport=viewport, bypass_csp=True)
+    ctx.set_default_timeout(wait_ms)
+    page = ctx.new_page()
+    page.goto(f"/login?next=/counter/{counter}")
+    page.fill("#username", "clerk")
+    page.fill("#password", "clerk-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/counter/{counter}")
+    page.wait_for_selector("#counter-live")
+    if open_counter and page.locator("#state-open").count():
+        page.click("#state-open")
+        page.wait_for_selector("#state-close")
+    return ctx, page
+
+
 # -- output --------------------------------------------------------------------
 def fmt(value: float, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -261,3 +328,25 @@ def print_table(rows: Iterable[tuple[str, str, dict[str, float], int]], title: s
     print(line)
     for r in body:
         print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+
+
+def step_table(pooled: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Print n, median, p99 and max (ms) of every step; return them as the result's
+    entries (``{step: {n, median_ms, p99_ms, max_ms}}``)."""
+    print(f"\n{'step':<8} {'n':>4} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}")
+    result = {}
+    for key, values in pooled.items():
+        result[key] = {"n": len(values), "median_ms": percentile(values, 50),
+                       "p99_ms": percentile(values, 99), "max_ms": max(values)}
+        print(f"{key:<8} {len(values):>4} {fmt(result[key]['median_ms']):>10}"
+              f" {fmt(result[key]['p99_ms']):>8} {fmt(result[key]['max_ms']):>8}")
+    return result
+
+
+def save_result(name: str, result: dict[str, Any], stamp: str | None = None) -> None:
+    """Write ``result`` to bench/results/<name>-<stamp>.json (``stamp``: Unix seconds
+    unless given) and print it as one JSON line, the run's last."""
+    folder = BENCH_DIR / "results"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}-{stamp or int(time.time())}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import platform
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,15 +34,20 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH_DIR, ServerProcess, fmt, percentile  # noqa: E402
+from common import (  # noqa: E402
+    browser_runs,
+    demo_server,
+    save_result,
+    sign_in_counter,
+    step_table,
+)
 
-from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402
-from tests.support.require import chromium_path  # noqa: E402
-from tests.support.server import JsonClient, run_init  # noqa: E402
+from tests.support.server import JsonClient  # noqa: E402
 
 COUNTER = "4"
 WAIT_MS = 10_000
 SCREEN = {"width": 1366, "height": 768}
+STEPS = ("call", "start", "finish", "render")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,19 +59,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def screen(browser, url: str):
-    ctx = browser.new_context(base_url=url, viewport=SCREEN, bypass_csp=True)
-    ctx.set_default_timeout(WAIT_MS)
-    page = ctx.new_page()
-    page.goto(f"/login?next=/counter/{COUNTER}")
-    page.fill("#username", "clerk")
-    page.fill("#password", "clerk-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**/counter/{COUNTER}")
-    page.wait_for_selector("#counter-live")
-    return ctx, page
-
-
 def timed(action, wait) -> float:
     started = time.monotonic()
     action()
@@ -77,83 +67,57 @@ def timed(action, wait) -> float:
 
 
 def one_run(browser, rounds: int, renders: int, queue: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"call": [], "start": [], "finish": [], "render": []}
-    with tempfile.TemporaryDirectory(prefix="bench-counter-") as tmp:
-        db = Path(tmp) / "sp.db"
-        run_init(db)
-        with ServerProcess(db, init=False, log_dir=tmp) as srv:
-            client = JsonClient(srv.url)
-            ctx_a, a = screen(browser, srv.url)
-            ctx_b, b = screen(browser, srv.url)
-            current = "n => (document.getElementById('current-number') || {}).textContent === n"
-            for _ in range(rounds):
-                number = client.post("/api/v1/tickets", {"service": "C"}).json["number"]
-                b.wait_for_selector(f"#waiting-{number}")
-                a.keyboard.press("g")
-                a.keyboard.type(number)
-                out["call"].append(timed(lambda: a.keyboard.press("Enter"),
-                                         lambda n=number: b.wait_for_function(current, arg=n)))
-                a.wait_for_function("() => document.activeElement.id !== 'call-number-input'")
-                out["start"].append(timed(lambda: a.keyboard.press("s"), lambda: b.wait_for_function(
-                    "() => (document.getElementById('current-state') || {}).textContent"
-                    " === 'Serving'")))
-                a.wait_for_selector("#btn-finish:not([disabled])")
-                out["finish"].append(timed(lambda: a.keyboard.press("f"), lambda: b.wait_for_function(
-                    "() => !document.getElementById('current-number')")))
-                a.wait_for_selector("#btn-next:not([disabled])")
-            cookies = {c["name"]: c["value"] for c in ctx_a.cookies()}
-            ctx_a.close()
-            ctx_b.close()
-            for k in range(queue):
-                client.post("/api/v1/tickets", {"service": "CD"[k % 2]})
-            parts = urlsplit(srv.url)
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-            headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-                       "HX-Request": "true"}
-            for _ in range(renders):
-                started = time.perf_counter()
-                conn.request("GET", f"/counter/{COUNTER}/live", headers=headers)
-                response = conn.getresponse()
-                body = response.read()
-                out["render"].append((time.perf_counter() - started) * 1000)
-                assert response.status == 200 and b"waiting-total" in body, response.status
-            conn.close()
+    out: dict[str, list[float]] = {step: [] for step in STEPS}
+    with demo_server("bench-counter-") as (_db, srv):
+        client = JsonClient(srv.url)
+        ctx_a, a = sign_in_counter(browser, srv.url, COUNTER, viewport=SCREEN, wait_ms=WAIT_MS)
+        ctx_b, b = sign_in_counter(browser, srv.url, COUNTER, viewport=SCREEN, wait_ms=WAIT_MS)
+        current = "n => (document.getElementById('current-number') || {}).textContent === n"
+        for _ in range(rounds):
+            number = client.post("/api/v1/tickets", {"service": "C"}).json["number"]
+            b.wait_for_selector(f"#waiting-{number}")
+            a.keyboard.press("g")
+            a.keyboard.type(number)
+            out["call"].append(timed(lambda: a.keyboard.press("Enter"),
+                                     lambda n=number: b.wait_for_function(current, arg=n)))
+            a.wait_for_function("() => document.activeElement.id !== 'call-number-input'")
+            out["start"].append(timed(lambda: a.keyboard.press("s"), lambda: b.wait_for_function(
+                "() => (document.getElementById('current-state') || {}).textContent"
+                " === 'Serving'")))
+            a.wait_for_selector("#btn-finish:not([disabled])")
+            out["finish"].append(timed(lambda: a.keyboard.press("f"), lambda: b.wait_for_function(
+                "() => !document.getElementById('current-number')")))
+            a.wait_for_selector("#btn-next:not([disabled])")
+        cookies = {c["name"]: c["value"] for c in ctx_a.cookies()}
+        ctx_a.close()
+        ctx_b.close()
+        for k in range(queue):
+            client.post("/api/v1/tickets", {"service": "CD"[k % 2]})
+        parts = urlsplit(srv.url)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+                   "HX-Request": "true"}
+        for _ in range(renders):
+            started = time.perf_counter()
+            conn.request("GET", f"/counter/{COUNTER}/live", headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            out["render"].append((time.perf_counter() - started) * 1000)
+            assert response.status == 200 and b"waiting-total" in body, response.status
+        conn.close()
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    if executable is None:
-        print("Chromium is missing: apt-get install chromium", file=sys.stderr)
+    pooled = browser_runs(args.runs, STEPS,
+                          lambda browser: one_run(browser, args.rounds, args.renders, args.queue))
+    if pooled is None:
         return 2
-    pooled: dict[str, list[float]] = {"call": [], "start": [], "finish": [], "render": []}
-    with sync_playwright() as pw:
-        for run in range(args.runs):
-            browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-            try:
-                got = one_run(browser, args.rounds, args.renders, args.queue)
-            finally:
-                browser.close()
-            for key, values in got.items():
-                pooled[key] += values
-            print(f"run {run + 1}: " + ", ".join(
-                f"{k} median {fmt(percentile(v, 50))} ms" for k, v in got.items()))
-    print(f"\n{'step':<8} {'n':>4} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}")
-    result = {}
-    for key, values in pooled.items():
-        result[key] = {"n": len(values), "median_ms": percentile(values, 50),
-                       "p99_ms": percentile(values, 99), "max_ms": max(values)}
-        print(f"{key:<8} {len(values):>4} {fmt(result[key]['median_ms']):>10}"
-              f" {fmt(result[key]['p99_ms']):>8} {fmt(result[key]['max_ms']):>8}")
+    result: dict = step_table(pooled)
     result.update(runs=args.runs, rounds=args.rounds, queue=args.queue,
                   machine=platform.node(), at=datetime.now(timezone.utc).isoformat())
-    folder = BENCH_DIR / "results"
-    folder.mkdir(exist_ok=True)
-    (folder / f"counter_live-{int(time.time())}.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result))
+    save_result("counter_live", result)
     return 0
 
 

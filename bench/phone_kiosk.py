@@ -17,23 +17,25 @@ wait is bounded. Needs Chromium and espeak-ng.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH_DIR, ServerProcess, fmt, percentile  # noqa: E402
+from common import (  # noqa: E402
+    browser_runs,
+    demo_server,
+    save_result,
+    sign_in_counter,
+    step_table,
+)
 
-from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402
 from tests.support.devices import pair_context  # noqa: E402
 from tests.support.display_audio import deploy_audio_flags  # noqa: E402
-from tests.support.require import chromium_path  # noqa: E402
-from tests.support.server import JsonClient, run_init  # noqa: E402
+from tests.support.server import JsonClient  # noqa: E402
 
 WAIT_MS = 15_000
 STEPS = ("called", "ticket", "menu")
@@ -46,105 +48,63 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def clerk(browser, url: str):
-    ctx = browser.new_context(base_url=url, viewport={"width": 1366, "height": 768},
-                              bypass_csp=True)
-    ctx.set_default_timeout(WAIT_MS)
-    page = ctx.new_page()
-    page.goto("/login?next=/counter/2")
-    page.fill("#username", "clerk")
-    page.fill("#password", "clerk-demo")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/counter/2")
-    page.wait_for_selector("#counter-live")
-    if page.locator("#state-open").count():
-        page.click("#state-open")
-        page.wait_for_selector("#state-close")
-    return ctx, page
-
-
 def one_run(browser, rounds: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {step: [] for step in STEPS}
-    with tempfile.TemporaryDirectory(prefix="bench-phone-") as tmp:
-        db = Path(tmp) / "sp.db"
-        run_init(db)
-        with ServerProcess(db, init=False, log_dir=tmp) as srv:
-            client = JsonClient(srv.url)
-            clerk_ctx, desk = clerk(browser, srv.url)
-            phone_ctx = browser.new_context(base_url=srv.url, viewport={"width": 390, "height": 844},
-                                            is_mobile=True, has_touch=True, bypass_csp=True)
-            phone_ctx.set_default_timeout(WAIT_MS)
-            kiosk_ctx = browser.new_context(base_url=srv.url,
-                                            viewport={"width": 1080, "height": 1920}, bypass_csp=True)
-            kiosk_ctx.set_default_timeout(WAIT_MS)
-            pair_context(kiosk_ctx, srv.url, str(db), ("K1",))
-            phone, kiosk = phone_ctx.new_page(), kiosk_ctx.new_page()
-            for _ in range(rounds):
-                issued = client.post("/api/v1/tickets", {"service": "B"}).json
-                phone.goto(issued["track_url"], wait_until="load")
-                phone.wait_for_function("document.querySelector('#track-live') !== null")
-                desk.keyboard.press("g")
-                desk.keyboard.type(issued["number"].lower())
-                started = time.monotonic()
-                desk.keyboard.press("Enter")
-                phone.wait_for_selector("#called-screen")
-                out["called"].append((time.monotonic() - started) * 1000)
-                desk.wait_for_function("n => (document.getElementById('current-number') || {})"
-                                       ".textContent === n", arg=issued["number"])
-                desk.click("#btn-no-show")
-                desk.wait_for_selector("#btn-next:not([disabled])")
+    with demo_server("bench-phone-") as (db, srv):
+        client = JsonClient(srv.url)
+        clerk_ctx, desk = sign_in_counter(browser, srv.url, "2", wait_ms=WAIT_MS,
+                                          viewport={"width": 1366, "height": 768},
+                                          open_counter=True)
+        phone_ctx = browser.new_context(base_url=srv.url, viewport={"width": 390, "height": 844},
+                                        is_mobile=True, has_touch=True, bypass_csp=True)
+        phone_ctx.set_default_timeout(WAIT_MS)
+        kiosk_ctx = browser.new_context(base_url=srv.url,
+                                        viewport={"width": 1080, "height": 1920}, bypass_csp=True)
+        kiosk_ctx.set_default_timeout(WAIT_MS)
+        pair_context(kiosk_ctx, srv.url, str(db), ("K1",))
+        phone, kiosk = phone_ctx.new_page(), kiosk_ctx.new_page()
+        for _ in range(rounds):
+            issued = client.post("/api/v1/tickets", {"service": "B"}).json
+            phone.goto(issued["track_url"], wait_until="load")
+            phone.wait_for_function("document.querySelector('#track-live') !== null")
+            desk.keyboard.press("g")
+            desk.keyboard.type(issued["number"].lower())
+            started = time.monotonic()
+            desk.keyboard.press("Enter")
+            phone.wait_for_selector("#called-screen")
+            out["called"].append((time.monotonic() - started) * 1000)
+            desk.wait_for_function("n => (document.getElementById('current-number') || {})"
+                                   ".textContent === n", arg=issued["number"])
+            desk.click("#btn-no-show")
+            desk.wait_for_selector("#btn-next:not([disabled])")
 
+            started = time.monotonic()
+            with kiosk.expect_response(lambda r: "/speech/menu.wav" in r.url) as menu:
+                kiosk.goto("/kiosk/K1?lang=fr&a11y=1", wait_until="load")
+            menu.value.finished()
+            out["menu"].append((time.monotonic() - started) * 1000)
+            kiosk.wait_for_selector("#service-A")
+            kiosk.keyboard.press("ArrowDown")
+            with kiosk.expect_response(lambda r: "/speech/ticket.wav" in r.url) as spoken:
                 started = time.monotonic()
-                with kiosk.expect_response(lambda r: "/speech/menu.wav" in r.url) as menu:
-                    kiosk.goto("/kiosk/K1?lang=fr&a11y=1", wait_until="load")
-                menu.value.finished()
-                out["menu"].append((time.monotonic() - started) * 1000)
-                kiosk.wait_for_selector("#service-A")
-                kiosk.keyboard.press("ArrowDown")
-                with kiosk.expect_response(lambda r: "/speech/ticket.wav" in r.url) as spoken:
-                    started = time.monotonic()
-                    kiosk.keyboard.press("Enter")
-                spoken.value.finished()
-                out["ticket"].append((time.monotonic() - started) * 1000)
-            for ctx in (clerk_ctx, phone_ctx, kiosk_ctx):
-                ctx.close()
+                kiosk.keyboard.press("Enter")
+            spoken.value.finished()
+            out["ticket"].append((time.monotonic() - started) * 1000)
+        for ctx in (clerk_ctx, phone_ctx, kiosk_ctx):
+            ctx.close()
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    if executable is None:
-        print("Chromium is missing: apt-get install chromium", file=sys.stderr)
+    pooled = browser_runs(args.runs, STEPS, lambda browser: one_run(browser, args.rounds),
+                          flags=deploy_audio_flags())
+    if pooled is None:
         return 2
-    pooled: dict[str, list[float]] = {step: [] for step in STEPS}
-    with sync_playwright() as pw:
-        for run in range(args.runs):
-            browser = pw.chromium.launch(executable_path=executable,
-                                         args=CHROMIUM_ARGS + deploy_audio_flags())
-            try:
-                got = one_run(browser, args.rounds)
-            finally:
-                browser.close()
-            for key, values in got.items():
-                pooled[key] += values
-            print(f"run {run + 1}: " + ", ".join(
-                f"{k} median {fmt(percentile(v, 50))} ms" for k, v in got.items()))
-    print(f"\n{'step':<8} {'n':>4} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}")
-    result: dict = {}
-    for key, values in pooled.items():
-        result[key] = {"n": len(values), "median_ms": percentile(values, 50),
-                       "p99_ms": percentile(values, 99), "max_ms": max(values)}
-        print(f"{key:<8} {len(values):>4} {fmt(result[key]['median_ms']):>10}"
-              f" {fmt(result[key]['p99_ms']):>8} {fmt(result[key]['max_ms']):>8}")
+    result: dict = step_table(pooled)
     result.update(runs=args.runs, rounds=args.rounds, machine=platform.node(),
                   at=datetime.now(timezone.utc).isoformat())
-    folder = BENCH_DIR / "results"
-    folder.mkdir(exist_ok=True)
-    (folder / f"phone_kiosk-{int(time.time())}.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result))
+    save_result("phone_kiosk", result)
     return 0
 
 

@@ -37,7 +37,7 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH_DIR, ServerProcess, percentile  # noqa: E402
+from common import ServerProcess, percentile, save_result  # noqa: E402
 
 from servicepoint.db import connect  # noqa: E402
 from tests.support.history import write_days  # noqa: E402
@@ -228,11 +228,7 @@ def main(argv=None) -> int:
     if "export" in result:
         targets["export_rss_mb<120"] = result["export"]["rss_peak_mb"] < 120
     result["targets"] = targets
-    out_dir = BENCH_DIR / "results"
-    out_dir.mkdir(exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    (out_dir / f"reports-{stamp}.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result))
+    save_result("reports", result, dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
     if not args.keep and not args.db:
         import shutil
 

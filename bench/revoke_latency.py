@@ -17,7 +17,6 @@ wait is bounded.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH_DIR, ServerProcess, fmt, percentile  # noqa: E402
+from common import ServerProcess, fmt, percentile, save_result  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402
 from tests.support.devices import pair_context  # noqa: E402
@@ -112,11 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         median, p99 = percentile(values, 50), percentile(values, 99)
         print(f"  {label:<42} median {fmt(median)} ms  p99 {fmt(p99)} ms  (n={len(values)})")
         summary[f"{key}_median_ms"], summary[f"{key}_p99_ms"] = median, p99
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    folder = BENCH_DIR / "results"
-    folder.mkdir(exist_ok=True)
-    (folder / f"revoke_latency-{stamp}.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary))
+    save_result("revoke_latency", summary, datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
     return 0
 
 
