@@ -186,6 +186,15 @@ def page(context: Any, page_events: PageEvents) -> Iterator[Any]:
 
 
 # -- helpers -----------------------------------------------------------------
+def new_page(browser: Any, server: ServerProcess) -> tuple[Any, Any]:
+    """A fresh, unpaired browser context on ``server`` (English, ``VIEWPORT``, CSP bypassed
+    as in :func:`context`, 10 s per step) and its page."""
+    ctx = browser.new_context(base_url=server.url, viewport=VIEWPORT, locale="en-US",
+                              bypass_csp=True)
+    ctx.set_default_timeout(10_000)
+    return ctx, ctx.new_page()
+
+
 def sign_in(page: Any, username: str, password: str, next_url: str) -> None:
     """Sign in through the login form and wait for the page it leads to."""
     page.goto(f"/login?next={next_url}", wait_until="load")

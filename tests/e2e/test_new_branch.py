@@ -12,14 +12,20 @@ import datetime as dt
 import json
 import sqlite3
 import subprocess
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
 from hardware.emulator import PrinterEmulator
+from tests.support.devices import (
+    enter_pairing_code,
+    issue_status,
+    pairing_code,
+    revoke_on_devices_page,
+)
 from tests.support.server import ServerProcess, run_init, servicepoint_cmd
 
-from .conftest import VIEWPORT, format_violations, sign_in
+from .conftest import format_violations, new_page, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -51,18 +57,11 @@ def new_branch(tmp_path) -> Iterator[ServerProcess]:
         server.stop()
 
 
-def browser_page(browser, server: ServerProcess) -> tuple[Any, Any]:
-    ctx = browser.new_context(base_url=server.url, viewport=VIEWPORT, locale="en-US",
-                              bypass_csp=True)
-    ctx.set_default_timeout(10_000)
-    return ctx, ctx.new_page()
-
-
 def test_a_new_branch_prints_its_first_ticket_at_a_paired_kiosk(browser, new_branch, printer,
                                                                   screenshot, axe):
-    admin_ctx, admin = browser_page(browser, new_branch)
-    kiosk_ctx, kiosk = browser_page(browser, new_branch)
-    stranger_ctx, stranger = browser_page(browser, new_branch)
+    admin_ctx, admin = new_page(browser, new_branch)
+    kiosk_ctx, kiosk = new_page(browser, new_branch)
+    stranger_ctx, stranger = new_page(browser, new_branch)
     try:
         sign_in(admin, "boss", "boss-password-1", "/hardware")
         # 1. The ticket printer (a network printer, here the emulator).
@@ -121,14 +120,9 @@ def test_a_new_branch_prints_its_first_ticket_at_a_paired_kiosk(browser, new_bra
         admin.wait_for_selector("#saved:has-text('K1 is saved')")
 
         # 5. The kiosk PC opens its page: a code. The admin enters it; the kiosk opens.
-        kiosk.goto("/kiosk/K1", wait_until="load")
-        code = kiosk.wait_for_selector("[data-pair-code]").inner_text().replace(" ", "")
+        code = pairing_code(kiosk, "K1")
         admin.goto("/hardware/devices", wait_until="load")
-        admin.fill("#pair-code", code)
-        admin.select_option("#pair-device", "K1")
-        admin.click("#pair-form button[type=submit]")
-        admin.wait_for_selector("#saved:has-text('K1 is paired')")
-        kiosk.wait_for_selector("#issue-form", timeout=5_000)
+        enter_pairing_code(admin, kiosk, code, "K1")
 
         # 6. A customer takes a ticket for the new service, in Spanish: it prints.
         kiosk.goto("/kiosk/K1?lang=es", wait_until="load")
@@ -146,19 +140,8 @@ def test_a_new_branch_prints_its_first_ticket_at_a_paired_kiosk(browser, new_bra
         assert stranger.locator("#service-P").count() == 0
 
         # 8. Revoked: the kiosk can issue nothing more, and shows the pairing screen.
-        kiosk.goto("/kiosk/K1", wait_until="load")
-        kiosk.wait_for_selector("#kiosk-live[data-sse=open]", timeout=5_000)
-        admin.click("#device-K1 button.danger")
-        admin.wait_for_selector("#saved:has-text('revoked')")
-        status = kiosk.evaluate(
-            """async () => {
-                const form = new FormData();
-                form.append('service', 'P');
-                form.append('key', 'afterrevoke00001');
-                form.append('csrf_token', document.querySelector('meta[name=csrf-token]').content);
-                return (await fetch('/kiosk/K1/issue', {method: 'POST', body: form})).status;
-            }""")
-        assert status == 403
+        revoke_on_devices_page(admin, kiosk, "K1")
+        assert issue_status(kiosk, "K1", "P", "afterrevoke00001") == 403
         kiosk.wait_for_selector("[data-pair-code]", timeout=5_000)
         assert len(printer.tickets()) == 1
     finally:

@@ -8,14 +8,20 @@ bytes are checked where a real printer would receive them.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
 from hardware.emulator import PrinterEmulator
+from tests.support.devices import (
+    enter_pairing_code,
+    issue_status,
+    pairing_code,
+    revoke_on_devices_page,
+)
 from tests.support.server import ServerProcess, run_init
 
-from .conftest import VIEWPORT, format_violations, sign_in
+from .conftest import format_violations, new_page, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -48,13 +54,6 @@ def branch(tmp_path_factory, printer) -> Iterator[ServerProcess]:
         server.stop()
 
 
-def new_page(browser, server: ServerProcess, **kw) -> tuple[Any, Any]:
-    ctx = browser.new_context(base_url=server.url, viewport=VIEWPORT, locale="en-US",
-                              bypass_csp=True, **kw)
-    ctx.set_default_timeout(10_000)
-    return ctx, ctx.new_page()
-
-
 def test_a_kiosk_paired_by_code_prints_and_stops_when_revoked(browser, branch, printer,
                                                               screenshot, axe):
     kiosk_ctx, kiosk = new_page(browser, branch)
@@ -62,8 +61,7 @@ def test_a_kiosk_paired_by_code_prints_and_stops_when_revoked(browser, branch, p
     stranger_ctx, stranger = new_page(browser, branch)
     try:
         # A fresh browser on the kiosk's page shows the pairing screen with a code.
-        kiosk.goto("/kiosk/K1", wait_until="load")
-        code = kiosk.wait_for_selector("[data-pair-code]").inner_text().replace(" ", "")
+        code = pairing_code(kiosk, "K1")
         assert len(code) == 6 and code.isdigit()
         assert kiosk.locator("#issue-form").count() == 0
         assert "/hardware/devices" in kiosk.inner_text("[data-pair-code] ~ .pair-url")
@@ -74,11 +72,7 @@ def test_a_kiosk_paired_by_code_prints_and_stops_when_revoked(browser, branch, p
         # The manager enters it on /hardware/devices; the kiosk opens by itself.
         sign_in(manager, "manager", "manager-demo", "/hardware/devices")
         manager.wait_for_selector("#waiting-title")
-        manager.fill("#pair-code", f"{code[:3]} {code[3:]}")
-        manager.select_option("#pair-device", "K1")
-        manager.click("#pair-form button[type=submit]")
-        manager.wait_for_selector("#saved:has-text('K1 is paired')")
-        kiosk.wait_for_selector("#issue-form", timeout=5_000)
+        enter_pairing_code(manager, kiosk, f"{code[:3]} {code[3:]}", "K1")
         manager.wait_for_selector("#device-K1[data-paired='1']")
         screenshot(manager, "hardware-devices")
 
@@ -95,22 +89,10 @@ def test_a_kiosk_paired_by_code_prints_and_stops_when_revoked(browser, branch, p
         assert stranger.locator("#service-B").count() == 0
 
         # Revoked: the kiosk's screen turns into the pairing screen within a second.
-        kiosk.goto("/kiosk/K1", wait_until="load")
-        kiosk.wait_for_selector("#kiosk-live[data-sse=open]", timeout=5_000)
-        manager.click("#device-K1 button.danger")
-        manager.wait_for_selector("#saved:has-text('revoked')")
+        revoke_on_devices_page(manager, kiosk, "K1")
         # At once: the next tap (here one already on the screen) is refused, nothing prints.
         printed = len(printer.tickets())
-        status = kiosk.evaluate(
-            """async () => {
-                const form = new FormData();
-                form.append('service', 'B');
-                form.append('key', 'revokedkiosk0001');
-                form.append('csrf_token', document.querySelector('meta[name=csrf-token]').content);
-                const r = await fetch('/kiosk/K1/issue', {method: 'POST', body: form});
-                return r.status;
-            }""")
-        assert status == 403
+        assert issue_status(kiosk, "K1", "B", "revokedkiosk0001") == 403
         assert len(printer.tickets()) == printed
         # The screen follows over its live stream (the bound only stops a hang; the time is
         # measured by bench/revoke_latency.py).

@@ -5,6 +5,10 @@ holds that device's credential. :func:`pair` pairs one the way a screen does —
 ask for a code, enter it as a manager would, claim the credential — through the
 real use cases on the test's database, and returns the credential: the value of
 the browser's cookie (``cookie_name(code)``) or an agent's bearer token.
+
+The end-to-end tests pair and revoke a kiosk in real Chromium the way people do
+(:func:`pairing_code`, :func:`enter_pairing_code`, :func:`revoke_on_devices_page`,
+:func:`issue_status`); those take Playwright pages and wait only for what the pages show.
 """
 from __future__ import annotations
 
@@ -19,8 +23,9 @@ from servicepoint.timeutil import SystemClock
 # The demo branch's screens (servicepoint/demo_branch.toml).
 DEMO_DEVICES = ("K1", "K2", "D1")
 
-__all__ = ["DEMO_DEVICES", "cookie_name", "pair", "pair_all", "pair_client", "pair_context",
-           "revoke", "shown_code"]
+__all__ = ["DEMO_DEVICES", "cookie_name", "enter_pairing_code", "issue_status", "pair",
+           "pair_all", "pair_client", "pair_context", "pairing_code", "revoke",
+           "revoke_on_devices_page", "shown_code"]
 
 
 def pair(db_path: str, code: str, *, transport: str = "cookie", clock=None) -> str:
@@ -76,3 +81,44 @@ def shown_code(html: str) -> str:
     match = re.search(r"data-pair-code>\s*(\d{3}) (\d{3})\s*<", html)
     assert match, "no pairing code on the page"
     return match.group(1) + match.group(2)
+
+
+def pairing_code(kiosk, device: str) -> str:
+    """Open ``/kiosk/<device>`` in the unpaired page ``kiosk``; the six digits its pairing
+    screen shows. Raises Playwright's ``TimeoutError`` when no code appears."""
+    kiosk.goto(f"/kiosk/{device}", wait_until="load")
+    return kiosk.wait_for_selector("[data-pair-code]").inner_text().replace(" ", "")
+
+
+def enter_pairing_code(manager, kiosk, code: str, device: str) -> None:
+    """On the devices page open in ``manager``, pair ``device`` with ``code`` as typed; wait
+    until the page says so and the kiosk's own page, open in ``kiosk``, shows its form.
+    Raises Playwright's ``TimeoutError`` when either does not."""
+    manager.fill("#pair-code", code)
+    manager.select_option("#pair-device", device)
+    manager.click("#pair-form button[type=submit]")
+    manager.wait_for_selector(f"#saved:has-text('{device} is paired')")
+    kiosk.wait_for_selector("#issue-form", timeout=5_000)
+
+
+def revoke_on_devices_page(manager, kiosk, device: str) -> None:
+    """Reopen ``device``'s page in ``kiosk`` with its live stream open, then revoke the
+    device on the devices page open in ``manager`` and wait until that page says so.
+    Raises Playwright's ``TimeoutError`` when a step does not happen."""
+    kiosk.goto(f"/kiosk/{device}", wait_until="load")
+    kiosk.wait_for_selector("#kiosk-live[data-sse=open]", timeout=5_000)
+    manager.click(f"#device-{device} button.danger")
+    manager.wait_for_selector("#saved:has-text('revoked')")
+
+
+def issue_status(kiosk, device: str, service: str, key: str) -> int:
+    """The HTTP status of a ticket POST for ``service`` sent from the page open in ``kiosk``
+    (its cookies and CSRF token), as a tap on the screen sends it."""
+    return kiosk.evaluate(
+        """async ([device, service, key]) => {
+            const form = new FormData();
+            form.append('service', service);
+            form.append('key', key);
+            form.append('csrf_token', document.querySelector('meta[name=csrf-token]').content);
+            return (await fetch(`/kiosk/${device}/issue`, {method: 'POST', body: form})).status;
+        }""", [device, service, key])
