@@ -48,6 +48,15 @@ def _page(status: int = 200, **extra):
                        **_context(**extra))
 
 
+def _done(message: str):
+    """After a change: htmx gets the page again saying ``message``; a plain form is
+    redirected to it (303) with ``message`` flashed."""
+    if htmx.is_htmx():
+        return _page(saved=message)
+    flash(message, "ok")
+    return redirect(url_for("devices.index"), 303)
+
+
 def _actor() -> str:
     return (current_principal() or {}).get("username", "unknown")
 
@@ -76,10 +85,7 @@ def pair():
     except InvalidSetup as exc:
         return _page(422, pair=typed, pair_errors=field_errors(exc))
     message = _("%(code)s is paired; its screen opens within a second.", code=paired.device_code)
-    if htmx.is_htmx():
-        return _page(saved=message)
-    flash(message, "ok")
-    return redirect(url_for("devices.index"), 303)
+    return _done(message)
 
 
 @bp.post("/<code>/revoke")
@@ -92,10 +98,7 @@ def revoke(code: str):
         return _page(404, saved=_("There is no device %(code)s.", code=code[:16]))
     message = _("%(code)s: %(n)s credential(s) revoked; its screens ask to be paired again.",
                 code=code, n=count)
-    if htmx.is_htmx():
-        return _page(saved=message)
-    flash(message, "ok")
-    return redirect(url_for("devices.index"), 303)
+    return _done(message)
 
 
 @bp.post("/add")
@@ -113,7 +116,4 @@ def add():
     except InvalidSetup as exc:
         return _page(422, add=raw, add_errors=field_errors(exc))
     message = _("%(code)s is saved.", code=spec.code)
-    if htmx.is_htmx():
-        return _page(saved=message)
-    flash(message, "ok")
-    return redirect(url_for("devices.index"), 303)
+    return _done(message)
