@@ -114,12 +114,14 @@ def record_rating(conn: sqlite3.Connection, event: Event, timezone: str) -> None
     batch.write(conn)
 
 
-def rebuild(conn: sqlite3.Connection) -> int:
+def rebuild(conn: sqlite3.Connection, *, database: str | None = None, workers: int = 1) -> int:
     """Recompute every summary from ``ticket_events``; returns how many tickets it read.
 
     Runs inside the caller's transaction (the CLI's ``BEGIN IMMEDIATE``, or a migration's),
-    in SQL (``report_rebuild``) with the same rules as :func:`record_ticket`.
+    in SQL (``report_rebuild``) with the same rules as :func:`record_ticket`; with the
+    database's path, ``workers`` processes compute the months side by side.
     """
     from .report_rebuild import rebuild_sql
 
-    return rebuild_sql(conn, get_setting(conn, "timezone", "UTC") or "UTC")
+    return rebuild_sql(conn, get_setting(conn, "timezone", "UTC") or "UTC",
+                       database=database, workers=workers)

@@ -197,3 +197,27 @@ def test_a_wait_exactly_on_target_is_a_hit_in_both_ways(tmp_path):
         assert summary_rows(ports.conn) == before
     finally:
         ports.conn.close()
+
+
+def test_a_transferred_ticket_called_twice_rebuilds_the_same(tmp_path):
+    """A second call after a transfer is not a second called ticket, and a visit moved on
+    is not resolved at its first counter: the rebuild must count both as the server did."""
+    clock = FixedClock(T0)
+    db = copy_demo_db(tmp_path / "sp.db")
+    ports = make_ports(db, clock)
+    try:
+        play(ports, clock, [("issue", "A"), ("call", "1", "clerk"), ("act", 0, "start", "A"),
+                            ("act", 0, "transfer", "B"), ("call", "2", "manager"),
+                            ("act", 0, "start", "B"), ("act", 0, "finish", "B")], end_day=False)
+        conn = ports.conn
+        row = conn.execute("SELECT sum(called_tickets), sum(called), sum(finished), sum(resolved),"
+                           " sum(transfers) FROM report_hours").fetchone()
+        assert tuple(row) == (1, 2, 1, 0, 1)
+        before = summary_rows(conn)
+        conn.execute("DELETE FROM report_hours")
+        conn.execute("DELETE FROM report_hist")
+        with immediate(conn):
+            report_store.rebuild(conn)
+        assert summary_rows(conn) == before
+    finally:
+        ports.conn.close()
