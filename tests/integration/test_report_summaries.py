@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from servicepoint import report_store, reports
-from servicepoint.db import immediate
+from servicepoint.db import connect, immediate
 from servicepoint.domain import kpi
 from servicepoint.domain import report as rep
 from servicepoint.domain.model import DomainError
@@ -221,3 +221,25 @@ def test_a_transferred_ticket_called_twice_rebuilds_the_same(tmp_path):
         assert summary_rows(conn) == before
     finally:
         ports.conn.close()
+
+
+def test_the_rebuild_across_processes_matches_the_one_in_process(tmp_path):
+    """``reports rebuild`` computes months in worker processes: the rows must be those of
+    the single-process rebuild, on history spanning three months."""
+    from tests.support.history import write_days
+
+    db = copy_demo_db(tmp_path / "sp.db")
+    conn = connect(db)
+    try:
+        written = write_days(conn, dt.date(2026, 1, 20), 50, 40, tz=TIMEZONE)
+        assert written > 1000
+        with immediate(conn):
+            read = report_store.rebuild(conn)
+        alone = summary_rows(conn)
+        with immediate(conn):
+            assert report_store.rebuild(conn, database=db, workers=2) == read
+        assert summary_rows(conn) == alone
+        months = {r[0][:7] for r in conn.execute("SELECT DISTINCT day FROM report_hours")}
+        assert months == {"2026-01", "2026-02", "2026-03"}
+    finally:
+        conn.close()
