@@ -31,7 +31,7 @@ class RetentionResult:
     print_jobs: int
 
 
-def run_retention(ports: UpkeepPorts, *, days: int | None = None, batch: int = 500) -> RetentionResult:
+def run_retention(ports: UpkeepPorts, *, days: int | None = None, batch: int = 100) -> RetentionResult:
     """Anonymise ended visits issued more than ``days`` ago (default: the branch setting).
 
     Safe to repeat: a visit is anonymised once. Raises ValueError for ``days`` < 1.
@@ -40,11 +40,16 @@ def run_retention(ports: UpkeepPorts, *, days: int | None = None, batch: int = 5
     days = read_settings(ports.conn).retention_days if days is None else days
     cutoff = upkeep.retention_cutoff(now, days)
     totals = [0, 0, 0]
+    # Each batch starts after the last one's highest id: searching from the first ticket
+    # again would step over every visit already anonymised, a longer scan (inside the
+    # write lock) with every batch of a large history.
+    after = 0
     while True:
         began = time.monotonic()
         with immediate(ports.conn):
-            ids = upkeep_store.tickets_to_anonymise(ports.conn, cutoff, batch)
+            ids = upkeep_store.tickets_to_anonymise(ports.conn, cutoff, batch, after)
             counts = upkeep_store.anonymise(ports.conn, ids, now)
+        after = ids[-1] if ids else after
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         if len(ids) < batch:
             break

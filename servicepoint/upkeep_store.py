@@ -43,14 +43,17 @@ def record_close(conn: sqlite3.Connection, day: str, at: dt.datetime, expired: i
                  (day, to_db(at), expired, trigger))
 
 
-def tickets_to_anonymise(conn: sqlite3.Connection, cutoff: dt.datetime, limit: int) -> list[int]:
-    """Ids of ended visits issued before ``cutoff`` and not yet anonymised."""
+def tickets_to_anonymise(conn: sqlite3.Connection, cutoff: dt.datetime, limit: int,
+                         after_id: int = 0) -> list[int]:
+    """Ids (above ``after_id``, ascending) of ended visits issued before ``cutoff`` and not
+    yet anonymised."""
     # Branch days lie within a day of UTC dates: the day bound lets SQLite use the
     # (day, number) index before it checks the exact instant.
     last_day = (cutoff + dt.timedelta(days=1)).date().isoformat()
     return [r[0] for r in conn.execute(
         f"SELECT id FROM tickets WHERE day <= ? AND issued_at < ? AND anonymised_at IS NULL"
-        f" AND state IN {TERMINAL} ORDER BY id LIMIT ?", (last_day, to_db(cutoff), limit))]
+        f" AND state IN {TERMINAL} AND id > ? ORDER BY id LIMIT ?",
+        (last_day, to_db(cutoff), after_id, limit))]
 
 
 def anonymise(conn: sqlite3.Connection, ids: list[int], at: dt.datetime) -> tuple[int, int, int]:

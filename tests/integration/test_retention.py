@@ -132,3 +132,16 @@ def test_retention_days_come_from_the_branch_setting(ports, clock):
     clock.set(T0 + dt.timedelta(days=11))
     result = run_retention(ports)
     assert result.days == 10 and result.tickets == 5
+
+
+def test_small_batches_anonymise_every_due_visit_once(ports, clock):
+    """Batches follow each other by id: two at a time still reaches every due visit, and
+    the next run finds nothing left."""
+    a_day_of_visits(ports, clock)
+    due = ports.conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    assert due >= 5
+    clock.set(T0 + dt.timedelta(days=91))
+    assert run_retention(ports, days=90, batch=2).tickets == due
+    assert ports.conn.execute(
+        "SELECT count(*) FROM tickets WHERE anonymised_at IS NULL").fetchone()[0] == 0
+    assert run_retention(ports, days=90, batch=2).tickets == 0
