@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from servicepoint import counter_queries, htmx, queries, usecases
+from servicepoint import counter_queries, htmx, queries, usecases, view_cache
 from servicepoint import texts as shared
 from servicepoint.auth import current_principal, login_required
 from servicepoint.domain import kpi, lifecycle
@@ -32,7 +32,7 @@ from servicepoint.domain.model import Counter, DomainError, State, Ticket
 from servicepoint.i18n import current_language, remember_language
 from servicepoint.ports import NotFound
 from servicepoint.timeutil import branch_day, zone
-from servicepoint.web_db import get_db, get_ports, now, service_times
+from servicepoint.web_db import get_db, get_ports, now
 
 from . import refusals, texts
 
@@ -123,7 +123,7 @@ def _live_context(code: str) -> dict:
     counts = queries.queue_counts(conn)
     lang = current_language()
     queues = []
-    for q in queries.queue_overview(conn, service_times(), at, lang):
+    for q in view_cache.queue_overview(lang):
         if q["service"] in served:
             q["over"] = kpi.over_target(q["waiting"], q["longest_wait_s"], q["target_wait_s"])
             q["sent_here"] = counts[q["service"]].reserved.get(code, 0)

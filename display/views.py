@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from servicepoint import htmx, queries
+from servicepoint import htmx, queries, view_cache
 from servicepoint.i18n import LANGUAGES, device_language
 from servicepoint.pairing_web import is_paired, pairing_screen
 from servicepoint.timeutil import branch_day, day_bounds, zone
-from servicepoint.web_db import get_db, now, service_times
+from servicepoint.web_db import get_db, now
 
 from . import announce, texts
 
@@ -60,7 +60,7 @@ def _board_context(device: queries.Display) -> dict:
     conn = get_db()
     limit = min(current_app.config["DISPLAY_CALLS"], CALLS_THAT_FIT.get(device.orientation, 5))
     calls = queries.recent_calls(conn, day_start, limit, device, lang)
-    queues = [q for q in queries.queue_overview(conn, service_times(), at, lang)
+    queues = [q for q in view_cache.queue_overview(lang)
               if device.lists(q["service"])]
     for q in queues:
         q["wait_text"] = texts.wait_text(q["estimated_wait_s"], q["estimated_wait_low_s"],

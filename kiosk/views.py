@@ -11,13 +11,13 @@ import secrets
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
-from servicepoint import htmx, queries, setup_queries, usecases
+from servicepoint import htmx, queries, setup_queries, usecases, view_cache
 from servicepoint.domain.model import DomainError, Kiosk
 from servicepoint.i18n import LANGUAGES, device_language
 from servicepoint.pairing_web import is_paired, pairing_screen, refused
 from servicepoint.ports import NotFound
 from servicepoint.security import public_base
-from servicepoint.web_db import get_db, get_ports, now, service_times
+from servicepoint.web_db import get_db, get_ports
 
 from . import qr, texts
 
@@ -68,7 +68,7 @@ def _offered(device: Kiosk) -> list[dict]:
     """The services this kiosk offers, with their waiting counts and estimates
     ("No counter open" instead of a wait while no counter serves one)."""
     lang = g.lang
-    rows = [s for s in queries.queue_overview(get_db(), service_times(), now(), lang)
+    rows = [s for s in view_cache.queue_overview(lang)
             if device.offers(s["service"])]
     for s in rows:
         s["waiting_text"] = texts.counted("waiting", s["waiting"], lang)

@@ -9,13 +9,13 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from servicepoint import htmx, queries, reports
+from servicepoint import htmx, queries, reports, view_cache
 from servicepoint.auth import login_required
 from servicepoint.domain import kpi
 from servicepoint.domain.model import CounterState
 from servicepoint.i18n import current_language, remember_language
 from servicepoint.timeutil import zone
-from servicepoint.web_db import get_db, now, service_times
+from servicepoint.web_db import get_db, now
 
 from . import texts
 
@@ -61,7 +61,7 @@ def _counters() -> list[dict]:
 def _dashboard_context() -> dict:
     at = now()
     conn = get_db()
-    queues = queries.queue_overview(conn, service_times(), at, current_language())
+    queues = view_cache.queue_overview(current_language())
     for q in queues:
         q["over"] = kpi.over_target(q["waiting"], q["longest_wait_s"], q["target_wait_s"])
     counters = _counters()

@@ -6,7 +6,7 @@ import json
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import queries, report_queries, reports, security
+from . import queries, report_queries, reports, security, view_cache
 from .auth import api_require, current_principal, has_role
 from .domain.counters import COUNTER_MOVES
 from .domain.lifecycle import STAFF_ACTIONS
@@ -258,7 +258,7 @@ def get_ticket(ticket_id: int):
 def queue():
     """Per service: people waiting, estimated wait for a new arrival, open counters."""
     lang = request.args.get("lang", "en")
-    return jsonify(services=queries.queue_overview(get_db(), service_times(), now(), lang),
+    return jsonify(services=view_cache.queue_overview(lang),
                    version=current_app.extensions["servicepoint"]["broadcaster"].version)
 
 
@@ -352,51 +352,10 @@ def ticket_action(ticket_id: int, action: str):
 
 @bp.get("/events")
 def events():
-    """Server-Sent Events: a small "changed" signal whenever the queue changes."""
-    broadcaster = current_app.extensions["servicepoint"]["broadcaster"]
-    heartbeat = current_app.config["SSE_HEARTBEAT_S"]
-    last_id = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-    since = broadcaster.parse_last_id(last_id)
-    version_arg = security.bounded_digits(request.args.get("version"))
-    if since is None and version_arg is not None and not last_id:
-        since = min(version_arg, broadcaster.version)
-
-    def stream():
-        broadcaster.connect()
-        try:
-            version = broadcaster.version
-            yield "retry: 2000\n\n"
-            if since is not None and since < version:
-                yield _sse("changed", broadcaster.event_id(version),
-                           {"version": version, "topics": broadcaster.topics_since(since)})
-            elif since is None and last_id:
-                # A client from before a restart: tell it to re-sync everything.
-                yield _sse("changed", broadcaster.event_id(version),
-                           {"version": version, "topics": ["*"]})
-            else:
-                yield _sse("hello", broadcaster.event_id(version), {"version": version})
-            while True:
-                new = broadcaster.wait(version, heartbeat)
-                if new == version:
-                    # A comment line keeps proxies awake and detects dropped clients.
-                    yield ": heartbeat\n\n"
-                    continue
-                topics = broadcaster.topics_since(version)
-                version = new
-                yield _sse("changed", broadcaster.event_id(version),
-                           {"version": version, "topics": topics})
-                for topic in topics:
-                    if topic != "*":
-                        yield _sse(topic, broadcaster.event_id(version), {"version": version})
-        finally:
-            broadcaster.disconnect()
-
-    return Response(stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-def _sse(event: str, event_id: str, data: dict) -> str:
-    return f"id: {event_id}\nevent: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+    """Server-Sent Events: served by the stream server in front of this app
+    (:mod:`servicepoint.live_streams`); the route exists here for ``url_for``."""
+    return jsonify(error="unavailable", message="Live streams are served by "
+                   "`servicepoint serve` on the branch's port."), 503
 
 
 @bp.get("/stats")

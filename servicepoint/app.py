@@ -9,7 +9,7 @@ import sqlite3
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from . import auth, errors, i18n, proxies, security, speech, web_db
+from . import auth, errors, i18n, proxies, security, speech, view_cache, web_db
 from .db import connect, get_setting
 from .live import Broadcaster
 from .metrics import Metrics
@@ -27,6 +27,17 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SSE_HEARTBEAT_S": 10.0,
+    # A stream whose client has not read for this long is closed (its buffer is full).
+    "SSE_WRITE_TIMEOUT_S": 30.0,
+    # Open live streams one address may hold (a phone or screen holds one); 429 beyond.
+    "STREAMS_PER_ADDRESS": 20,
+    # Open connections one address may hold on the public port, and all together.
+    "CONNECTIONS_PER_ADDRESS": 64,
+    "MAX_CONNECTIONS": 8000,
+    # Seconds a new connection has to send its first whole request (slowloris).
+    "HEADER_TIMEOUT_S": 10.0,
+    # Seconds an idle keep-alive connection stays open between requests.
+    "KEEPALIVE_TIMEOUT_S": 15.0,
     "START_WORKERS": False,
     # Anonymous POST /api/v1/tickets per client address per minute (0 = no limit).
     # Kiosks use their own face and limit; integrations send a bearer token.
@@ -107,6 +118,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Key order is irrelevant to clients; sorting every response costs time.
     if isinstance(app.json, DefaultJSONProvider):
         app.json.sort_keys = False
+    view_cache.install(app)
     app.teardown_appcontext(web_db.close_db)
     security.install_converters(app)
     app.before_request(security.allow_large_body)

@@ -156,20 +156,29 @@ def _demo_history(db: str, days: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 to serve the branch network.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=100, show_default=True, type=click.IntRange(4, 1000),
-              help="Worker threads; each open display/counter stream holds one (screens + 16).")
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(4, 1000),
+              help="Worker threads of the Flask app (live streams take none).")
 @click.option("--no-workers", is_flag=True, help="Do not start the print worker and printer monitor.")
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) -> None:
-    """Serve the branch with waitress and print the URLs of every screen."""
+    """Serve the branch and print the URLs of every screen.
+
+    One port: the stream server (aiohttp) holds the live streams and passes every
+    other request to the Flask app in waitress on a private loopback port.
+    """
     obj.connect().close()
     os.environ["SERVICEPOINT_DB"] = os.path.abspath(obj.db)
+    import secrets
+
     from waitress import create_server
 
     from . import create_app
-    from .maintenance import Checkpointer, limit_malloc_arenas
+    from .maintenance import Checkpointer, limit_malloc_arenas, raise_open_files_limit
+    from .stream_server import FrontPeer, StreamServer
 
     limit_malloc_arenas()
+    # Every open stream is a socket: thousands of phones need thousands of descriptors.
+    raise_open_files_limit()
     shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
     app = create_app({"DATABASE": os.path.abspath(obj.db), "START_WORKERS": not no_workers,
                       # Checkpoints run in the background (below), not inside requests.
@@ -177,26 +186,35 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
                       # Links and QR codes when no public_url is set: this server's own
                       # address as started, never a request's Host header.
                       "PUBLIC_URL_FALLBACK": f"http://{shown}:{port}"})
+    token = secrets.token_urlsafe(24)
+    app.wsgi_app = FrontPeer(app.wsgi_app, token)
     checkpointer = Checkpointer(os.path.abspath(obj.db))
     checkpointer.start()
     from .dayclose import start_for_app
 
     # Closes each branch day at its closing time; at start it catches up a missed close.
     day_closer = start_for_app(app)
-    server = create_server(
-        app, host=host, port=port, threads=threads,
-        # Each SSE stream holds a connection and a thread for its whole life.
-        connection_limit=max(threads * 2, 200),
+    backend = create_server(
+        app, host="127.0.0.1", port=0, threads=threads,
+        connection_limit=threads * 4,
         channel_request_lookahead=5,
-        # Screens re-fetch small fragments; keep idle keep-alive sockets around.
         channel_timeout=120,
         ident="servicepoint",
     )
+    streams = StreamServer(app, host, port, backend.effective_port, token, threads)
+    try:
+        streams.start()
+    except OSError as exc:
+        backend.close()
+        day_closer.stop()
+        checkpointer.stop()
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     workers = app.extensions["servicepoint"].get("start_workers")
     if workers:
         workers()
     shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
-    base = f"http://{shown}:{server.effective_port}"
+    base = f"http://{shown}:{streams.effective_port}"
     click.echo(f"Links and QR codes point to {app.config['PUBLIC_URL']}"
                + ("" if _has_public_url(obj.db) else
                   " (no public_url set: servicepoint init --public-url URL)"))
@@ -214,14 +232,15 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
     # clean up as on Ctrl-C instead of dying mid-write.
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        server.run()
+        backend.run()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         stop = app.extensions["servicepoint"].get("stop_workers")
         if stop:
             stop()
-        server.close()
+        streams.stop()
+        backend.close()
         day_closer.stop()
         checkpointer.stop()
 

@@ -25,6 +25,7 @@ class Broadcaster:
         self._recent: deque[tuple[int, str]] = deque(maxlen=self.HISTORY)
         self.clients = 0
         self._topic_events: dict[str, threading.Event] = {}
+        self._listeners: list = []
 
     @property
     def version(self) -> int:
@@ -43,7 +44,15 @@ class Broadcaster:
             version = self._version
         if event is not None:
             event.set()
+        for listener in self._listeners:
+            listener(version, topic)
         return version
+
+    def listen(self, callback) -> None:
+        """Call ``callback(version, topic)`` after every change, in the publishing thread
+        (the stream server hands it to its event loop; it must not block)."""
+        with self._cond:
+            self._listeners = [*self._listeners, callback]
 
     def topic_event(self, topic: str) -> threading.Event:
         """An Event set on every change of ``topic``, for a background worker that only

@@ -78,3 +78,22 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return bool(libc.mallopt(m_arena_max, arenas))
     except (OSError, AttributeError):
         return False
+
+
+def raise_open_files_limit(wanted: int = 16384) -> int:
+    """Raise this process's open-file limit towards ``wanted`` (within the hard limit).
+
+    Each live stream is a socket; many systems start processes with a soft limit of
+    1,024, which a branch of phones passes. Returns the soft limit now in force.
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+        except (ValueError, OSError):
+            pass
+    return soft

@@ -163,12 +163,36 @@ def branch_queue(conn: sqlite3.Connection, stats: ServiceTimeCache,
 
 
 def waiting_view(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
-                 ticket: Ticket) -> tuple[int | None, est.WaitEstimate | None]:
-    """People ahead of a waiting ticket and the wait it is shown; (None, None) otherwise."""
+                 ticket: Ticket, queue: waits.BranchQueue | None = None,
+                 ) -> tuple[int | None, est.WaitEstimate | None]:
+    """People ahead of a waiting ticket and the wait it is shown; (None, None) otherwise.
+
+    ``queue``: the branch queue already read for this moment (the live streams read it
+    once for every tracked ticket)."""
     if ticket.state != State.WAITING:
         return None, None
     ahead = SqliteUnitOfWork(conn).people_ahead(ticket)
-    return ahead, waits.estimate(branch_queue(conn, stats, now), ticket)
+    return ahead, waits.estimate(queue or branch_queue(conn, stats, now), ticket)
+
+
+def waiting_views(conn: sqlite3.Connection, queue: waits.BranchQueue, tickets: list[Ticket],
+                  ) -> dict[int, tuple[int, est.WaitEstimate]]:
+    """:func:`waiting_view` of each waiting ticket among ``tickets``, by id, from one read
+    of the branch (``queue``) and one play per kind of ticket."""
+    waiting = [t for t in tickets if t.state == State.WAITING and t.id is not None]
+    uow = SqliteUnitOfWork(conn)
+    shown = waits.estimate_many(queue, waiting)
+    return {t.id: (uow.people_ahead(t), e) for t, e in zip(waiting, shown, strict=True)
+            if t.id is not None}
+
+
+def tickets_by_ids(conn: sqlite3.Connection, ids: list[int]) -> list[Ticket]:
+    """The tickets with these ids (unknown ids are left out), in one query."""
+    from .uow import TICKET_COLUMNS
+
+    marks = ",".join("?" * len(ids))
+    return [row_to_ticket(r) for r in conn.execute(
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({marks})", ids)] if ids else []
 
 
 def held_tickets(conn: sqlite3.Connection, code: str) -> list[Ticket]:

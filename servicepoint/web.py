@@ -24,7 +24,8 @@ from flask import (
 from . import auth, errors, htmx, queries, sessions, setup, setup_queries, speech
 from .domain.model import DomainError
 from .domain.printing import PrinterStatus
-from .i18n import device_language, t, wait_words
+from .i18n import device_language, t
+from .live_views import ticket_live
 from .metrics import escape_label
 from .timeutil import branch_day
 from .usecases import act
@@ -126,20 +127,13 @@ def track(public_id: str):
     """The customer's own ticket page (linked from the QR code); live, in their language."""
     ticket = _ticket_or_404(public_id)
     conn = get_db()
-    ahead, estimate = queries.waiting_view(conn, service_times(), now(), ticket)
-    counter_name = None
-    if ticket.counter:
-        counter = queries.counter(conn, ticket.counter)
-        counter_name = counter.name if counter else ticket.counter
     lang = device_language(ticket.language, None)  # the page speaks the ticket's language
+    live = ticket_live(conn, service_times(), now(), ticket, lang)
     service = queries.service(conn, ticket.service)
     return htmx.render(
         "servicepoint/track.html", "servicepoint/_track.html", ticket=ticket, lang=lang,
-        public_id=public_id, ahead=ahead, counter_name=counter_name,
-        branch_name=setup_queries.settings(conn).name,
-        service_name=service.name(lang) if service else ticket.service,
-        wait=wait_words(estimate.point_s, estimate.low_s, estimate.high_s, lang,
-                        estimate.no_counter) if estimate else None)
+        public_id=public_id, live=live, branch_name=setup_queries.settings(conn).name,
+        service_name=service.name(lang) if service else ticket.service)
 
 
 @bp.post("/t/<public_id>/cancel")

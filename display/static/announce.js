@@ -180,10 +180,14 @@
     setupSound();
     poll();
   });
-  /* The board changed (a fragment swapped in) or the live stream said something. */
-  document.addEventListener("htmx:afterSwap", function (evt) {
-    if (box && evt.target && box.contains(evt.target)) poll();
+  /* A board pushed by the stream: ask only when it shows a call not seen yet (a recall
+     has a key of its own), not for every change of the queues. */
+  var seenKey = null;
+  document.addEventListener("htmx:sseMessage", function () {
+    if (!box) return;
+    var b = document.querySelector("#board .board");
+    var key = b ? b.getAttribute("data-latest-key") : null;
+    if (key !== seenKey) { seenKey = key; poll(); }
   });
-  document.addEventListener("htmx:sseMessage", function () { if (box) poll(); });
   document.addEventListener("htmx:sseOpen", function () { if (box) poll(); });
 })();

@@ -44,9 +44,21 @@
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.target && evt.target.id === "board") checkBoard();
   });
-  /* Show the live link's state on the page (for technicians and tests). */
+  /* A board pushed on the live stream (sse-swap). */
+  document.addEventListener("htmx:sseMessage", function (evt) {
+    if (evt.target && evt.target.id === "board") checkBoard();
+  });
+  /* Show the live link's state on the page (for technicians and tests). A display that
+     was unpaired is told so on its stream: the page reloads into the pairing screen. */
+  var sources = [];
   document.addEventListener("htmx:sseOpen", function (evt) {
-    if (evt.target && evt.target.id === "display-live") evt.target.setAttribute("data-sse", "open");
+    if (!evt.target || evt.target.id !== "display-live") return;
+    evt.target.setAttribute("data-sse", "open");
+    var source = evt.detail && evt.detail.source;
+    if (source && sources.indexOf(source) === -1) {
+      sources.push(source);
+      source.addEventListener("refresh", function () { window.location.reload(); });
+    }
   });
   document.addEventListener("htmx:sseError", function (evt) {
     if (evt.target && evt.target.id === "display-live") evt.target.setAttribute("data-sse", "error");

@@ -161,3 +161,72 @@ def test_the_newcomer_is_behind_everyone_of_its_class():
     n = waits.newcomer("A", T0)
     assert n.state == State.WAITING and n.priority == Priority.NORMAL
     assert dataclasses.replace(n, id=None).service == "A"
+
+
+class _EveryTicketRanked(waits._Lines):
+    """The play's reference: rank every waiting ticket a counter may call, at each step."""
+
+    def pop_next(self, counter, when):
+        from servicepoint.domain.routing import rank_key
+
+        pool = [(rank_key(e[-1], when, self.weights), key, e)
+                for key, line in self.lines.items() for e in line
+                if (e[-1].target_counter == counter.code if e[-1].target_counter
+                    else e[-1].service in counter.services)]
+        if not pool:
+            return None
+        _, key, entry = min(pool, key=lambda p: p[0])
+        self.lines[key].remove(entry)
+        import heapq
+
+        heapq.heapify(self.lines[key])
+        return entry[-1]
+
+
+def test_the_play_calls_whom_routing_would_call(monkeypatch):
+    """Per-service lines give the very estimates of ranking every ticket at every step,
+    with weights, priorities, tickets sent to a counter and expected arrivals."""
+    import random
+
+    rng = random.Random(7)
+    for _ in range(60):
+        waiting = []
+        for i in range(1, rng.randint(1, 40)):
+            service = rng.choice("AB")
+            waiting.append(ticket(i, service, minutes_ago=rng.uniform(0, 60),
+                                  priority=rng.choice(["normal"] * 4 + ["priority", "appointment"]),
+                                  target=rng.choice([None] * 6 + ["1", "2"])))
+        counters = [counter("1", "A", holding=rng.choice([None, "A"]), minutes_ago=2),
+                    counter("2", "A", "B"), counter("3", "B", holding="B", minutes_ago=1)]
+        q = dataclasses.replace(queue(waiting, counters, arrivals_per_hour={"A": 12, "B": 20},
+                                      priority_per_hour={"A": 3}),
+                                weights={"A": 1.0, "B": rng.choice([0.5, 1.0, 2.0])})
+        probes = [*rng.sample(waiting, min(5, len(waiting))),
+                  waits.newcomer(rng.choice("AB"), T0),
+                  waits.newcomer("A", T0, Priority.PRIORITY)]
+        fast = [waits.estimate(q, t) for t in probes]
+        with monkeypatch.context() as m:
+            m.setattr(waits, "_Lines", _EveryTicketRanked)
+            slow = [waits.estimate(q, t) for t in probes]
+        assert fast == slow
+
+
+def test_one_play_for_many_tickets_gives_each_its_own_estimate():
+    """``estimate_many`` (one play per kind of ticket, for the phones following tickets)
+    says exactly what ``estimate`` says ticket by ticket."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(40):
+        waiting = [ticket(i, rng.choice("AB"), minutes_ago=rng.uniform(0, 90),
+                          priority=rng.choice(["normal"] * 5 + ["priority", "appointment"]),
+                          target=rng.choice([None] * 8 + ["2"]))
+                   for i in range(1, rng.randint(2, 50))]
+        counters = [counter("1", "A", holding="A", minutes_ago=rng.uniform(0, 9)),
+                    counter("2", "A", "B"), counter("3", "B", holding="B", minutes_ago=3)]
+        if rng.random() < 0.3:
+            counters.append(waits.CounterNow("4", ("B",), None, T0, on_break=True))
+        q = dataclasses.replace(queue(waiting, counters, arrivals_per_hour={"A": 9, "B": 30},
+                                      priority_per_hour={"B": 4}), weights={"B": 1.5})
+        probes = [*waiting, waits.newcomer("A", T0), waits.newcomer("B", T0, Priority.PRIORITY)]
+        assert waits.estimate_many(q, probes) == [waits.estimate(q, t) for t in probes]

@@ -24,8 +24,9 @@ def test_display_page(client):
     assert r.status_code == 200
     html = r.get_data(as_text=True)
     assert '<html lang="en" dir="ltr">' in html
-    assert 'sse-connect="/api/v1/events"' in html
-    assert re.search(r'hx-get="/display/D1/board\?lang=en"\s+hx-trigger="sse:queue', html)
+    # The stream carries this display's board (pushed, not fetched on every change).
+    assert 'sse-connect="/api/v1/events?display=D1&amp;lang=en"' in html
+    assert re.search(r'id="board" sse-swap="board"', html)
     assert 'data-tz="Europe/Madrid"' in html and re.search(r'id="clock"[^>]*>\d\d:\d\d<', html)
     assert "No tickets called yet today." in html
     assert "General enquiries" in html and "Business customers" in html

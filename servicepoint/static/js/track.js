@@ -84,6 +84,35 @@
     if (event.target === track()) showState();
   });
 
+  /* -- the live stream carries this ticket's own facts (its position, wait and state):
+     the sentences are replaced in place, and the page is fetched again only when the
+     ticket itself changed (called, served, a recall...), never for other people's. */
+  var sources = [];
+  function apply(event) {
+    var data;
+    try { data = JSON.parse(event.data); } catch (e) { return; }
+    var card = document.querySelector("#track [data-key]");
+    if (!card || card.getAttribute("data-key") !== data.key) {
+      if (track() && window.htmx) window.htmx.trigger(track(), "resync");
+      return;
+    }
+    var parts = { "track-lead": data.lead, "track-wait": data.wait, "track-nudge": data.nudge };
+    Object.keys(parts).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (!el) return;
+      if (el.textContent !== parts[id]) el.textContent = parts[id];
+      if (id === "track-nudge") el.hidden = !parts[id];
+    });
+    document.body.setAttribute("data-ticket-version", event.lastEventId || "");
+  }
+  document.addEventListener("htmx:sseOpen", function (event) {
+    var source = event.detail && event.detail.source;
+    /* The browser reopens the same EventSource after a drop: listen once per source. */
+    if (!source || sources.indexOf(source) !== -1) return;
+    sources.push(source);
+    source.addEventListener("ticket", apply);
+  });
+
   /* -- a phone that slept missed events: ask again as soon as it is looked at. */
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible" && track() && window.htmx) {

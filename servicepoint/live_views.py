@@ -1,0 +1,105 @@
+"""What the live streams carry, read once per change for everyone (docs/architecture.md,
+*Live updates*).
+
+A phone following its ticket must not make the server render a page on every call in
+the branch: its stream carries :class:`TicketLive` — the few facts and sentences its
+page shows — and the page re-fetches only when its own ticket's state changed. The
+stream server asks :func:`ticket_payloads` once per queue change for every ticket that
+has a phone following it (the branch's queue is read once for all of them), so the
+cost of a call grows with the tickets followed, not with the phones.
+
+The tracking page's own view (``web.track``) renders from the same :func:`ticket_live`,
+so the page and its stream never disagree.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sqlite3
+
+from flask import Flask
+
+from . import queries
+from .domain import estimate as est
+from .domain.model import State, Ticket
+from .i18n import LANGUAGES, t, wait_words
+from .servicetimes import ServiceTimeCache
+from .web_db import get_db, now, service_times
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketLive:
+    """One ticket as its phone page shows it: state, people ahead, and its sentences."""
+
+    state: str
+    ahead: int | None
+    lead: str      # "3 people ahead of you." / "You are next." (empty unless waiting)
+    wait: str      # "Estimated wait: about 5 min" (empty when no estimate)
+    nudge: str     # "Only 2 people ahead of you: …" (empty unless 1–2 ahead)
+    counter: str | None
+    # Changes whenever the page must be fetched again (state, counter, a recall).
+    key: str
+
+    def as_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def ticket_live(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
+                ticket: Ticket, lang: str, view: tuple | None = None,
+                counter_names: dict[str, str] | None = None) -> TicketLive:
+    """What ``ticket``'s phone page shows now, in ``lang``.
+
+    ``view`` (people ahead, estimate) and ``counter_names`` let a caller that builds
+    many read the branch once.
+    """
+    ahead, estimate = view if view is not None else queries.waiting_view(conn, stats, now, ticket)
+    counter = None
+    if ticket.counter:
+        if counter_names is None:
+            found = queries.counter(conn, ticket.counter)
+            counter = found.name if found else ticket.counter
+        else:
+            counter = counter_names.get(ticket.counter, ticket.counter)
+    lead = wait = nudge = ""
+    if ticket.state == State.WAITING and ahead is not None:
+        lead = t("track.next", lang) if ahead == 0 else t("track.ahead", lang, n=ahead)
+        if estimate is not None:
+            wait = t("track.wait", lang, wait=_words(estimate, lang))
+        if 0 < ahead <= 2:
+            nudge = t("track.nudge", lang, n=ahead)
+    called = ticket.called_at.isoformat() if ticket.called_at else ""
+    key = f"{ticket.state.value}|{ticket.counter or ''}|{called}|{ticket.recalls}"
+    return TicketLive(state=ticket.state.value, ahead=ahead, lead=lead, wait=wait, nudge=nudge,
+                      counter=counter, key=key)
+
+
+def _words(estimate: est.WaitEstimate, lang: str) -> str:
+    return wait_words(estimate.point_s, estimate.low_s, estimate.high_s, lang, estimate.no_counter)
+
+
+def tracked_ticket(app: Flask, public_id: str) -> int | None:
+    """The id of the ticket behind a tracking link, or None (its stream is refused)."""
+    with app.app_context():
+        ticket = queries.ticket_by_public_id(get_db(), public_id)
+        return ticket.id if ticket else None
+
+
+def ticket_payloads(app: Flask, ticket_ids: list[int]) -> dict[int, dict]:
+    """:class:`TicketLive` of each ticket (as JSON), reading the branch's queue once."""
+    with app.app_context():
+        conn = get_db()
+        when = now()
+        tickets = queries.tickets_by_ids(conn, ticket_ids)
+        views: dict[int, tuple] = {}
+        if any(tk.state == State.WAITING for tk in tickets):
+            queue = queries.branch_queue(conn, service_times(), when)
+            views = queries.waiting_views(conn, queue, tickets)
+        names = {c.code: c.name for c in queries.counters(conn)}
+        return {tk.id: ticket_live(conn, service_times(), when, tk, language(tk.language),
+                                   views.get(tk.id, (None, None)), names).as_json()
+                for tk in tickets if tk.id is not None}
+
+
+def language(own: str | None) -> str:
+    """The language a ticket's page speaks (the ticket's own, when we speak it)."""
+    return own if own in LANGUAGES else "en"
