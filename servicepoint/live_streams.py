@@ -45,7 +45,8 @@ BOARD_HEADERS = ("Cookie", "Accept-Language")
 TICKET_REFRESH_S = 30.0
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-           "X-Accel-Buffering": "no", "X-Content-Type-Options": "nosniff"}
+           "X-Accel-Buffering": "no", "X-Content-Type-Options": "nosniff",
+           "Server": "servicepoint"}
 
 
 def sse(event: str, event_id: str, data: dict) -> bytes:
@@ -76,7 +77,8 @@ class Board:
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": code, "message": message}, status=status)
+    return web.json_response({"error": code, "message": message}, status=status,
+                             headers={"Server": "servicepoint"})
 
 
 class Streams:

@@ -121,10 +121,28 @@ def _core() -> dict:
                 "responses": {"200": {"description": "The counter's new state"}, **ERRORS}}},
             "/events": {"get": {
                 "summary": "Server-Sent Events: 'changed' with the new version on every change",
+                "description": (
+                    "A plain stream gets 'changed' ({version, topics}) and one event per topic."
+                    " With ?ticket=<the tracking link's id> it gets only 'ticket' events: that"
+                    " ticket's state, people ahead, wait sentence, nudge and counter, when they"
+                    " change. With ?display=<code>[&lang=] (a paired display's cookie) it gets"
+                    " 'board' events carrying the board's HTML, and 'refresh' once the display"
+                    " is unpaired. Heartbeat comments every SSE_HEARTBEAT_S; at most"
+                    " STREAMS_PER_ADDRESS streams per client address."),
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}},
-                               {"name": "version", "in": "query", "schema": {"type": "integer"}}],
+                               {"name": "version", "in": "query", "schema": {"type": "integer"}},
+                               {"name": "ticket", "in": "query", "schema": {"type": "string"},
+                                "description": "Follow one ticket (the id in its tracking link)"},
+                               {"name": "display", "in": "query", "schema": {"type": "string"},
+                                "description": "Receive this display's board"},
+                               {"name": "lang", "in": "query", "schema": {"type": "string"},
+                                "description": "The board's language (with display)"}],
                 "responses": {"200": {"description": "text/event-stream",
-                                      "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
+                                      "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                              "400": {"description": "A malformed ticket or display"},
+                              "403": {"description": "The display is not paired"},
+                              "404": {"description": "No such ticket or display"},
+                              "429": {"description": "Too many streams from this address"}}}},
             "/stats": {"get": {
                 "summary": "KPIs for a period (manager)", "security": STAFF,
                 "description": ("KPIs of the tickets issued in the period, overall, per service,"

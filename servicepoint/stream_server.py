@@ -29,7 +29,7 @@ import logging
 import secrets
 import socket
 import threading
-from typing import Any
+from typing import Any, Mapping
 
 from aiohttp import ClientSession, ClientTimeout, DummyCookieJar, TCPConnector, web
 from aiohttp.web_protocol import RequestHandler
@@ -161,14 +161,16 @@ class Backend:
         if self.session is not None:
             await self.session.close()
 
-    async def fetch(self, path: str, headers: dict[str, str], client: str) -> tuple[int, dict, str]:
+    async def fetch(self, path: str, headers: dict[str, str],
+                    client: str) -> tuple[int, Mapping[str, str], str]:
         """GET ``path`` from the Flask app as the browser with ``headers`` would (its cookies
         decide what it may see): status, headers and text."""
         assert self.session is not None
         sent = {**headers, PEER_HEADER: client, TOKEN_HEADER: self.token, "HX-Request": "true"}
         async with self.session.get(self.base + path, headers=sent,
                                     allow_redirects=False) as upstream:
-            return upstream.status, dict(upstream.headers), await upstream.text()
+            # Header names case-insensitively (waitress writes "Hx-Refresh").
+            return upstream.status, upstream.headers.copy(), await upstream.text()
 
     async def forward(self, request: web.BaseRequest, client: str) -> web.StreamResponse:
         """``request`` answered by the Flask app, for the caller at ``client``."""

@@ -116,6 +116,42 @@ def test_a_phone_stream_needs_a_real_tracking_link(branch):
         assert s.status == 400 and json.loads(s.body())["error"] == "bad_ticket"
 
 
+@pytest.mark.parametrize("query,status,error", [
+    ("ticket=" + "a" * 65, 400, "bad_ticket"),
+    ("ticket=../../etc/passwd", 400, "bad_ticket"),
+    ("display=..%2F..%2Fsetup", 400, "bad_display"),
+    ("display=D1&lang=%3Cscript%3E", 400, "bad_display"),
+    ("display=Z9", 404, "not_found"),
+    ("display=D1", 403, "not_paired"),  # a browser that is not the paired display
+])
+def test_bad_stream_parameters_get_a_clear_4xx(branch, query, status, error):
+    server, _ = branch
+    with SSE(server.url, path=f"/api/v1/events?{query}") as s:
+        assert s.status == status
+        assert json.loads(s.body())["error"] == error
+
+
+def test_a_paired_display_gets_its_board_on_the_stream(branch, tmp_path):
+    server, tokens = branch
+    from tests.support.devices import cookie_name, pair
+
+    cookie = f"{cookie_name('D1')}={pair(str(server.db_path), 'D1')}"
+    with SSE(server.url, path="/api/v1/events?display=D1&lang=es",
+             headers={"Cookie": cookie}) as s:
+        assert s.status == 200
+        first = s.next_event("board")
+        assert 'class="board"' in first["raw"] and "Llamando" in first["raw"]
+        ticket = _issue(server.url, "A")
+        r = Browser(server.url).post_json("/api/v1/counters/1/call-number",
+                                          {"number": ticket["number"]},
+                                          headers=bearer(tokens["staff_token"]))
+        assert r.status == 200, r.text
+        while True:  # the board that shows the call arrives by itself
+            board = s.next_event("board")
+            if f">{ticket['number']}<" in board["raw"]:
+                break
+
+
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory):
     """A branch with small limits: 3 streams and 8 connections per address."""

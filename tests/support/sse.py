@@ -73,12 +73,22 @@ class SSE:
             self._more()
         raw, self._text = self._text.split("\n\n", 1)
         event: dict = {"raw": raw}
+        data = []
         for line in raw.split("\n"):
             if line.startswith(":"):
                 event["comment"] = line[1:].strip()
                 continue
             key, _, value = line.partition(": ")
-            event[key] = json.loads(value) if key == "data" else value
+            if key == "data":
+                data.append(value)
+            else:
+                event[key] = value
+        if data:
+            text = "\n".join(data)
+            try:  # JSON events; a board's data is its HTML
+                event["data"] = json.loads(text)
+            except ValueError:
+                event["data"] = text
         return event
 
     def next_event(self, name: str | None = None) -> dict:
