@@ -1,9 +1,10 @@
 """The in-process live broadcaster behind Server-Sent Events (docs/architecture.md, *Live updates*).
 
-A version number plus a condition variable: every change bumps the version and
-wakes all waiting streams; each stream then sends one small "changed" signal
-and the screen re-fetches the fragment it shows. Event ids carry a boot id, so
-a client reconnecting after a server restart is told to re-sync at once.
+A version number plus a condition variable: every change bumps the version,
+wakes threads waiting for it (the print agents' long-poll) and calls the
+listeners — the stream server (:mod:`servicepoint.live_streams`) hands each
+change to its event loop, which tells the open streams. Event ids carry a boot
+id, so a client reconnecting after a server restart is told to re-sync at once.
 """
 from __future__ import annotations
 
