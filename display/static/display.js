@@ -44,11 +44,4 @@
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.target && evt.target.id === "board") checkBoard();
   });
-  /* Show the live link's state on the page (for technicians and tests). */
-  document.addEventListener("htmx:sseOpen", function (evt) {
-    if (evt.target && evt.target.id === "display-live") evt.target.setAttribute("data-sse", "open");
-  });
-  document.addEventListener("htmx:sseError", function (evt) {
-    if (evt.target && evt.target.id === "display-live") evt.target.setAttribute("data-sse", "error");
-  });
 })();

@@ -225,7 +225,8 @@ def test_display_past_calls_are_readable_and_the_stream_drop_shows(browser, live
         display.route("**/api/v1/events**", lambda route: route.abort())
         display.reload(wait_until="load")
         display.wait_for_selector("#display-live[data-sse=error]")
-        assert mark.is_visible() and mark.inner_text() == "Reconnecting…"
+        assert mark.is_visible() and mark.inner_text().startswith("Reconnecting…")
+        assert display.inner_text("#display-stale") == "Waiting times may be out of date."
         display.unroute("**/api/v1/events**")
         display.wait_for_selector("#display-live[data-sse=open]", timeout=15_000)
         assert not mark.is_visible()
