@@ -1,4 +1,5 @@
-/* Counter terminal: one-key shortcuts, ticking timers, recovery from expired sessions. */
+/* Counter terminal: one-key shortcuts, ticking timers, recovery from expired sessions, and a
+   banner when an action could not be sent. */
 (function () {
   "use strict";
 
@@ -88,5 +89,19 @@
   document.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail && evt.detail.xhr;
     if (xhr && (xhr.status === 400 || xhr.status === 401)) window.location.reload();
+  });
+
+  /* An action (a button, a shortcut, a number called) that never reached the server: a
+     banner says it was not sent, until the server answers again (live_status.js probes it
+     and tells; the live refresh that follows shows what is true now). */
+  function actionLost(evt) {
+    var cfg = evt.detail && evt.detail.requestConfig;
+    if (!cfg || String(cfg.verb).toLowerCase() !== "post") return;
+    document.body.setAttribute("data-action-lost", "");
+  }
+  document.addEventListener("htmx:sendError", actionLost);
+  document.addEventListener("htmx:timeout", actionLost);
+  document.addEventListener("sp:live", function (evt) {
+    if (evt.detail.server !== "away") document.body.removeAttribute("data-action-lost");
   });
 })();
