@@ -8,9 +8,9 @@
    The element with sse-connect also gets data-sse="open" | "error" (technicians and tests
    read it there).
 
-   While the server is away it is probed with GET /healthz, backing off from 1 s to 15 s, so a
-   screen notices the server's return even when its stream reconnects later; a server that
-   answers is never polled. Any HTTP answer counts as back (even a 503 is a page of ours, not
+   While the server is away it is probed with GET /healthz, backing off from 1 s to 15 s (each
+   delay spread by a quarter either way), so a screen notices the server's return even when its
+   stream reconnects later; a server that answers is never polled. Any HTTP answer counts as back (even a 503 is a page of ours, not
    the browser's error page). A probe that hangs for 5 s counts as a failure.
 
    Faces act on a change by listening to "sp:live" on document (detail: {stream, server}),
@@ -68,7 +68,10 @@
 
   function scheduleProbe() {
     if (probeTimer !== null || probing || current.server !== "away") return;
-    var delay = PROBE_DELAYS_MS[Math.min(probeStep, PROBE_DELAYS_MS.length - 1)];
+    /* Spread by ±25 %: the phones and screens that lost the server together must not all
+       ask at the same instant when it comes back. */
+    var delay = PROBE_DELAYS_MS[Math.min(probeStep, PROBE_DELAYS_MS.length - 1)] *
+      (0.75 + Math.random() / 2);
     probeStep += 1;
     probeTimer = window.setTimeout(function () {
       probeTimer = null;
