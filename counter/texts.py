@@ -149,6 +149,8 @@ CATALOGUE: Catalogue = {
     "offline.lost": N_("Connection lost: your action was not sent."),
     "offline.retry": N_("Try again when this message goes away."),
     "offline.reconnecting": N_("Reconnecting… this screen may be out of date."),
+    "failed": N_("The server could not record your action. Try again; if it keeps "
+                 "happening, tell your manager."),
 }
 
 

@@ -3,8 +3,9 @@
 The server is stopped and started again under open screens: the kiosk shows its own
 out-of-service overlay in its language (never the browser's error page) and a tap whose
 answer was lost gives exactly one ticket, shown once the server is back; a counter action
-that cannot reach the server says so; the display and the phone page mark themselves as
-reconnecting and their waits as stale, until their live stream is back.
+that cannot reach the server says so (and one the server fails to record says that); the
+display and the phone page mark themselves as reconnecting and their waits as stale, until
+their live stream is back.
 
 Each test runs its own server on a fixed port, so the pages find it again after a restart.
 Every step waits for what the page shows, never for time.
@@ -214,3 +215,27 @@ def test_counter_display_and_phone_say_so_and_recover(browser, server):
         api.close()
         for ctx in (staff, screens, phones):
             ctx.close()
+
+
+def test_a_counter_action_the_server_fails_to_record_is_not_silent(browser, server):
+    """A 5xx (the server cannot save) is not swapped into the screen: a banner says so."""
+    staff = new_context(browser, server, viewport={"width": 1366, "height": 768})
+    try:
+        clerk = staff.new_page()
+        sign_in(clerk, "clerk", "clerk-demo", "/counter/2")
+        if clerk.locator("#state-open").count():
+            clerk.click("#state-open")
+        clerk.wait_for_selector("#btn-next:not([disabled])")
+        failed = clerk.locator("#counter-failed")
+        assert not failed.is_visible()
+        clerk.route("**/counter/2/next", lambda route: route.fulfill(
+            status=503, content_type="text/html", body="<p>cannot save</p>"))
+        clerk.keyboard.press("n")
+        failed.wait_for(state="visible")
+        assert "could not record your action" in failed.inner_text()
+        assert not clerk.locator("#counter-offline").is_visible()  # it did reach the server
+        clerk.unroute("**/counter/2/next")
+        clerk.keyboard.press("n")  # answered (a call, or "nobody is waiting"): it went through
+        failed.wait_for(state="hidden")
+    finally:
+        staff.close()
