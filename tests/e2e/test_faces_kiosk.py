@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from .conftest import format_violations
+from .conftest import format_violations, open_kiosk, when_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -20,9 +20,8 @@ def serious(violations):
 
 
 def test_kiosk_tap_shows_the_ticket_number(page, page_events, screenshot, axe):
-    page.goto("/kiosk/K1", wait_until="load")
+    open_kiosk(page, "/kiosk/K1")  # the live refresh of the buttons is done: axe sees one page
     assert page.evaluate("document.documentElement.lang") == "en"
-    page.wait_for_selector("#service-A")
     violations = serious(axe(page))
     assert not violations, "kiosk start (axe-core WCAG 2.2 AA):\n" + format_violations(violations)
     screenshot(page, "faces-kiosk-start")
@@ -39,9 +38,8 @@ def test_kiosk_tap_shows_the_ticket_number(page, page_events, screenshot, axe):
 
 
 def test_kiosk_double_tap_gives_one_ticket(page, page_events):
-    page.goto("/kiosk/K1?lang=es", wait_until="load")
+    open_kiosk(page, "/kiosk/K1?lang=es")  # no live refresh swaps the button between the taps
     assert page.evaluate("document.documentElement.lang") == "es"
-    page.wait_for_selector("#service-C")
     before = waiting(page, "C")
     taps = []
     page.on("request", lambda r: taps.append(r) if r.url.endswith("/issue") else None)
@@ -61,19 +59,16 @@ def test_kiosk_double_tap_gives_one_ticket(page, page_events):
 
 
 def test_kiosk_touch_targets_are_large(page):
-    page.goto("/kiosk/K1", wait_until="load")
     # The service buttons are re-fetched once the live stream opens (a busy box may take a
     # while): measure when every target is laid out and no htmx request or swap is under way,
     # in one look at the page. A target swapped out or not rendered yet measures 0 x 0.
-    page.wait_for_selector("#kiosk-live[data-sse=open]")
-    sizes = page.wait_for_function("""sel => {
-        if (document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added'))
-            return false;
+    open_kiosk(page, "/kiosk/K1")
+    sizes = when_settled(page, """sel => {
         const sizes = [...document.querySelectorAll(sel)].map(e => {
             const box = e.getBoundingClientRect();
             return [e.id || e.textContent.trim().slice(0, 20), box.height, box.width]; });
-        return sizes.length >= 5 && sizes.every(s => s[1] > 0 && s[2] > 0) && sizes;
-    }""", arg="#kiosk-screen a, #kiosk-screen button, label[for=priority]").json_value()
+        return sizes.length >= 5 && sizes.every(s => s[1] > 0 && s[2] > 0) && sizes; }""",
+        "#kiosk-screen a, #kiosk-screen button, label[for=priority]")
     assert len(sizes) >= 5, sizes  # the language links, the priority choice, four services
     small = [s for s in sizes if s[1] < 64 or s[2] < 44]
     assert not small, f"touch targets under 64 px tall / 44 px wide: {small}"

@@ -17,7 +17,7 @@ from tests.fixtures import copy_demo_db
 from tests.support.devices import pair_context
 from tests.support.server import ServerProcess
 
-from .conftest import format_violations, take_screenshot
+from .conftest import format_violations, open_kiosk, take_screenshot, when_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -45,18 +45,17 @@ def portrait(browser, server):
     return ctx
 
 
-def open_start(page, url):
-    page.add_init_script("document.addEventListener('htmx:afterSettle', e => {"
-                         " if (e.target.id === 'services') window.spServicesSettled = true; })")
-    page.goto(url, wait_until="load")
-    page.wait_for_function("window.spServicesSettled === true")
+open_start = open_kiosk
 
 
 def boxes(page):
-    return page.eval_on_selector_all(
-        CONTROLS, "els => els.filter(e => e.offsetParent !== null && e.type !== 'hidden')"
-        ".map(e => { const r = (e.tagName === 'INPUT' && e.labels && e.labels[0] ? e.labels[0] : e)"
-        ".getBoundingClientRect(); return [e.id || e.textContent.trim().slice(0, 24), r.top, r.bottom]; })")
+    """[name, top, bottom] of every shown control, once all are laid out and no swap runs."""
+    return when_settled(page, """sel => {
+        const found = [...document.querySelectorAll(sel)]
+            .filter(e => e.offsetParent !== null && e.type !== 'hidden')
+            .map(e => { const r = (e.tagName === 'INPUT' && e.labels && e.labels[0] ? e.labels[0] : e)
+                .getBoundingClientRect(); return [e.id || e.textContent.trim().slice(0, 24), r.top, r.bottom]; });
+        return found.length > 0 && found.every(b => b[2] > b[1]) && found; }""", CONTROLS)
 
 
 @pytest.mark.parametrize("lang", ["en", "es", "fr", "ar"])

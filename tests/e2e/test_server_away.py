@@ -23,7 +23,7 @@ from tests.fixtures import copy_demo_db
 from tests.support.devices import pair_context
 from tests.support.server import JsonClient, ServerProcess, free_port
 
-from .conftest import VIEWPORT, sign_in, take_screenshot
+from .conftest import VIEWPORT, open_kiosk, sign_in, take_screenshot
 from .test_counter_workday import call_by_number
 
 pytestmark = pytest.mark.e2e
@@ -78,8 +78,7 @@ def test_kiosk_overlay_in_its_language_and_one_ticket_for_a_tap_cut_off(browser,
     pair_context(ctx, server.url, str(server.db_path), ("K1",))
     try:
         kiosk = ctx.new_page()
-        kiosk.goto("/kiosk/K1?lang=fr", wait_until="load")
-        kiosk.wait_for_selector("#kiosk-live[data-sse=open]")
+        open_kiosk(kiosk, "/kiosk/K1?lang=fr")
         overlay = kiosk.locator("#kiosk-offline")
         assert not overlay.is_visible()
 
@@ -133,8 +132,7 @@ def test_a_tap_the_server_never_got_gives_one_ticket_when_it_is_back(browser, se
     pair_context(ctx, server.url, str(server.db_path), ("K1",))
     try:
         kiosk = ctx.new_page()
-        kiosk.goto("/kiosk/K1", wait_until="load")
-        kiosk.wait_for_selector("#kiosk-live[data-sse=open]")
+        open_kiosk(kiosk, "/kiosk/K1")
         sent: list[str] = []
 
         def refused(route):  # the tap leaves just as the server stops: it never arrives
