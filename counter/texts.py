@@ -146,6 +146,11 @@ CATALOGUE: Catalogue = {
     "err.service_inactive": N_("That service is not available now."),
     "err.bad_outcome": N_("Choose resolved or follow-up."),
     "err.bad_position": N_("Choose where the ticket goes back in the queue."),
+    "offline.lost": N_("Connection lost: your action was not sent."),
+    "offline.retry": N_("Try again when this message goes away."),
+    "offline.reconnecting": N_("Reconnecting… this screen may be out of date."),
+    "failed": N_("The server could not record your action. Try again; if it keeps "
+                 "happening, tell your manager."),
 }
 
 

@@ -23,6 +23,7 @@ CATALOGUE: Catalogue = {
     "closed": N_("No counter open"),
     "sound.on": N_("Turn on sound"),
     "reconnecting": N_("Reconnecting…"),
+    "stale": N_("Waiting times may be out of date."),
     "say": N_("Ticket %(number)s, please go to %(counter)s."),
     "say.counter": N_("counter %(code)s"),
     "unknown.title": N_("This display is not set up"),

@@ -51,6 +51,9 @@ CATALOGUE: Catalogue = {
     "error.service": N_("That service is not available at this kiosk right now."),
     "error.retry": N_("Please choose again or ask a member of staff."),
     "back": N_("Back to the start"),
+    # -- the overlay while the branch server does not answer
+    "offline.title": N_("Temporarily out of service"),
+    "offline.body": N_("One moment, please. This screen comes back by itself."),
     "unknown.title": N_("This kiosk is not set up"),
     "unknown.body": N_(
         "There is no kiosk called %(code)s. Please ask a member of staff; a "

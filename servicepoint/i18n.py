@@ -56,6 +56,8 @@ CATALOGUE: Catalogue = {
     "track.cancelled": N_("This ticket was cancelled."),
     "track.expired": N_("This ticket has expired."),
     "track.live": N_("This page updates by itself."),
+    "track.reconnecting": N_("Reconnecting…"),
+    "track.stale": N_("What is shown may be out of date."),
     "track.cancel": N_("I no longer need this turn"),
     "track.cancel_confirm": N_("Cancel your ticket? You would need a new one to be served."),
     "track.cancelled_now": N_("Your ticket is cancelled."),

@@ -1,4 +1,5 @@
-/* Counter terminal: one-key shortcuts, ticking timers, recovery from expired sessions. */
+/* Counter terminal: one-key shortcuts, ticking timers, recovery from expired sessions, and a
+   banner when an action could not be sent. */
 (function () {
   "use strict";
 
@@ -88,5 +89,31 @@
   document.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail && evt.detail.xhr;
     if (xhr && (xhr.status === 400 || xhr.status === 401)) window.location.reload();
+  });
+
+  /* An action (a button, a shortcut, a number called) that never reached the server: a
+     banner says it was not sent, until the server answers again (live_status.js probes it
+     and tells; the live refresh that follows shows what is true now). */
+  function actionLost(evt) {
+    if (isPost(evt)) document.body.setAttribute("data-action-lost", "");
+  }
+  document.addEventListener("htmx:sendError", actionLost);
+  document.addEventListener("htmx:timeout", actionLost);
+  document.addEventListener("sp:live", function (evt) {
+    if (evt.detail.server !== "away") document.body.removeAttribute("data-action-lost");
+  });
+
+  /* An action the server answered with an error of its own (5xx: e.g. it cannot save): the
+     error page is not swapped in, so say so here until an action goes through. */
+  function isPost(evt) {
+    var cfg = evt.detail && evt.detail.requestConfig;
+    return !!cfg && String(cfg.verb).toLowerCase() === "post";
+  }
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail && evt.detail.xhr;
+    if (xhr && xhr.status >= 500 && isPost(evt)) document.body.setAttribute("data-action-failed", "");
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    if (evt.detail && evt.detail.successful && isPost(evt)) document.body.removeAttribute("data-action-failed");
   });
 })();

@@ -48,19 +48,15 @@
   document.addEventListener("htmx:sseMessage", function (evt) {
     if (evt.target && evt.target.id === "board") checkBoard();
   });
-  /* Show the live link's state on the page (for technicians and tests). A display that
-     was unpaired is told so on its stream: the page reloads into the pairing screen. */
+  /* A display that was unpaired is told so on its stream: the page reloads into the
+     pairing screen. (live_status.js shows the stream's state.) */
   var sources = [];
   document.addEventListener("htmx:sseOpen", function (evt) {
     if (!evt.target || evt.target.id !== "display-live") return;
-    evt.target.setAttribute("data-sse", "open");
     var source = evt.detail && evt.detail.source;
     if (source && sources.indexOf(source) === -1) {
       sources.push(source);
       source.addEventListener("refresh", function () { window.location.reload(); });
     }
-  });
-  document.addEventListener("htmx:sseError", function (evt) {
-    if (evt.target && evt.target.id === "display-live") evt.target.setAttribute("data-sse", "error");
   });
 })();

@@ -2,13 +2,23 @@
    and the accessible mode: speech from the server (espeak-ng WAV per phrase) for the menu,
    each control on focus and the issued ticket, interruptible and repeatable, with a volume;
    arrow keys move between the controls and Enter takes a ticket; a long press anywhere turns
-   the mode on. In the accessible mode nothing times out. */
+   the mode on. In the accessible mode nothing times out.
+
+   While the server does not answer (live_status.js) the kiosk shows its out-of-service overlay
+   and never navigates: a browser's error page on a public kiosk would stay until a technician
+   came. A tap that did not reach the server is sent again, with the same Idempotency-Key, when
+   the server answers, so it gives one ticket; a tap older than the idle reset is dropped for a
+   fresh start screen instead (its customer has most likely walked away, and a ticket printed
+   for nobody would be taken by the next person or called as a no-show). */
 (function () {
   "use strict";
   var returnTimer = null;
   var idleTimer = null;
   var pressTimer = null;
   var LONG_PRESS_MS = 1500;
+  var pendingTap = null;  /* a tap the server has not answered: {values, at} */
+  var sentTap = null;     /* the tap being sent */
+  var pendingNav = null;  /* where to go once the server answers: {url, replace} */
 
   function screen() { return document.getElementById("kiosk-screen"); }
   function accessible() { return document.body.classList.contains("a11y"); }
@@ -19,7 +29,7 @@
     if (!box || accessible()) return;  /* no time-outs in the accessible mode */
     var seconds = parseFloat(box.getAttribute("data-return-after")) || 10;
     returnTimer = window.setTimeout(function () {
-      window.location.replace(box.getAttribute("data-return-url"));
+      go(box.getAttribute("data-return-url"), true);
     }, seconds * 1000);
   }
 
@@ -36,7 +46,7 @@
       var prio = document.getElementById("priority");
       var changed = box.getAttribute("data-lang") !== box.getAttribute("data-default-lang") ||
         (prio && prio.checked);
-      if (changed) window.location.replace(box.getAttribute("data-home-url"));
+      if (changed) go(box.getAttribute("data-home-url"), true);
     }, seconds * 1000);
   }
 
@@ -143,7 +153,7 @@
     if (accessible()) return;
     pressTimer = window.setTimeout(function () {
       var button = document.getElementById("a11y-button");
-      if (button) window.location.assign(button.getAttribute("href"));
+      if (button) go(button.getAttribute("href"), false);
     }, LONG_PRESS_MS);
   });
   ["pointerup", "pointercancel", "pointermove", "scroll"].forEach(function (name) {
@@ -161,23 +171,95 @@
       armReturn(); armIdle(); speakPage();
     }
   });
-  /* 400 means the form expired (new session): reload for a fresh one. */
+  /* 400 means the form expired (new session): load a fresh one. */
   document.addEventListener("htmx:responseError", function (evt) {
-    if (evt.detail && evt.detail.xhr && evt.detail.xhr.status === 400) window.location.reload();
+    if (evt.detail && evt.detail.xhr && evt.detail.xhr.status === 400) go(window.location.href, true);
   });
-  /* The server is unreachable: try the start screen again shortly. */
-  document.addEventListener("htmx:sendError", function (evt) {
-    if (evt.target && evt.target.id === "issue-form") {
-      window.setTimeout(function () { window.location.reload(); }, 3000);
+  /* Links (language, category, accessible mode, Done) go through go() as well. */
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("a[href]");
+    if (!link || evt.defaultPrevented || link.origin !== window.location.origin) return;
+    evt.preventDefault();
+    go(link.href, false);
+  });
+
+  /* -- the server away: the overlay, no navigation, and the tap kept for when it is back. */
+  function away() { return !!(window.SP && window.SP.live.state().server === "away"); }
+
+  /* Navigate only to a server that answers; else wait for it (the overlay says so). */
+  function go(url, replace) {
+    var leave = function () {
+      if (replace) window.location.replace(url); else window.location.assign(url);
+    };
+    if (!window.SP) { leave(); return; }
+    if (away()) { pendingNav = { url: url, replace: replace }; return; }
+    window.SP.live.probe().then(function (ok) {
+      if (ok) { leave(); return; }
+      pendingNav = { url: url, replace: replace };
+      window.SP.live.lost();
+    });
+  }
+
+  function isIssue(evt) { return evt.target && evt.target.id === "issue-form"; }
+
+  /* What the tap sends (the form's values: service, key, priority, language), kept until the
+     server has answered it. A retry keeps the first tap's time. */
+  document.addEventListener("htmx:configRequest", function (evt) {
+    if (!isIssue(evt)) return;
+    var values = {};
+    evt.detail.formData.forEach(function (value, name) { values[name] = value; });
+    sentTap = { values: values, at: pendingTap ? pendingTap.at : Date.now() };
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    if (!isIssue(evt) || !evt.detail.xhr || evt.detail.xhr.status === 0) return;
+    pendingTap = null;  /* answered (a ticket, or a message on the screen) */
+  });
+  function tapFailed(evt) {
+    if (!isIssue(evt) || !sentTap) return;
+    pendingTap = sentTap;
+  }
+  document.addEventListener("htmx:sendError", tapFailed);
+  document.addEventListener("htmx:timeout", tapFailed);
+
+  function resume() {
+    var tap = pendingTap;
+    var form = document.getElementById("issue-form");
+    var start = document.querySelector("[data-idle-reset]");
+    var maxAge = (start ? parseFloat(start.getAttribute("data-idle-reset")) || 60 : 60) * 1000;
+    if (tap && form && Date.now() - tap.at <= maxAge) {
+      pendingNav = null;
+      window.htmx.ajax("POST", form.getAttribute("hx-post"),
+        { source: form, target: "#kiosk-screen", swap: "innerHTML", values: tap.values });
+      return;
+    }
+    if (tap) {
+      pendingTap = null;
+      go(start ? start.getAttribute("data-home-url") : window.location.href, true);
+      return;
+    }
+    if (pendingNav) {
+      var nav = pendingNav;
+      pendingNav = null;
+      go(nav.url, nav.replace);
+    }
+  }
+
+  var seen = { stream: null, server: "ok" };
+  document.addEventListener("sp:live", function (evt) {
+    var before = seen;
+    seen = evt.detail;
+    var live = document.getElementById("kiosk-live");
+    if (live) live.inert = seen.server === "away";  /* no taps or keys under the overlay */
+    if (seen.server === "away") {
+      window.clearTimeout(pressTimer);
+      stop();
+    } else if (before.server === "away") {
+      resume();
+    } else if (seen.stream === "down" && before.stream !== "down") {
+      window.SP.live.check();  /* the stream dropped: is the server gone too? */
     }
   });
-  /* Whether the live stream is up (the screen follows revocation and queue changes on it). */
-  document.addEventListener("htmx:sseOpen", function (evt) {
-    if (evt.target && evt.target.id === "kiosk-live") evt.target.setAttribute("data-sse", "open");
-  });
-  document.addEventListener("htmx:sseError", function (evt) {
-    if (evt.target && evt.target.id === "kiosk-live") evt.target.setAttribute("data-sse", "error");
-  });
+
   /* No long-press menu or text selection on a public touchscreen. */
   document.addEventListener("contextmenu", function (evt) { evt.preventDefault(); });
 })();

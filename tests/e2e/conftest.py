@@ -204,6 +204,28 @@ def sign_in(page: Any, username: str, password: str, next_url: str) -> None:
     page.wait_for_url(f"**{next_url}")
 
 
+# htmx marks an element while its request runs and new content while it is swapped in and
+# settles; a measurement taken meanwhile reads boxes about to go (0 x 0) or still moving.
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+
+
+def when_settled(page: Any, measure: str, arg: Any = None) -> Any:
+    """Run the JavaScript function ``measure(arg)`` once no htmx request or swap is under way,
+    until it returns something truthy (it returns false while what it measures is not laid
+    out yet); return that value. One look at the page per try, so no swap falls between the
+    check and the measurement. Waits up to the page's default timeout."""
+    script = f"arg => document.querySelector({json.dumps(HTMX_BUSY)}) ? false : ({measure})(arg)"
+    return page.wait_for_function(script, arg=arg).json_value()
+
+
+def open_kiosk(page: Any, url: str) -> None:
+    """Open a kiosk page and wait until its live stream is open and the refresh that the
+    opening triggers (service buttons, printer banner) has been swapped in and settled."""
+    page.goto(url, wait_until="load")
+    page.wait_for_selector("#kiosk-live[data-sse=open]")
+    when_settled(page, "() => true")
+
+
 def take_screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     """Save ``screenshots/<name>.png`` at the repo root (gitignored) and return its path."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "page"

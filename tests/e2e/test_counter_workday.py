@@ -75,7 +75,7 @@ def call_by_number(page, number: str) -> None:
                            " && !document.getElementById('call-number-input').value")
 
 
-def test_one_screen_finishes_and_the_other_follows_within_a_second(browser, live_server):
+def test_one_screen_finishes_and_the_other_follows_live(browser, live_server):
     ctx_a, a = clerk_screen(browser, live_server, "4")
     ctx_b, b = clerk_screen(browser, live_server, "4")
     try:
@@ -85,14 +85,14 @@ def test_one_screen_finishes_and_the_other_follows_within_a_second(browser, live
         b.wait_for_selector(f"#waiting-{number}")  # B's waiting list shows it, live
         call_by_number(a, number)
         b.wait_for_function("n => (document.getElementById('current-number') || {}).textContent"
-                            " === n", arg=number, timeout=1_000)
+                            " === n", arg=number)
         a.keyboard.press("s")
         b.wait_for_function("() => (document.getElementById('current-state') || {}).textContent"
-                            " === 'Serving'", timeout=1_000)
+                            " === 'Serving'")
         started = time.monotonic()
         a.keyboard.press("f")  # finish on screen A ...
-        b.wait_for_function("() => !document.getElementById('current-number')",
-                            timeout=1_000)  # ... and screen B follows within a second
+        b.wait_for_function("() => !document.getElementById('current-number')")  # ... B follows
+        # How fast is bench/counter_live.py's to measure; a bound here would measure the box's load.
         elapsed = time.monotonic() - started
         print(f"finish key on screen A -> screen B's panel updated in {elapsed * 1000:.0f} ms")
         a.wait_for_selector("#btn-next:not([disabled])")
@@ -204,7 +204,7 @@ def test_display_past_calls_are_readable_and_the_stream_drop_shows(browser, live
             clerk.wait_for_selector("#btn-next:not([disabled])")
         display.wait_for_function(
             "n => { const c = document.querySelector('#board .call.newest');"
-            " return c && c.dataset.number === n; }", arg=number, timeout=2_000)
+            " return c && c.dataset.number === n; }", arg=number)
         sizes = display.evaluate("""() => [...document.querySelectorAll('#board .call')].map(c => {
             const n = c.querySelector('.call-number'), k = c.querySelector('.call-counter');
             return [parseFloat(getComputedStyle(n).fontSize), parseFloat(getComputedStyle(k).fontSize),
@@ -225,7 +225,8 @@ def test_display_past_calls_are_readable_and_the_stream_drop_shows(browser, live
         display.route("**/api/v1/events**", lambda route: route.abort())
         display.reload(wait_until="load")
         display.wait_for_selector("#display-live[data-sse=error]")
-        assert mark.is_visible() and mark.inner_text() == "Reconnecting…"
+        assert mark.is_visible() and mark.inner_text().startswith("Reconnecting…")
+        assert display.inner_text("#display-stale") == "Waiting times may be out of date."
         display.unroute("**/api/v1/events**")
         display.wait_for_selector("#display-live[data-sse=open]", timeout=15_000)
         assert not mark.is_visible()

@@ -17,7 +17,7 @@ from tests.fixtures import copy_demo_db
 from tests.support.devices import pair_context
 from tests.support.server import ServerProcess
 
-from .conftest import format_violations, take_screenshot
+from .conftest import format_violations, open_kiosk, take_screenshot, when_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -45,18 +45,17 @@ def portrait(browser, server):
     return ctx
 
 
-def open_start(page, url):
-    page.add_init_script("document.addEventListener('htmx:afterSettle', e => {"
-                         " if (e.target.id === 'services') window.spServicesSettled = true; })")
-    page.goto(url, wait_until="load")
-    page.wait_for_function("window.spServicesSettled === true")
+open_start = open_kiosk
 
 
 def boxes(page):
-    return page.eval_on_selector_all(
-        CONTROLS, "els => els.filter(e => e.offsetParent !== null && e.type !== 'hidden')"
-        ".map(e => { const r = (e.tagName === 'INPUT' && e.labels && e.labels[0] ? e.labels[0] : e)"
-        ".getBoundingClientRect(); return [e.id || e.textContent.trim().slice(0, 24), r.top, r.bottom]; })")
+    """[name, top, bottom] of every shown control, once all are laid out and no swap runs."""
+    return when_settled(page, """sel => {
+        const found = [...document.querySelectorAll(sel)]
+            .filter(e => e.offsetParent !== null && e.type !== 'hidden')
+            .map(e => { const r = (e.tagName === 'INPUT' && e.labels && e.labels[0] ? e.labels[0] : e)
+                .getBoundingClientRect(); return [e.id || e.textContent.trim().slice(0, 24), r.top, r.bottom]; });
+        return found.length > 0 && found.every(b => b[2] > b[1]) && found; }""", CONTROLS)
 
 
 @pytest.mark.parametrize("lang", ["en", "es", "fr", "ar"])
@@ -83,7 +82,7 @@ def test_a_ticket_in_each_language_with_every_control_in_reach(browser, live_ser
             assert code["x"] > name["x"]
 
         page.click("#service-A")
-        number = page.wait_for_selector("#ticket-number", timeout=5_000).inner_text()
+        number = page.wait_for_selector("#ticket-number").inner_text()
         assert re.fullmatch(r"A\d{3}", number), number
         assert page.inner_text("#ticket-service").strip().startswith(SERVICE_A[lang])
         assert page.inner_text("#ticket-ahead").strip() and page.inner_text("#ticket-wait").strip()
@@ -140,7 +139,7 @@ def test_arabic_ticket_prints_the_service_name_as_an_image_and_the_number(browse
         open_start(page, "/kiosk/K1?lang=ar")
         assert page.evaluate("document.documentElement.dir") == "rtl"
         page.click("#service-A")
-        number = page.wait_for_selector("#ticket-number", timeout=5_000).inner_text()
+        number = page.wait_for_selector("#ticket-number").inner_text()
         assert emulator.wait_for_tickets(1, timeout=15), "nothing reached the TCP printer"
     finally:
         ctx.close()

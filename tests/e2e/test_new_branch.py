@@ -128,7 +128,7 @@ def test_a_new_branch_prints_its_first_ticket_at_a_paired_kiosk(browser, new_bra
         kiosk.goto("/kiosk/K1?lang=es", wait_until="load")
         assert "Pasaportes" in kiosk.inner_text("#services")
         kiosk.click("#service-P")
-        number = kiosk.wait_for_selector("#ticket-number", timeout=5_000).inner_text()
+        number = kiosk.wait_for_selector("#ticket-number").inner_text()
         assert number == "P001"
         assert printer.wait_for_tickets(1, timeout=15), "nothing reached the printer"
         assert "P001" in printer.last_ticket().text
@@ -142,7 +142,7 @@ def test_a_new_branch_prints_its_first_ticket_at_a_paired_kiosk(browser, new_bra
         # 8. Revoked: the kiosk can issue nothing more, and shows the pairing screen.
         revoke_on_devices_page(admin, kiosk, "K1")
         assert issue_status(kiosk, "K1", "P", "afterrevoke00001") == 403
-        kiosk.wait_for_selector("[data-pair-code]", timeout=5_000)
+        kiosk.wait_for_selector("[data-pair-code]")
         assert len(printer.tickets()) == 1
     finally:
         for ctx in (admin_ctx, kiosk_ctx, stranger_ctx):

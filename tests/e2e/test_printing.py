@@ -23,17 +23,17 @@ def set_emulator(page, state: str) -> None:
 def test_kiosk_ticket_prints_and_paper_out_shows_live(context, page, page_events, screenshot, axe):
     sign_in(page, "tech", "tech-demo", "/hardware")
     page.wait_for_function(
-        "document.querySelector('#printers tr[data-status]').dataset.status === 'ok'", timeout=5_000)
+        "document.querySelector('#printers tr[data-status]').dataset.status === 'ok'")
 
     kiosk = context.new_page()
     kiosk.goto("/kiosk/K2?lang=en", wait_until="load")
     kiosk.click("#service-B")
-    number = kiosk.wait_for_selector("#ticket-number", timeout=5_000).inner_text()
+    number = kiosk.wait_for_selector("#ticket-number").inner_text()
     assert re.fullmatch(r"B\d{3}", number), number
     assert kiosk.locator("#ticket-not-printed").count() == 0
 
     # The job appears printed in the live jobs table, and the emulator holds the paper.
-    page.wait_for_selector(f"#jobs tr:has-text('{number}') .status-printed", timeout=5_000)
+    page.wait_for_selector(f"#jobs tr:has-text('{number}') .status-printed")
     page.click("#printers details:has(pre.printed) summary")
     printed = page.inner_text("#printers pre.printed")
     assert number in printed and "Payments and cash" in printed and "[CUT]" in printed
@@ -53,11 +53,11 @@ def test_kiosk_ticket_prints_and_paper_out_shows_live(context, page, page_events
     # The next customer still gets a number, and is told it was not printed.
     kiosk.goto("/kiosk/K2?lang=en", wait_until="load")
     kiosk.click("#service-B")
-    second = kiosk.wait_for_selector("#ticket-number", timeout=5_000).inner_text()
+    second = kiosk.wait_for_selector("#ticket-number").inner_text()
     assert second != number
     assert kiosk.locator("#ticket-not-printed").is_visible()
     screenshot(kiosk, "kiosk-not-printed")
-    page.wait_for_selector(f"#jobs tr:has-text('{second}') .status-failed", timeout=5_000)
+    page.wait_for_selector(f"#jobs tr:has-text('{second}') .status-failed")
 
     # Paper back in: ready again.
     set_emulator(page, "ok")

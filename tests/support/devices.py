@@ -98,7 +98,7 @@ def enter_pairing_code(manager, kiosk, code: str, device: str) -> None:
     manager.select_option("#pair-device", device)
     manager.click("#pair-form button[type=submit]")
     manager.wait_for_selector(f"#saved:has-text('{device} is paired')")
-    kiosk.wait_for_selector("#issue-form", timeout=5_000)
+    kiosk.wait_for_selector("#issue-form")
 
 
 def revoke_on_devices_page(manager, kiosk, device: str) -> None:
@@ -106,7 +106,7 @@ def revoke_on_devices_page(manager, kiosk, device: str) -> None:
     device on the devices page open in ``manager`` and wait until that page says so.
     Raises Playwright's ``TimeoutError`` when a step does not happen."""
     kiosk.goto(f"/kiosk/{device}", wait_until="load")
-    kiosk.wait_for_selector("#kiosk-live[data-sse=open]", timeout=5_000)
+    kiosk.wait_for_selector("#kiosk-live[data-sse=open]")
     manager.click(f"#device-{device} button.danger")
     manager.wait_for_selector("#saved:has-text('revoked')")
 
