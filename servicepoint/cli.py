@@ -199,6 +199,9 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
         connection_limit=threads * 4,
         channel_request_lookahead=5,
         channel_timeout=120,
+        # The largest body any route takes is a logo (LOGO_MAX_BYTES): refuse far larger
+        # ones before they are spooled to disk.
+        max_request_body_size=max(16 * 2**20, 4 * app.config["LOGO_MAX_BYTES"]),
         ident="servicepoint",
     )
     streams = StreamServer(app, host, port, backend.effective_port, token, threads)

@@ -150,6 +150,14 @@ def test_a_paired_display_gets_its_board_on_the_stream(branch, tmp_path):
             board = s.next_event("board")
             if f">{ticket['number']}<" in board["raw"]:
                 break
+        # A setup change (a service renamed) reaches the board at once too.
+        r = Browser(server.url).request(
+            "PATCH", "/api/v1/services/A",
+            json.dumps({"names": {"en": "Enquiries today", "es": "Consultas de hoy"}}).encode(),
+            {"Content-Type": "application/json", **bearer(tokens["manager_token"])})
+        assert r.status == 200, r.text
+        while "Consultas de hoy" not in s.next_event("board")["raw"]:
+            pass
 
 
 @pytest.fixture(scope="module")

@@ -130,7 +130,9 @@ def test_each_call_shows_its_service_and_the_counters_location(app, client):
 def test_the_board_has_a_reconnecting_mark_and_no_personal_data(app, client):
     page = client.get("/display/D1").get_data(as_text=True)
     assert 'id="display-reconnecting" role="status">Reconnecting…<' in page
-    assert "sse:setup" in page  # a setup change reaches the board at once
+    # The board arrives on the display's own stream (a setup change reaches it at once:
+    # tests/integration/test_live_streams.py).
+    assert 'sse-swap="board"' in page and "display=D1" in page
     calls(app, ("A", "1"))
     board = client.get("/display/D1/board").get_data(as_text=True)
     call = re.search(r'<li class="call newest".*?</li>', board, re.S).group(0)
