@@ -56,6 +56,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--issue-rate", type=float, default=5.0)
     ap.add_argument("--quiet-calls", type=int, default=5)
     ap.add_argument("--followed", type=int, default=250, help="distinct tickets phones follow")
+    ap.add_argument("--phones", type=int, default=1000,
+                    help="then a level of this many phones alone, for CPU per call (0: none)")
     ap.add_argument("--displays", type=int, default=40,
                     help="then a level of this many display screens alone (0: none)")
     ap.add_argument("--quick", action="store_true", help="levels 100,500; 8 s each")
@@ -189,18 +191,19 @@ def _tokens(db: Path) -> dict[str, str]:
     now = to_db(SystemClock().now())
     try:
         with conn:
-            return {"staff": auth.create_token(conn, "bench-staff", "staff", now=now)}
+            return {"staff": auth.create_token(conn, "bench-staff", "staff", now=now),
+                    "manager": auth.create_token(conn, "bench-manager", "manager", now=now)}
     finally:
         conn.close()
 
 
-def run_level(srv: ServerProcess, n: int, args, state: dict, displays_only: bool = False) -> dict:
+def run_level(srv: ServerProcess, n: int, args, state: dict, only: str | None = None) -> dict:
     import psutil
 
     proc = psutil.Process(srv.pid)
     a_tickets, done = state["a"], state["calls"]
-    phones = 0 if displays_only else round(n * 0.9)
-    counters = 0 if displays_only else min(4, n - phones)
+    phones = {"displays": 0, "phones": n}.get(only or "", round(n * 0.9))
+    counters = 0 if only else min(4, n - phones)
     base = done + int(args.duration) + args.quiet_calls + 3  # still waiting at the end
     specs = []
     for i in range(phones):
@@ -242,22 +245,20 @@ def run_level(srv: ServerProcess, n: int, args, state: dict, displays_only: bool
             stop.wait(0.5)
 
     def call_one() -> None:
-        held = state.get("held")
-        if held is not None:
-            for action in ("start", "finish"):
-                status, body, _ = call_api.post(f"/api/v1/tickets/{held}/{action}",
-                                                {"counter": "1"})
-                if status != 200:
-                    errors.append(f"{action} {status} {body.get('error')}")
-        ticket = a_tickets[state["calls"]]
+        """The counter's "next customer" (finishing the one being served), then "start"."""
+        expected = a_tickets[state["calls"]]
         t0 = time.monotonic()
-        status, body, _ = call_api.post("/api/v1/counters/1/call-number",
-                                        {"number": ticket["number"]})
-        if status != 200:
-            errors.append(f"call {status} {body.get('error')}")
-        state["held"] = ticket["id"]
+        status, body, _ = call_api.post("/api/v1/counters/1/call-next", {"finish_current": True})
+        called = (body.get("ticket") or {}) if status == 200 else {}
+        if called.get("number") != expected["number"]:
+            errors.append(f"call {status} {body.get('error')} {called.get('number')}")
         calls.append((t0, state["calls"]))
         state["calls"] += 1
+        if called:
+            status, body, _ = call_api.post(f"/api/v1/tickets/{called['id']}/start",
+                                            {"counter": "1"})
+            if status != 200:
+                errors.append(f"start {status} {body.get('error')}")
 
     cpu0 = sum(proc.cpu_times()[:2])
     threads = [threading.Thread(target=issuer), threading.Thread(target=prober)]
@@ -381,9 +382,14 @@ def main(argv=None) -> int:
         state = {"staff": tokens["staff"], "calls": 0,
                  "d1_cookie": f"{cookie_name('D1')}={d1}",
                  "staff_cookie": "; ".join(f"{k}={v}" for k, v in staff.cookies.items())}
-        api = Api(srv.port, tokens["staff"])
-        api.post("/api/v1/counters/1/open", {})
-        needed = sum(int(args.duration) + args.quiet_calls + 1 for _ in range(len(levels) + 1)) \
+        # Counter 1 serves A alone, so each of its calls moves every phone's ticket.
+        manager = Browser(srv.url)
+        r = manager.request("PATCH", "/api/v1/counters/1", json.dumps({"services": ["A"]}).encode(),
+                            {"Content-Type": "application/json",
+                             "Authorization": f"Bearer {tokens['manager']}"})
+        assert r.status == 200, r.text
+        Api(srv.port, tokens["staff"]).post("/api/v1/counters/1/open", {})
+        needed = sum(int(args.duration) + args.quiet_calls + 1 for _ in range(len(levels) + 2)) \
             + 5 + args.followed
         kiosk = Api(srv.port, None)
         state["a"] = []
@@ -395,9 +401,12 @@ def main(argv=None) -> int:
         for n in levels:
             print(f"N = {n} ...", flush=True)
             results.append(run_level(srv, n, args, state))
+        if args.phones:
+            print(f"{args.phones} phones alone ...", flush=True)
+            results.append(run_level(srv, args.phones, args, state, only="phones"))
         if args.displays:
             print(f"{args.displays} displays alone ...", flush=True)
-            results.append(run_level(srv, args.displays, args, state, displays_only=True))
+            results.append(run_level(srv, args.displays, args, state, only="displays"))
     _table(results)
     save_result("live_scale", {"levels": results, "duration_s": args.duration,
                                "issue_rate": args.issue_rate})

@@ -76,6 +76,12 @@ class Board:
         self.refresh = False
 
 
+class _Stream(web.StreamResponse):
+    """An event stream that knows its socket (to see whether a write would wait)."""
+
+    transport: asyncio.Transport | None = None
+
+
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message}, status=status,
                              headers={"Server": "servicepoint"})
@@ -95,7 +101,8 @@ class Streams:
         self.per_address: dict[str, int] = {}
         self.plain: set[asyncio.Event] = set()
         self.tickets: dict[int, set[asyncio.Event]] = {}
-        self.payloads: dict[int, tuple[int, dict]] = {}  # ticket -> (version, payload)
+        # ticket -> (payload, its event as sent): encoded once for every phone following it
+        self.payloads: dict[int, tuple[dict, bytes]] = {}
         self.boards: dict[str, Board] = {}
         self.fetch = fetch  # (path, headers, client) -> (status, headers, text) from the app
         self.version = self.broadcaster.version
@@ -169,8 +176,8 @@ class Streams:
             return
         for ticket_id, payload in fresh.items():
             old = self.payloads.get(ticket_id)
-            if ticket_id in self.tickets and (old is None or old[1] != payload):
-                self.payloads[ticket_id] = (version, payload)
+            if ticket_id in self.tickets and (old is None or old[0] != payload):
+                self.payloads[ticket_id] = self._ticket_event(version, payload)
                 for event in self.tickets[ticket_id]:
                     event.set()
 
@@ -190,6 +197,9 @@ class Streams:
         board.html, board.version = html, version
         for event in board.viewers:
             event.set()
+
+    def _ticket_event(self, version: int, payload: dict) -> tuple[dict, bytes]:
+        return payload, sse("ticket", self.broadcaster.event_id(version), payload)
 
     async def close(self) -> None:
         """End every stream (the server is stopping)."""
@@ -237,8 +247,9 @@ class Streams:
         self.broadcaster.connect()
         event = asyncio.Event()
         try:
-            response = web.StreamResponse(headers=HEADERS)
+            response = _Stream(headers=HEADERS)
             await response.prepare(request)
+            response.transport = request.transport
             if request.method == "HEAD":
                 return response
             await self._write(response, b"retry: 2000\n\n")
@@ -267,6 +278,12 @@ class Streams:
         return response
 
     async def _write(self, response: web.StreamResponse, data: bytes) -> None:
+        transport = getattr(response, "transport", None)
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("the client went away")
+        if transport.get_write_buffer_size() == 0:
+            await response.write(data)  # goes out at once: nothing to wait for
+            return
         # A client that stops reading fills its buffer and would hold this stream for ever.
         async with asyncio.timeout(self.write_timeout_s):
             await response.write(data)
@@ -334,14 +351,13 @@ class Streams:
             fresh = await self.loop.run_in_executor(self.reads, live_views.ticket_payloads,
                                                     self.app, [ticket_id])
             if ticket_id in fresh and ticket_id not in self.payloads:
-                self.payloads[ticket_id] = (version, fresh[ticket_id])
+                self.payloads[ticket_id] = self._ticket_event(version, fresh[ticket_id])
         sent = None
         while True:
             current = self.payloads.get(ticket_id)
-            if current is not None and current[1] != sent:
+            if current is not None and current[1] is not sent:
                 sent = current[1]
-                await self._write(response, sse("ticket", self.broadcaster.event_id(current[0]),
-                                                sent))
+                await self._write(response, sent)
             if not await self._wait(response, event):
                 return
 

@@ -41,7 +41,9 @@ class TicketLive:
     key: str
 
     def as_json(self) -> dict:
-        return dataclasses.asdict(self)
+        # By hand: dataclasses.asdict deep-copies, and this runs for every followed ticket.
+        return {"state": self.state, "ahead": self.ahead, "lead": self.lead, "wait": self.wait,
+                "nudge": self.nudge, "counter": self.counter, "key": self.key}
 
 
 def ticket_live(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
