@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import sqlite3
 
 from flask import Flask
 
 from . import queries
-from .domain import estimate as est
 from .domain.model import State, Ticket
 from .i18n import LANGUAGES, t, wait_words
 from .servicetimes import ServiceTimeCache
@@ -64,19 +64,26 @@ def ticket_live(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datet
             counter = counter_names.get(ticket.counter, ticket.counter)
     lead = wait = nudge = ""
     if ticket.state == State.WAITING and ahead is not None:
-        lead = t("track.next", lang) if ahead == 0 else t("track.ahead", lang, n=ahead)
+        lead, nudge = _place(ahead, lang)
         if estimate is not None:
-            wait = t("track.wait", lang, wait=_words(estimate, lang))
-        if 0 < ahead <= 2:
-            nudge = t("track.nudge", lang, n=ahead)
+            wait = _wait(estimate.point_s, estimate.low_s, estimate.high_s, estimate.no_counter,
+                         lang)
     called = ticket.called_at.isoformat() if ticket.called_at else ""
     key = f"{ticket.state.value}|{ticket.counter or ''}|{called}|{ticket.recalls}"
     return TicketLive(state=ticket.state.value, ahead=ahead, lead=lead, wait=wait, nudge=nudge,
                       counter=counter, key=key)
 
 
-def _words(estimate: est.WaitEstimate, lang: str) -> str:
-    return wait_words(estimate.point_s, estimate.low_s, estimate.high_s, lang, estimate.no_counter)
+# The same few sentences serve hundreds of tickets per change: made once each.
+@functools.lru_cache(maxsize=4096)
+def _place(ahead: int, lang: str) -> tuple[str, str]:
+    lead = t("track.next", lang) if ahead == 0 else t("track.ahead", lang, n=ahead)
+    return lead, (t("track.nudge", lang, n=ahead) if 0 < ahead <= 2 else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _wait(point_s: int, low_s: int, high_s: int, no_counter: bool, lang: str) -> str:
+    return t("track.wait", lang, wait=wait_words(point_s, low_s, high_s, lang, no_counter))
 
 
 def tracked_ticket(app: Flask, public_id: str) -> int | None:
@@ -91,11 +98,13 @@ def ticket_payloads(app: Flask, ticket_ids: list[int]) -> dict[int, dict]:
     with app.app_context():
         conn = get_db()
         when = now()
-        tickets = queries.tickets_by_ids(conn, ticket_ids)
-        views: dict[int, tuple] = {}
-        if any(tk.state == State.WAITING for tk in tickets):
-            queue = queries.branch_queue(conn, service_times(), when)
-            views = queries.waiting_views(conn, queue, tickets)
+        queue = queries.branch_queue(conn, service_times(), when)
+        # Most followed tickets are waiting: the queue just read has them.
+        wanted = set(ticket_ids)
+        tickets = [tk for tk in queue.waiting if tk.id in wanted]
+        found = {tk.id for tk in tickets}
+        tickets += queries.tickets_by_ids(conn, [i for i in ticket_ids if i not in found])
+        views = queries.waiting_views(queue, tickets)
         names = {c.code: c.name for c in queries.counters(conn)}
         return {tk.id: ticket_live(conn, service_times(), when, tk, language(tk.language),
                                    views.get(tk.id, (None, None)), names).as_json()

@@ -8,6 +8,7 @@ transferred to a named counter is callable only there.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from typing import Iterable, Mapping
 
@@ -66,3 +67,23 @@ def position_in_service(ticket: Ticket, waiting: Iterable[Ticket], now: dt.datet
             and t.target_counter is None]
     me = rank_key(ticket, now, {})
     return sum(1 for t in same if t.id != ticket.id and rank_key(t, now, {}) < me)
+
+
+def positions_in_service(tickets: Iterable[Ticket], waiting: Iterable[Ticket]) -> dict[int, int]:
+    """:func:`position_in_service` of each of ``tickets`` (by id), sorting each service's
+    line once: a phone for every waiting ticket costs a bisection each, not a count."""
+    lines: dict[str, list[tuple]] = {}
+    for t in waiting:
+        if t.state == State.WAITING and t.target_counter is None:
+            lines.setdefault(t.service, []).append(_line_key(t))
+    for line in lines.values():
+        line.sort()
+    return {t.id: bisect.bisect_left(lines.get(t.service, []), _line_key(t))
+            for t in tickets if t.id is not None}
+
+
+def _line_key(ticket: Ticket) -> tuple:
+    # rank_key within one service: one weight, so the wait orders as the queued time does.
+    return (not ticket.front, PRIORITY_RANK[ticket.priority], ticket.rank_at,
+            ticket.id if ticket.id is not None else 0)
+

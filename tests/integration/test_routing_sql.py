@@ -108,3 +108,23 @@ def test_people_ahead_matches_routing_positions(ports, clock):
         assert uow.people_ahead(t) == routing.position_in_service(t, queue, clock.now())
     # What each customer was told at issue time never counts people who came later.
     assert [r.people_ahead for r in issued] == [0, 1, 0, 3, 0]
+
+
+def test_people_ahead_in_sql_and_in_memory_agree(ports, clock):
+    """The phone streams count people ahead from the queue in memory
+    (routing.positions_in_service); the pages count them in SQL: the same numbers."""
+    import random
+
+    rng = random.Random(5)
+    for i in range(40):
+        issue_ticket(ports, service=rng.choice("AB"), staff="clerk",
+                     priority=rng.choice(["normal"] * 4 + ["priority", "appointment"]))
+        clock.advance(rng.choice([0, 1, 7]))
+        if i % 9 == 8:
+            served = serve(ports, "1")
+            act(ports, ticket_id=served.id, action="finish", counter="1")
+    tickets = waiting(ports)
+    uow = SqliteUnitOfWork(ports.conn)
+    assert routing.positions_in_service(tickets, tickets) == {
+        t.id: uow.people_ahead(t) for t in tickets}
+
