@@ -199,6 +199,9 @@ def serve(obj: Context, host: str, port: int, threads: int, no_workers: bool) ->
         connection_limit=threads * 4,
         channel_request_lookahead=5,
         channel_timeout=120,
+        # poll(), not select(): with thousands of streams open, the descriptors of the
+        # stream server's connections to waitress pass select()'s limit of 1,024.
+        asyncore_use_poll=True,
         # The largest body any route takes is a logo (LOGO_MAX_BYTES): refuse far larger
         # ones before they are spooled to disk.
         max_request_body_size=max(16 * 2**20, 4 * app.config["LOGO_MAX_BYTES"]),
