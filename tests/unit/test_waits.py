@@ -161,3 +161,21 @@ def test_the_newcomer_is_behind_everyone_of_its_class():
     n = waits.newcomer("A", T0)
     assert n.state == State.WAITING and n.priority == Priority.NORMAL
     assert dataclasses.replace(n, id=None).service == "A"
+
+
+def test_a_counter_leaves_for_its_usual_break_when_next_free():
+    mine = ticket(3, "A", 0)
+    ahead = [ticket(1, "A", 5), ticket(2, "A", 4)]
+    visits = {"A": (300.0,) * 20, "B": ()}
+    busy = [counter("1", "A", holding="A"), counter("2", "A", holding="A")]
+    q = dataclasses.replace(queue([*ahead, mine], busy, visits=visits), break_s=1800.0)
+    calm = waits.estimate(q, mine)
+    # Counter 2 usually goes on its break in two minutes: it finishes its customer,
+    # leaves for half an hour, and counter 1 alone takes the two ahead before this one.
+    leaving = dataclasses.replace(busy[1], break_in=120.0)
+    q_break = dataclasses.replace(q, counters=(busy[0], leaving))
+    later = waits.estimate(q_break, mine)
+    assert later.point_s > calm.point_s + 200
+    # A break expected beyond the horizon changes nothing.
+    far = dataclasses.replace(busy[1], break_in=waits.HORIZON_S + 1)
+    assert waits.estimate(dataclasses.replace(q, counters=(busy[0], far)), mine) == calm
