@@ -11,12 +11,18 @@ import sqlite3
 import statistics
 from typing import Callable, Sequence
 
+from .db import get_setting
 from .domain.waits import DEFAULT_BREAK_S, BranchQueue, CounterNow
-from .timeutil import from_db, to_db
+from .timeutil import from_db, to_db, zone
 
 # (service, how many) -> the most recent visit lengths in seconds, oldest first
 VisitLoader = Callable[[str, int], Sequence[float]]
 VISIT_ENDS_SQL = "'finish','transfer','park','requeue','no_show'"
+# Branch days of history that say what is usual at this time of day (arrivals, breaks).
+PAST_DAYS = 10
+# A counter that has not gone on its usual break this long after its usual time is
+# not expected to go any more today.
+BREAK_LATE_S = 3600.0
 
 
 def visit_durations(conn: sqlite3.Connection, service: str, limit: int) -> list[float]:
@@ -34,8 +40,9 @@ def visit_durations(conn: sqlite3.Connection, service: str, limit: int) -> list[
 def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
                  visits: Callable[[str], Sequence[float]]) -> BranchQueue:
     """The whole branch's queue at ``now``: waiting tickets, open counters and what they
-    hold, each active service's recent visits (through ``visits``), weights and defaults,
-    and the last hour's priority arrivals per service."""
+    hold and when each usually takes its break, each active service's recent visits
+    (through ``visits``), weights and defaults, and the arrivals (all, and priority ones)
+    to expect per service: the last hour's, halfway to what past days' next hour brought."""
     from .uow import TICKET_COLUMNS, row_to_ticket  # the unit of work imports this module
 
     waiting = tuple(row_to_ticket(r) for r in conn.execute(
@@ -52,9 +59,12 @@ def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
     holding = {r[0]: (r[1], from_db(r[2])) for r in conn.execute(
         "SELECT counter_id, service_id, called_at FROM tickets"
         " WHERE state IN ('called', 'serving') AND counter_id IS NOT NULL")}
+    tz = zone(get_setting(conn, "timezone", "UTC") or "UTC")
+    breaks = breaks_due(conn, now, tz)
     counters = tuple(
         CounterNow(code, tuple(services), None, resting[code], on_break=True) if code in resting
-        else CounterNow(code, tuple(services), *holding.get(code, (None, None)))
+        else CounterNow(code, tuple(services), *holding.get(code, (None, None)),
+                        break_in=breaks.get(code))
         for code, services in served.items())
     services = conn.execute("SELECT code, default_service_s, weight FROM services WHERE active"
                             ).fetchall()
@@ -65,11 +75,16 @@ def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
             (now + dt.timedelta(days=1)).date().isoformat())
     # A rising queue is seen in the last 20 minutes before the last hour shows it.
     recent = to_db(now - dt.timedelta(minutes=20))
-    arrivals = [(r[0], max(r[1], 3 * r[3]), max(r[2], 3 * r[4])) for r in conn.execute(
+    last = {r[0]: (max(r[1], 3 * r[3]), max(r[2], 3 * r[4])) for r in conn.execute(
         "SELECT origin_service_id, count(*), sum(priority != 'normal'), sum(issued_at >= ?),"
         " sum(issued_at >= ? AND priority != 'normal') FROM tickets"
         " WHERE day BETWEEN ? AND ? AND issued_at >= ? AND issued_at <= ?"
-        " GROUP BY origin_service_id", (recent, recent, *days, to_db(hour_ago), to_db(now)))]
+        " GROUP BY origin_service_id", (recent, recent, *days, to_db(hour_ago), to_db(now)))}
+    # The last hour alone misses a peak that is about to come and overrates a few
+    # minutes' bunching: halfway to what the next hour usually brings on past days.
+    usual = usual_arrivals(conn, now, tz)
+    arrivals = [(s, *_halfway(last.get(s, (0, 0)), usual.get(s, (0, 0)))) if usual
+                else (s, *last[s]) for s in set(last) | set(usual)]
     return BranchQueue(
         now=now, waiting=waiting, counters=counters,
         visits={r[0]: tuple(visits(r[0])) for r in services},
@@ -80,6 +95,10 @@ def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
         break_s=typical_break(conn))
 
 
+def _halfway(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    return (a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0
+
+
 def typical_break(conn: sqlite3.Connection, sample: int = 20) -> float:
     """The median length of the branch's last ``sample`` breaks (break to resume), in seconds."""
     lengths = [(from_db(r[1]) - from_db(r[0])).total_seconds() for r in conn.execute(
@@ -88,3 +107,64 @@ def typical_break(conn: sqlite3.Connection, sample: int = 20) -> float:
         " FROM counter_events b WHERE b.action = 'break' ORDER BY b.id DESC LIMIT ?", (sample,))
         if r[1]]
     return statistics.median(lengths) if lengths else DEFAULT_BREAK_S
+
+
+def _past_days(conn: sqlite3.Connection, today: str) -> list[str]:
+    """The last :data:`PAST_DAYS` branch days before ``today`` that had tickets, newest first."""
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT day FROM tickets WHERE day < ? ORDER BY day DESC LIMIT ?",
+        (today, PAST_DAYS))]
+
+
+def usual_arrivals(conn: sqlite3.Connection, now: dt.datetime,
+                   tz: dt.tzinfo) -> dict[str, tuple[float, float]]:
+    """Per service, the tickets (all, and priority or appointment ones) issued in the hour
+    after this time of day, on average over the past branch days; empty without history."""
+    local = now.astimezone(tz)
+    days = _past_days(conn, local.date().isoformat())
+    if not days:
+        return {}
+    windows: list[str] = []
+    for day in days:
+        start = dt.datetime.combine(dt.date.fromisoformat(day), local.time(), tzinfo=tz)
+        windows += [day, to_db(start), to_db(start + dt.timedelta(hours=1))]
+    where = " OR ".join(["(day = ? AND issued_at >= ? AND issued_at < ?)"] * len(days))
+    return {r[0]: (r[1] / len(days), r[2] / len(days)) for r in conn.execute(
+        "SELECT origin_service_id, count(*), sum(priority != 'normal') FROM tickets"
+        f" WHERE {where} GROUP BY origin_service_id", windows)}
+
+
+def breaks_due(conn: sqlite3.Connection, now: dt.datetime, tz: dt.tzinfo) -> dict[str, float]:
+    """Seconds from ``now`` until each counter's usual break (the median time of day it
+    went on one over the past branch days), for counters that have not had it today; 0
+    when it is due already, none once it is :data:`BREAK_LATE_S` overdue."""
+    local = now.astimezone(tz)
+    today = local.date()
+    days = set(_past_days(conn, today.isoformat()))
+    if not days:
+        return {}
+    oldest = dt.datetime.combine(dt.date.fromisoformat(min(days)), dt.time(0), tzinfo=tz)
+    starts: dict[str, dict[dt.date, float]] = {}
+    taken: set[str] = set()
+    # Newest first, reading back only as far as the oldest day that counts.
+    for code, at in conn.execute(
+            "SELECT counter_code, at FROM counter_events WHERE action = 'break' ORDER BY id DESC"):
+        when = from_db(at).astimezone(tz)
+        if when < oldest:
+            break
+        if when.date() == today:
+            taken.add(code)
+        elif when.date().isoformat() in days:
+            midnight = dt.datetime.combine(when.date(), dt.time(0), tzinfo=tz)
+            # The first break of the day is the usual one (events come newest first).
+            starts.setdefault(code, {})[when.date()] = (when - midnight).total_seconds()
+    out = {}
+    midnight = dt.datetime.combine(today, dt.time(0), tzinfo=tz)
+    for code, by_day in starts.items():
+        if code in taken:
+            continue
+        due = midnight + dt.timedelta(seconds=statistics.median(by_day.values()))
+        gap = (due - now).total_seconds()
+        if gap > -BREAK_LATE_S:
+            out[code] = max(0.0, gap)
+    return out

@@ -4,7 +4,8 @@ One estimate serves every screen (docs/architecture.md, *Waits*). It plays the
 queue forward the way routing will call it: each open counter becomes free
 after what it holds now (the expected rest of its current visit, from recent
 visits of that length), a counter on a break after the rest of a typical
-break, then takes whoever routing would give it — tickets of
+break, and a counter due for its usual break leaves for one when next free;
+then each takes whoever routing would give it — tickets of
 any of its services, priority first, by weighted wait — and holds each for its
 service's recent typical visit (from the call to the end, so walking up,
 recalls and no-shows count). The ticket's wait is when a counter reaches it,
@@ -53,6 +54,9 @@ class CounterNow:
     holding: str | None = None  # service of the ticket it has called or is serving
     since: dt.datetime | None = None  # when it called that ticket, or began its break
     on_break: bool = False  # back after a typical break; until then it calls nobody
+    # Seconds from now until the break it usually takes about this time of day, when it
+    # has not had it yet today (None: none expected). It leaves when next free after that.
+    break_in: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,9 +180,19 @@ def _play(queue: BranchQueue, group: list[Ticket]) -> list[WaitEstimate]:
     reached: list[tuple[float, int]] = [(HORIZON_S, 0)] * len(group)
     coming = _Arrivals(queue, first, counters)
     visits_before = 0
+    # Counters that will leave for their usual break before they call again: at
+    # lunchtime one counter after another goes, so the one back from a break does
+    # not add a counter for long.
+    due = {c.code: c.break_in for c in queue.counters
+           if c.break_in is not None and not c.on_break and c.break_in < HORIZON_S}
     while free and pending:
         at, code = heapq.heappop(free)
         counter = by_code[code]
+        leaves = due.get(code)
+        if leaves is not None and at >= leaves:
+            del due[code]
+            heapq.heappush(free, (at + queue.break_s, code))
+            continue
         for expected in coming.until(at):
             lines.add(expected)
         chosen = lines.pop_next(counter, now + dt.timedelta(seconds=at))

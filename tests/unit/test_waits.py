@@ -226,7 +226,27 @@ def test_one_play_for_many_tickets_gives_each_its_own_estimate():
                     counter("2", "A", "B"), counter("3", "B", holding="B", minutes_ago=3)]
         if rng.random() < 0.3:
             counters.append(waits.CounterNow("4", ("B",), None, T0, on_break=True))
+        if rng.random() < 0.5:  # one leaves for its usual break before long
+            counters[1] = dataclasses.replace(counters[1], break_in=rng.uniform(0, 1800))
         q = dataclasses.replace(queue(waiting, counters, arrivals_per_hour={"A": 9, "B": 30},
                                       priority_per_hour={"B": 4}), weights={"B": 1.5})
         probes = [*waiting, waits.newcomer("A", T0), waits.newcomer("B", T0, Priority.PRIORITY)]
         assert waits.estimate_many(q, probes) == [waits.estimate(q, t) for t in probes]
+
+
+def test_a_counter_leaves_for_its_usual_break_when_next_free():
+    mine = ticket(3, "A", 0)
+    ahead = [ticket(1, "A", 5), ticket(2, "A", 4)]
+    visits = {"A": (300.0,) * 20, "B": ()}
+    busy = [counter("1", "A", holding="A"), counter("2", "A", holding="A")]
+    q = dataclasses.replace(queue([*ahead, mine], busy, visits=visits), break_s=1800.0)
+    calm = waits.estimate(q, mine)
+    # Counter 2 usually goes on its break in two minutes: it finishes its customer,
+    # leaves for half an hour, and counter 1 alone takes the two ahead before this one.
+    leaving = dataclasses.replace(busy[1], break_in=120.0)
+    q_break = dataclasses.replace(q, counters=(busy[0], leaving))
+    later = waits.estimate(q_break, mine)
+    assert later.point_s > calm.point_s + 200
+    # A break expected beyond the horizon changes nothing.
+    far = dataclasses.replace(busy[1], break_in=waits.HORIZON_S + 1)
+    assert waits.estimate(dataclasses.replace(q, counters=(busy[0], far)), mine) == calm
