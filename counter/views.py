@@ -139,7 +139,10 @@ def _live_context(code: str) -> dict:
         "parked": [view(t) for t in held.parked],
         "waiting": [view(t) for t in waiting.tickets], "waiting_total": waiting.total,
         "waiting_elsewhere": waiting.elsewhere, "queues": queues,
-        "figures": counter_queries.counter_day(conn, code, branch_day(at, tz_name)),
+        # Every event of the day: read once per change, whichever screen asks first.
+        "figures": view_cache.shared(("counter_day", code, branch_day(at, tz_name)),
+                                     lambda: counter_queries.counter_day(
+                                         conn, code, branch_day(at, tz_name))),
         "transfer_services": [s for s in names.values() if s["active"]],
         "transfer_counters": [c for c in queries.counters(conn) if c.code != code and c.enabled],
         "break_reasons": queries.setting(conn, "break_reasons", list(DEFAULT_BREAK_REASONS)),

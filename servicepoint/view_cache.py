@@ -77,3 +77,11 @@ def queue_overview(lang: str) -> list[dict]:
     cache: VersionCache = current_app.extensions["servicepoint"]["views"]
     return cache.get(("queue_overview", lang),
                      lambda: queries.queue_overview(get_db(), service_times(), now(), lang))
+
+
+def shared(key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per change for every screen asking with the same ``key``
+    (a value that depends on the stored state alone, not on the time)."""
+    cache: VersionCache = current_app.extensions["servicepoint"]["views"]
+    return cache.get(key, compute)
+

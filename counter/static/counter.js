@@ -18,6 +18,31 @@
     return true;
   }
 
+  /* -- live: every change in the branch ("changed" on the stream) refreshes the screen, at
+     once, then at most once a second with the last change always shown: a busy branch
+     changes several times a second, and the screen's own actions answer at once anyway. */
+  var REFRESH_GAP_MS = 1000;
+  var lastRefresh = 0;
+  var refreshTimer = null;
+  var sources = [];
+  function refresh() {
+    refreshTimer = null;
+    lastRefresh = Date.now();
+    var panel = document.getElementById("panel");
+    if (panel && window.htmx) window.htmx.trigger(panel, "refresh");
+  }
+  function changed() {
+    if (refreshTimer !== null) return;
+    var wait = lastRefresh + REFRESH_GAP_MS - Date.now();
+    if (wait <= 0) refresh(); else refreshTimer = window.setTimeout(refresh, wait);
+  }
+  document.addEventListener("htmx:sseOpen", function (evt) {
+    var source = evt.detail && evt.detail.source;
+    if (!source || sources.indexOf(source) !== -1) return;
+    sources.push(source);  /* the browser reopens the same EventSource after a drop */
+    source.addEventListener("changed", changed);
+  });
+
   /* N, R, S, F, X, P, T, Q, G, B, O, C press the button that shows that key (when it is
      enabled); a button with data-focus moves the focus instead (Enter then acts). */
   document.addEventListener("keydown", function (evt) {
