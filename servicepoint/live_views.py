@@ -20,7 +20,7 @@ import sqlite3
 
 from flask import Flask
 
-from . import queries
+from . import queries, view_cache
 from .domain.model import State, Ticket
 from .i18n import LANGUAGES, t, wait_words
 from .servicetimes import ServiceTimeCache
@@ -98,7 +98,7 @@ def ticket_payloads(app: Flask, ticket_ids: list[int]) -> dict[int, dict]:
     with app.app_context():
         conn = get_db()
         when = now()
-        queue = queries.branch_queue(conn, service_times(), when)
+        queue = view_cache.branch_queue()
         # Most followed tickets are waiting: the queue just read has them.
         wanted = set(ticket_ids)
         tickets = [tk for tk in queue.waiting if tk.id in wanted]

@@ -293,14 +293,14 @@ def waiting_for_counter(conn: sqlite3.Connection, code: str) -> int:
 
 
 def queue_overview(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.datetime,
-                   language: str = "en") -> list[dict]:
+                   language: str = "en", queue: waits.BranchQueue | None = None) -> list[dict]:
     """Per active service (the API's ``/queue`` items): ``waiting`` in the open queue,
     ``reserved`` for named counters (apart, see :class:`QueueCount`), the wait a new
     arrival would be shown, open counters, the longest wait now and the target."""
     counts = queue_counts(conn)
     rows = conn.execute(f"SELECT s.*, {OPEN_COUNTERS_SQL} AS open_counters FROM services s"
                         " WHERE s.active ORDER BY s.sort, s.code").fetchall()
-    queue = branch_queue(conn, stats, now)
+    queue = queue or branch_queue(conn, stats, now)
     out = []
     for r in rows:
         svc = row_to_service(r)

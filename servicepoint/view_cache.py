@@ -18,6 +18,7 @@ from typing import Any, Callable
 from flask import current_app
 
 MAX_AGE_S = 15.0
+QUEUE_MAX_AGE_S = 5.0
 
 
 class VersionCache:
@@ -32,15 +33,21 @@ class VersionCache:
         self._guard = threading.Lock()
         self.computed = 0
 
-    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """The value for ``key`` at the current version (computed by one caller at a time)."""
-        hit = self._fresh(key)
+    def get(self, key: Any, compute: Callable[[], Any], *, shared: bool = False,
+            max_age_s: float | None = None) -> Any:
+        """The value for ``key`` at the current version (computed by one caller at a time).
+
+        Each caller gets its own copy, unless ``shared`` (an immutable value); a value
+        older than ``max_age_s`` (default: the cache's) is computed again.
+        """
+        age = self.max_age_s if max_age_s is None else max_age_s
+        hit = self._fresh(key, age)
         if hit is not None:
-            return copy.deepcopy(hit)
+            return hit if shared else copy.deepcopy(hit)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            hit = self._fresh(key)  # another thread may have just computed it
+            hit = self._fresh(key, age)  # another thread may have just computed it
             if hit is None:
                 version = self.version()
                 hit = compute()
@@ -49,14 +56,14 @@ class VersionCache:
                     self._values.clear()
                 self._values[key] = (version, time.monotonic(), hit)
         # Callers add their own fields to the rows: each gets its own copy.
-        return copy.deepcopy(hit)
+        return hit if shared else copy.deepcopy(hit)
 
-    def _fresh(self, key: Any) -> Any:
+    def _fresh(self, key: Any, max_age_s: float) -> Any:
         found = self._values.get(key)
         if found is None:
             return None
         version, at, value = found
-        if version != self.version() or time.monotonic() - at > self.max_age_s:
+        if version != self.version() or time.monotonic() - at > max_age_s:
             return None
         return value
 
@@ -76,7 +83,24 @@ def queue_overview(lang: str) -> list[dict]:
 
     cache: VersionCache = current_app.extensions["servicepoint"]["views"]
     return cache.get(("queue_overview", lang),
-                     lambda: queries.queue_overview(get_db(), service_times(), now(), lang))
+                     lambda: queries.queue_overview(get_db(), service_times(), now(), lang,
+                                                    branch_queue()))
+
+
+def branch_queue():
+    """The branch's queue as the wait estimate reads it (every waiting ticket, the open
+    counters, recent visits), read once per change for the queue overview and the
+    phones' streams; its clock is set to now. At most ``QUEUE_MAX_AGE_S`` old: the
+    last hour's arrivals move on with the clock."""
+    import dataclasses
+
+    from . import queries
+    from .web_db import get_db, now, service_times
+
+    cache: VersionCache = current_app.extensions["servicepoint"]["views"]
+    queue = cache.get(("branch_queue",), lambda: queries.branch_queue(
+        get_db(), service_times(), now()), shared=True, max_age_s=QUEUE_MAX_AGE_S)
+    return dataclasses.replace(queue, now=now())
 
 
 def shared(key: Any, compute: Callable[[], Any]) -> Any:

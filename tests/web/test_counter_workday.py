@@ -249,7 +249,7 @@ def test_the_live_partial_swaps_the_other_parts_out_of_band(clerk):
         assert f'<div id="{part}" hx-swap-oob="innerHTML">' in html
     assert 'id="counter-feedback"' not in html  # a refresh keeps the last message
     page = clerk.get("/counter/1").get_data(as_text=True)
-    assert re.search(r'id="panel"[^>]*\s+hx-get="/counter/1/live"\s+hx-trigger="sse:changed', page)
+    assert re.search(r'id="panel"[^>]*\s+hx-get="/counter/1/live"\s+hx-trigger="refresh,', page)
 
 
 def test_the_api_calls_by_number_and_takes_a_break_reason(app, client, staff):
