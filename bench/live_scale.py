@@ -4,8 +4,8 @@
 For each N in ``--levels`` (default 100, 500, 1000, 2000) it opens N event streams:
 90 % behave like phone tracking pages (``?ticket=``, each following one of the waiting
 tickets of service A, re-fetching its page only when its own ticket changes), the rest
-like the lobby display (``?display=D1``: the board arrives on the stream; the page
-fetches its announcements when a new call shows) and four counter screens (a plain
+like the lobby display (``?display=D1``: the board arrives on the stream with the calls
+to announce; the page asks for announcements only when it opens or missed calls) and four counter screens (a plain
 stream; each ``changed`` re-fetches ``/counter/1/live``, as the page does). Then, for
 ``--duration`` seconds, kiosks issue ``--issue-rate`` tickets/s (services A–D in turn,
 through the API without a printer: printing has its own benchmark, print_latency.py)
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import http.client
 import json
 import multiprocessing as mp
@@ -46,6 +47,7 @@ from tests.security.support import Browser  # noqa: E402
 from tests.support.devices import cookie_name, pair  # noqa: E402
 
 NEWEST = re.compile(r'data-latest-key="([^"]*)"')
+ANNOUNCE = re.compile(r"data-announce='([^']*)'")
 _FORK = mp.get_context("fork")
 
 
@@ -115,11 +117,21 @@ async def _stream(session, url: str, spec: dict, log: dict, ready: asyncio.Event
                         m = NEWEST.search(data)
                         key = m.group(1) if m else ""
                         got.append((now, spec["n"], "display", key, "", version))
-                        if last_key is not None and key != last_key:
-                            q = f"?after={cursor}" if cursor is not None else ""
-                            body = await _fetch(session, url + "/display/D1/announcements" + q,
+                        if cursor is None:  # the page asks where it is when it opens
+                            body = await _fetch(session, url + "/display/D1/announcements",
                                                 headers, log)
-                            cursor = json.loads(body).get("cursor", cursor) if body else cursor
+                            cursor = json.loads(body)["cursor"] if body else None
+                        elif key != last_key:
+                            # As announce.js: the calls come with the board, unless it
+                            # missed more than the board shows.
+                            a = ANNOUNCE.search(data)
+                            shown = json.loads(html.unescape(a.group(1))) if a else None
+                            if shown and shown["after"] <= cursor:
+                                cursor = max(cursor, shown["cursor"])
+                            else:
+                                body = await _fetch(session, url + "/display/D1/announcements"
+                                                    f"?after={cursor}", headers, log)
+                                cursor = json.loads(body).get("cursor", cursor) if body else cursor
                         last_key = key
                     elif kind == "counter" and event in ("changed", "hello"):
                         got.append((now, spec["n"], "counter", "", "", version))

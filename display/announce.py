@@ -89,7 +89,15 @@ def pending(display: str):
     after = int(raw)
     if after > latest:  # a newer database than the display saw (restored, re-initialised)
         return _answer(cursor=latest, items=[], more=False)
-    events = queries.calls_after(conn, after, _fresh_since(), BATCH)
+    return _answer(**calls_after(device, after))
+
+
+def calls_after(device: queries.Display, after: int) -> dict:
+    """The calls ``device`` announces after event ``after``: ``cursor`` (the last event
+    looked at), ``items`` (oldest first, each with a WAV per language), ``more`` and
+    ``speech``. The board carries this for its own calls, so a display announces a new
+    call without asking (announce.js asks only when it missed more than the board shows)."""
+    events = queries.calls_after(get_db(), after, _fresh_since(), BATCH)
     speaking = speech.executable() is not None
     langs = languages(device)
     style = _number_style()
@@ -99,13 +107,14 @@ def pending(display: str):
             continue
         audio = [{"lang": lang, "text": texts.announcement(event.number, event.counter, lang,
                                                            style, event.spoken).text,
-                  "url": url_for("display.announce.wav", display=display, event_id=event.id,
+                  "url": url_for("display.announce.wav", display=device.code, event_id=event.id,
                                  lang=lang)}
                  for lang in langs] if speaking else []
         items.append({"id": event.id, "action": event.action, "number": event.number,
                       "counter": event.counter, "audio": audio})
     cursor = events[-1].id if events else after
-    return _answer(cursor=cursor, items=items, more=len(events) == BATCH, speech=speaking)
+    return {"after": after, "cursor": cursor, "items": items, "more": len(events) == BATCH,
+            "speech": speaking}
 
 
 @bp.get("/<int:event_id>/<lang>.wav")

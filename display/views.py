@@ -72,7 +72,11 @@ def _board_context(device: queries.Display) -> dict:
     if lang != device.language or not langs:
         langs = [lang]
     titles = [(code, texts.TEXTS.translator(code)) for code in langs]
+    # What to announce travels with the board: from just before its oldest call shown.
+    keys = [int(c["key"]) for c in calls if str(c["key"]).isdigit()]
+    after = min(keys) - 1 if keys else queries.latest_event_id(conn)
     return {"display": device.code, "lang": lang, "calls": calls, "queues": queues,
+            "announce": announce.calls_after(device, after),
             "clock": local.strftime("%H:%M"), "timezone": tz, "message": device.message,
             "orientation": device.orientation,
             "titles": titles}

@@ -1,7 +1,9 @@
 /* Lobby display: announce every call aloud, one after another, none dropped.
 
-   Whenever the board changes, ask the server for the calls made since the last one
-   announced (GET data-announce-url?after=<id>). Each call is queued; the queue plays
+   The board pushed on the live stream carries the calls to announce since just before
+   its oldest call (data-announce); the display asks the server for the calls since the
+   last one announced (GET data-announce-url?after=<id>) only when it opens, reconnects
+   or missed more than the board shows. Each call is queued; the queue plays
    a chime, then the server's spoken WAV (espeak-ng) in each of the display's languages,
    and only then the next call, so announcements never overlap. When the server cannot
    speak (no espeak-ng) a call has no WAV and the chime plays alone.
@@ -180,14 +182,24 @@
     setupSound();
     poll();
   });
-  /* A board pushed by the stream: ask only when it shows a call not seen yet (a recall
-     has a key of its own), not for every change of the queues. */
-  var seenKey = null;
+  /* A board pushed by the stream carries the calls to announce since just before its
+     oldest call shown (data-announce): queue the new ones from it. Ask the server only
+     when the display missed more than the board shows (or before it knows where it is). */
+  function take(data) {
+    (data.items || []).forEach(function (item) {
+      if (item.id > lastQueued) { lastQueued = item.id; queue.push(item); }
+    });
+    cursor = Math.max(cursor, data.cursor);
+    box.setAttribute("data-cursor", String(cursor));
+    if (data.more) poll(); else pump();
+  }
   document.addEventListener("htmx:sseMessage", function () {
     if (!box) return;
     var b = document.querySelector("#board .board");
-    var key = b ? b.getAttribute("data-latest-key") : null;
-    if (key !== seenKey) { seenKey = key; poll(); }
+    var data = null;
+    try { data = JSON.parse(b.getAttribute("data-announce")); } catch (e) { data = null; }
+    if (data && cursor !== null && !fetching && data.after <= cursor) take(data);
+    else poll();
   });
   document.addEventListener("htmx:sseOpen", function () { if (box) poll(); });
 })();

@@ -193,8 +193,9 @@ def test_three_calls_at_once_are_all_announced_in_order_and_a_recall_again(
 
 
 def test_the_display_never_polls_and_retries_a_failed_request(speech_server, deploy_browser):
-    """An idle display asks for announcements only when the live stream speaks or its board
-    changes (its clock jumps 16 s ahead: no request); a failed request is retried by itself."""
+    """A display asks for announcements when it opens (a failed request is retried by
+    itself), never while idle (its clock jumps 16 s ahead: no request), and not even for
+    a call: the call arrives with the board on the live stream."""
     server, token = speech_server
     context = deploy_browser.new_context(base_url=server.url,
                                          viewport={"width": 1920, "height": 1080})
@@ -203,7 +204,7 @@ def test_the_display_never_polls_and_retries_a_failed_request(speech_server, dep
     context.add_init_script(COUNT_ASKS)
     context.clock.install()
     page = context.new_page()
-    failing = {"on": False, "refused": 0}
+    failing = {"on": True, "refused": 0}
 
     def maybe_fail(route):
         if failing["on"]:
@@ -213,25 +214,26 @@ def test_the_display_never_polls_and_retries_a_failed_request(speech_server, dep
             route.continue_()
 
     page.route(LIST_URL, maybe_fail)
-    page.goto("/display/D1", wait_until="load")
+    with page.expect_event("requestfailed", lambda r: bool(LIST_URL.search(r.url))):
+        page.goto("/display/D1", wait_until="load")
+    failing["on"] = False
+    page.clock.fast_forward("00:02")  # past the first back-off: the retry comes by itself
     page.wait_for_selector("#display-live[data-sse=open][data-cursor][data-sound=on]")
+    assert failing["refused"] >= 1
     idle = page.evaluate("window.__asked")
-    # Past any few-second polling (the board itself refreshes every 30 s, for its waits).
+    # Past any few-second polling.
     page.clock.fast_forward("00:16")
     assert idle >= 1 and page.evaluate("window.__asked") == idle
     with JsonClient(server.url) as client:
         assert client.post("/api/v1/tickets", {"service": "D"}).status == 201
-    failing["on"] = True
-    with page.expect_event("requestfailed", lambda r: bool(LIST_URL.search(r.url))), \
-            JsonClient(server.url, headers={"Authorization": f"Bearer {token}"}) as client:
+    with JsonClient(server.url, headers={"Authorization": f"Bearer {token}"}) as client:
         r = client.post("/api/v1/counters/4/call-next", {})
         assert r.status == 200, r.text
         number = r.json["ticket"]["number"]
     page.wait_for_selector(f"#board .call[data-number='{number}']")
-    failing["on"] = False
-    page.clock.fast_forward("00:02")  # past the first back-off: the retry comes by itself
     log = wait_done(page, 1)
     assert [e["phase"] for e in log] == ["chime", "speech", "done"]
+    assert page.evaluate("window.__asked") == idle  # announced from the pushed board
     context.close()
 
 

@@ -1,6 +1,7 @@
 """The lobby display through the Flask test client: board page, board fragment, announcements."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -59,7 +60,11 @@ def test_newest_call_first_and_recall_is_a_new_announcement(app, client):
     issue_and_call(app, "A", "1")
     second = issue_and_call(app, "B", "2", language="es")
     html = client.get("/display/D1/board").get_data(as_text=True)
-    assert html.index("B001") < html.index("A001")
+    calls = html[html.index('<section class="calls"'):]
+    assert calls.index("B001") < calls.index("A001")
+    # What to announce travels with the board: both calls, oldest first.
+    announce = json.loads(re.search(r"data-announce='([^']*)'", html).group(1))
+    assert [i["number"] for i in announce["items"]] == ["A001", "B001"]
     key = re.search(r'data-latest-key="(\d+)"', html).group(1)
     with app.test_request_context():
         from servicepoint.web_db import get_ports
