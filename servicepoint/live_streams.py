@@ -26,7 +26,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from aiohttp import web
+from aiohttp import ClientError, web
 
 from . import live_views, security
 from .stream_server import LOCAL
@@ -187,7 +187,7 @@ class Streams:
         headers, client = next(reversed(board.viewers.values()))  # the newest viewer's
         try:
             status, answer, html = await self.fetch(board.path, headers, client)
-        except (OSError, asyncio.TimeoutError):
+        except (OSError, asyncio.TimeoutError, ClientError):
             log.warning("could not read the board %s", board.path)
             return
         if answer.get("HX-Refresh") == "true" or status in (403, 404):
@@ -235,7 +235,11 @@ class Streams:
                 return _error(400, "bad_display", "'display' must be a display's code")
             path = f"/display/{display}/board" + (f"?lang={lang}" if lang else "")
             headers = {k: request.headers[k] for k in BOARD_HEADERS if k in request.headers}
-            status, answer, html = await self.fetch(path, headers, client)
+            try:
+                status, answer, html = await self.fetch(path, headers, client)
+            except (OSError, asyncio.TimeoutError, ClientError):
+                return _error(503, "unavailable", "The branch server is starting or stopping; "
+                              "the screen tries again by itself.")
             if status == 404:
                 return _error(404, "not_found", "No display has this code")
             if status != 200 or answer.get("HX-Refresh") == "true":

@@ -31,7 +31,7 @@ import socket
 import threading
 from typing import Any, Mapping
 
-from aiohttp import ClientSession, ClientTimeout, DummyCookieJar, TCPConnector, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, DummyCookieJar, TCPConnector, web
 from aiohttp.web_protocol import RequestHandler
 
 from . import proxies
@@ -183,7 +183,7 @@ class Backend:
                 request.method, self.base + request.raw_path, headers=headers, data=body,
                 allow_redirects=False, skip_auto_headers=("User-Agent", "Accept-Encoding",
                                                           "Accept", "Content-Type"))
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (OSError, asyncio.TimeoutError, ClientError) as exc:
             log.warning("the Flask app did not answer %s %s: %s", request.method, request.path, exc)
             return web.json_response({"error": "unavailable", "message": "The branch server is "
                                       "starting or stopping; try again in a moment."}, status=503,
