@@ -186,8 +186,11 @@
      oldest call shown (data-announce): queue the new ones from it. Ask the server only
      when the display missed more than the board shows (or before it knows where it is). */
   function take(data) {
+    /* The board also lists calls from before this display knew where it was (its cursor):
+       those were never its to announce. */
+    var from = Math.max(cursor, lastQueued);
     (data.items || []).forEach(function (item) {
-      if (item.id > lastQueued) { lastQueued = item.id; queue.push(item); }
+      if (item.id > from) { from = lastQueued = item.id; queue.push(item); }
     });
     cursor = Math.max(cursor, data.cursor);
     box.setAttribute("data-cursor", String(cursor));

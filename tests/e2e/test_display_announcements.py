@@ -214,6 +214,11 @@ def test_the_display_never_polls_and_retries_a_failed_request(speech_server, dep
             route.continue_()
 
     page.route(LIST_URL, maybe_fail)
+    # A call from before the display opened: on its board, never announced by it.
+    with JsonClient(server.url) as client:
+        assert client.post("/api/v1/tickets", {"service": "D"}).status == 201
+    with JsonClient(server.url, headers={"Authorization": f"Bearer {token}"}) as client:
+        assert client.post("/api/v1/counters/5/call-next", {}).status == 200
     with page.expect_event("requestfailed", lambda r: bool(LIST_URL.search(r.url))):
         page.goto("/display/D1", wait_until="load")
     failing["on"] = False
