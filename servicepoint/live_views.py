@@ -21,6 +21,8 @@ import sqlite3
 from flask import Flask
 
 from . import queries, view_cache
+from .domain import estimate as est
+from .domain import routing, waits
 from .domain.model import State, Ticket
 from .i18n import LANGUAGES, t, wait_words
 from .servicetimes import ServiceTimeCache
@@ -104,11 +106,22 @@ def ticket_payloads(app: Flask, ticket_ids: list[int]) -> dict[int, dict]:
         tickets = [tk for tk in queue.waiting if tk.id in wanted]
         found = {tk.id for tk in tickets}
         tickets += queries.tickets_by_ids(conn, [i for i in ticket_ids if i not in found])
-        views = queries.waiting_views(queue, tickets)
+        views = _waiting_views(queue, tickets)
         names = {c.code: c.name for c in queries.counters(conn)}
         return {tk.id: ticket_live(conn, service_times(), when, tk, language(tk.language),
                                    views.get(tk.id, (None, None)), names).as_json()
                 for tk in tickets if tk.id is not None}
+
+
+def _waiting_views(queue: waits.BranchQueue, tickets: list[Ticket],
+                  ) -> dict[int, tuple[int, est.WaitEstimate]]:
+    """:func:`waiting_view` of each waiting ticket among ``tickets``, by id, from one read
+    of the branch (``queue``) and one play per kind of ticket."""
+    waiting = [t for t in tickets if t.state == State.WAITING and t.id is not None]
+    shown = waits.estimate_many(queue, waiting)
+    ahead = routing.positions_in_service(waiting, queue.waiting)
+    return {t.id: (ahead[t.id], e) for t, e in zip(waiting, shown, strict=True)
+            if t.id is not None}
 
 
 def language(own: str | None) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from . import wait_store
 from .db import get_setting
 from .domain import estimate as est
-from .domain import lifecycle, routing, waits
+from .domain import lifecycle, waits
 from .domain.model import HELD_STATES, Counter, Kiosk, Service, State, Ticket
 from .domain.printing import PrinterStatus
 from .servicetimes import ServiceTimeCache
@@ -173,17 +173,6 @@ def waiting_view(conn: sqlite3.Connection, stats: ServiceTimeCache, now: dt.date
         return None, None
     ahead = SqliteUnitOfWork(conn).people_ahead(ticket)
     return ahead, waits.estimate(queue or branch_queue(conn, stats, now), ticket)
-
-
-def waiting_views(queue: waits.BranchQueue, tickets: list[Ticket],
-                  ) -> dict[int, tuple[int, est.WaitEstimate]]:
-    """:func:`waiting_view` of each waiting ticket among ``tickets``, by id, from one read
-    of the branch (``queue``) and one play per kind of ticket."""
-    waiting = [t for t in tickets if t.state == State.WAITING and t.id is not None]
-    shown = waits.estimate_many(queue, waiting)
-    ahead = routing.positions_in_service(waiting, queue.waiting)
-    return {t.id: (ahead[t.id], e) for t, e in zip(waiting, shown, strict=True)
-            if t.id is not None}
 
 
 def tickets_by_ids(conn: sqlite3.Connection, ids: list[int]) -> list[Ticket]:
