@@ -147,6 +147,20 @@ def test_transfer_from_called_and_a_stale_screen_told_in_plain_words(browser, li
         ctx_b.close()
 
 
+def settled_layout(page, selectors: list[str]) -> tuple[list[int], dict]:
+    """The page's scroll and window sizes and each selector's first box, measured again
+    while a live refresh swapped the panel in the middle of a measurement (a box gone)."""
+    for _ in range(5):
+        for selector in selectors:
+            page.locator(selector).first.wait_for(state="visible")
+        sizes = page.evaluate("[document.documentElement.scrollHeight,"
+                              " document.documentElement.scrollWidth, innerHeight, innerWidth]")
+        boxes = {selector: page.locator(selector).first.bounding_box() for selector in selectors}
+        if all(box is not None for box in boxes.values()):
+            break
+    return sizes, boxes
+
+
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_the_whole_counter_screen_fits_1366x768(browser, live_server, lang, axe):
     ctx, page = clerk_screen(browser, live_server, "3", lang=lang)
@@ -163,12 +177,11 @@ def test_the_whole_counter_screen_fits_1366x768(browser, live_server, lang, axe)
         page.wait_for_selector("#btn-next:not([disabled])")
         call_by_number(page, numbers[1])
         page.wait_for_selector(".parked-list")
-        sizes = page.evaluate("[document.documentElement.scrollHeight,"
-                              " document.documentElement.scrollWidth, innerHeight, innerWidth]")
+        sizes, boxes = settled_layout(page, MAIN_ACTIONS + [".parked-list button",
+                                                             ".break-reasons button"])
         assert sizes[0] <= sizes[2] and sizes[1] <= sizes[3], f"the page scrolls: {sizes}"
         low = {}
-        for selector in MAIN_ACTIONS + [".parked-list button", ".break-reasons button"]:
-            box = page.locator(selector).first.bounding_box()
+        for selector, box in boxes.items():
             assert box is not None, f"{selector} is not shown"
             if box["y"] + box["height"] > SCREEN["height"] or box["x"] + box["width"] > SCREEN["width"]:
                 low[selector] = box
