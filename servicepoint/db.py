@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+from typing import Callable
 
 import sqlite_utils
 
@@ -150,13 +151,16 @@ _WRITE_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
-def immediate(conn: sqlite3.Connection):
-    """A ``BEGIN IMMEDIATE`` write transaction: commit on success, roll back on error."""
+def immediate(conn: sqlite3.Connection, on_commit: Callable[[], None] | None = None):
+    """A ``BEGIN IMMEDIATE`` write transaction: commit on success, roll back on error.
+    ``on_commit`` runs after the commit, while this process's writers still wait."""
     with _WRITE_LOCK:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
             conn.execute("COMMIT")
+            if on_commit is not None:
+                on_commit()
         except BaseException:
             # SQLite may already have rolled back by itself (a full disk does that);
             # a second ROLLBACK would hide the real error behind "no transaction".

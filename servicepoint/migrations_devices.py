@@ -106,3 +106,54 @@ def m013_report_rollups(db: sqlite_utils.Database) -> None:
     from .report_store import rebuild
 
     rebuild(db.conn)
+
+
+@migrations()
+def m014_queue_revision(db: sqlite_utils.Database) -> None:
+    """A counter that moves whenever the set of waiting tickets may have changed.
+
+    Every issue and every estimate needs the whole waiting queue; with a revision the
+    server keeps the queue it read last and reads it again only when the revision moved
+    (see :mod:`servicepoint.wait_store`). The triggers count every row that is or was
+    waiting, whoever writes it (the server, the CLI, a technician's SQL).
+
+    The estimate also counts the last hour's arrivals per service. Counting an hour of
+    tickets for each issue grew with the hour's tickets; ``arrivals_by_minute`` keeps the
+    counts per minute (the last two days, kept by the same trigger), and an index by issue
+    time (covering the service and priority) counts the partial minute at the start.
+    """
+    statements = """
+    CREATE INDEX tickets_issued ON tickets (issued_at, origin_service_id, priority);
+    CREATE TABLE arrivals_by_minute (
+        minute TEXT NOT NULL, service TEXT NOT NULL,
+        n INTEGER NOT NULL, priority INTEGER NOT NULL,
+        PRIMARY KEY (minute, service)
+    ) WITHOUT ROWID;
+    INSERT INTO arrivals_by_minute (minute, service, n, priority)
+        SELECT substr(issued_at, 1, 16), origin_service_id, count(*), sum(priority != 'normal')
+        FROM tickets WHERE issued_at >= strftime('%Y-%m-%dT%H:%M', 'now', '-2 days')
+        GROUP BY 1, 2;
+    CREATE TRIGGER tickets_arrivals_by_minute AFTER INSERT ON tickets
+        BEGIN
+            INSERT INTO arrivals_by_minute (minute, service, n, priority)
+                VALUES (substr(NEW.issued_at, 1, 16), NEW.origin_service_id, 1,
+                        NEW.priority != 'normal')
+                ON CONFLICT (minute, service)
+                DO UPDATE SET n = n + 1, priority = priority + excluded.priority;
+            DELETE FROM arrivals_by_minute
+                WHERE minute < strftime('%Y-%m-%dT%H:%M', NEW.issued_at, '-2 days');
+        END;
+    CREATE TABLE queue_revision (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+    INSERT INTO queue_revision (id, n) VALUES (1, 0);
+    CREATE TRIGGER tickets_queue_revision_insert AFTER INSERT ON tickets
+        WHEN NEW.state = 'waiting'
+        BEGIN UPDATE queue_revision SET n = n + 1; END;
+    CREATE TRIGGER tickets_queue_revision_update AFTER UPDATE ON tickets
+        WHEN OLD.state = 'waiting' OR NEW.state = 'waiting'
+        BEGIN UPDATE queue_revision SET n = n + 1; END;
+    CREATE TRIGGER tickets_queue_revision_delete AFTER DELETE ON tickets
+        WHEN OLD.state = 'waiting'
+        BEGIN UPDATE queue_revision SET n = n + 1; END;
+    """
+    for statement in _split(statements):
+        db.execute(statement)

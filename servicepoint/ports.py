@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from .domain.model import Counter, CounterState, Event, Kiosk, Service, State, Ticket
-from .domain.waits import BranchQueue
+from .domain.waits import BranchQueue, CounterNow
 from .servicetimes import ServiceTimeCache
 
 Notify = Callable[[str], None]
@@ -72,9 +72,19 @@ class UnitOfWork(Protocol):
         oldest first."""
         ...
 
-    def branch_queue(self, now: dt.datetime,
-                     visits: Callable[[str], Sequence[float]]) -> BranchQueue:
-        """The branch's queue at ``now`` for the wait estimate (recent visits through ``visits``)."""
+    def branch_queue(self, now: dt.datetime, visits: Callable[[str], Sequence[float]],
+                     with_waiting: bool = True) -> BranchQueue:
+        """The branch's queue at ``now`` for the wait estimate (recent visits through
+        ``visits``); without its waiting tickets when ``with_waiting`` is false."""
+        ...
+
+    def waiting(self) -> tuple[Ticket, ...]:
+        """The waiting tickets now, in no particular order (those of :meth:`branch_queue`)."""
+        ...
+
+    def counters_now(self, breaks: dict[str, float]) -> tuple[CounterNow, ...]:
+        """The open and resting counters now (those of :meth:`branch_queue`), each open
+        one's usual break due in ``breaks[code]`` seconds."""
         ...
 
     def kiosk(self, code: str) -> Kiosk | None: ...

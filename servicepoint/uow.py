@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import sys
 from typing import Any, Callable, Iterable, Sequence
 
 from . import report_store, wait_store
@@ -33,7 +34,7 @@ from .domain.model import (
     Ticket,
 )
 from .domain.printing import PrinterStatus
-from .domain.waits import BranchQueue
+from .domain.waits import BranchQueue, CounterNow
 from .ports import HELD_NOW, Clock, NotFound, Notify, Ports, PrintJobRecord
 from .servicetimes import ServiceTimeCache
 from .timeutil import from_db, to_db
@@ -141,6 +142,12 @@ class SqliteUnitOfWork:
         self.conn = conn
         self._tx: Any = None
         self._timezone = timezone
+        # Inside a transaction: the queue revision at its start, the waiting tickets it
+        # added, and the waiting queue to mirror once it commits (see wait_store).
+        self._revision = 0
+        self._added: list[Ticket] = []
+        self._pending: wait_store.Mirror | None = None
+        self._file: str | None = None
 
     @property
     def timezone(self) -> str:
@@ -152,13 +159,37 @@ class SqliteUnitOfWork:
     def __enter__(self) -> "SqliteUnitOfWork":
         if self._tx is not None:
             raise RuntimeError("a unit of work is not re-entrant")
-        self._tx = immediate(self.conn)
+        self._tx = immediate(self.conn, on_commit=self._keep_mirror)
         self._tx.__enter__()
+        try:
+            self._revision, self._added, self._pending = wait_store.queue_revision(self.conn), [], None
+        except BaseException:
+            tx, self._tx = self._tx, None
+            if not tx.__exit__(*sys.exc_info()):
+                raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         tx, self._tx = self._tx, None
-        tx.__exit__(exc_type, exc, tb)
+        try:
+            tx.__exit__(exc_type, exc, tb)
+        finally:
+            self._pending = None
+
+    def _keep_mirror(self) -> None:
+        """Once committed (other writers of this process still waiting), mirror the waiting
+        queue this transaction played, unless something changed it since."""
+        pending = self._pending
+        try:
+            if pending is not None and wait_store.queue_revision(self.conn) == pending.revision:
+                wait_store.keep_mirror(self._database_file(), pending)
+        except sqlite3.Error:
+            pass  # the commit stands; the next estimate reads the queue instead
+
+    def _database_file(self) -> str:
+        if self._file is None:
+            self._file = wait_store.database_file(self.conn)
+        return self._file
 
     # -- reference data -------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
@@ -181,9 +212,29 @@ class SqliteUnitOfWork:
     def visit_durations(self, service: str, limit: int) -> list[float]:
         return wait_store.visit_durations(self.conn, service, limit)
 
-    def branch_queue(self, now: dt.datetime,
-                     visits: Callable[[str], Sequence[float]]) -> BranchQueue:
-        return wait_store.branch_queue(self.conn, now, visits)
+    def branch_queue(self, now: dt.datetime, visits: Callable[[str], Sequence[float]],
+                     with_waiting: bool = True) -> BranchQueue:
+        return wait_store.branch_queue(self.conn, now, visits,
+                                       self.waiting() if with_waiting else ())
+
+    def counters_now(self, breaks: dict[str, float]) -> tuple[CounterNow, ...]:
+        return wait_store.counters_now(self.conn, breaks)
+
+    def waiting(self) -> tuple[Ticket, ...]:
+        """The waiting tickets now. Inside a transaction that has only added tickets to
+        the mirrored queue it began with: that queue plus them, else read (and mirrored
+        once it commits). Outside one, :func:`wait_store.waiting_tickets`."""
+        if self._tx is None:
+            return wait_store.waiting_tickets(self.conn)
+        now = wait_store.queue_revision(self.conn)
+        kept = wait_store.mirror(self._database_file())
+        if (kept is not None and kept.revision == self._revision
+                and now == self._revision + len(self._added)):
+            waiting = kept.waiting + tuple(self._added)
+        else:
+            waiting = wait_store.read_waiting(self.conn)
+        self._pending = wait_store.Mirror(now, waiting)
+        return waiting
 
     def kiosk(self, code: str) -> Kiosk | None:
         """A paired kiosk (with its printer) by its code, or None."""
@@ -230,7 +281,11 @@ class SqliteUnitOfWork:
              ticket.language, to_db(ticket.issued_at), to_db(ticket.queued_at),
              to_db(ticket.rank_at), device, idempotency_key, to_db(ticket.issued_at)),
         )
-        return ticket.replace(id=_rowid(cur))
+        ticket_id = _rowid(cur)
+        if ticket.state is State.WAITING:
+            # As a read of its row gives it (times as stored), for the mirrored queue.
+            self._added.append(self.ticket(ticket_id))
+        return ticket.replace(id=ticket_id)
 
     def ticket(self, ticket_id: int) -> Ticket:
         if not 0 < ticket_id < 2**63:  # SQLite integers are 64-bit; larger ids cannot exist

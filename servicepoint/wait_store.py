@@ -6,12 +6,14 @@ screens' read models (:mod:`servicepoint.queries`) both call it.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 import statistics
 from typing import Callable, Sequence
 
 from .db import get_setting
+from .domain.model import Ticket
 from .domain.waits import DEFAULT_BREAK_S, BranchQueue, CounterNow
 from .timeutil import from_db, to_db, zone
 
@@ -37,49 +39,103 @@ def visit_durations(conn: sqlite3.Connection, service: str, limit: int) -> list[
             for r in reversed(rows) if r["ended"]]
 
 
+# Each whole ``tickets`` row of the waiting queue -> the Ticket built from it. Building
+# each Ticket anew (times parsed, enums looked up) was most of a full read's time once a
+# thousand people waited. The key is the whole row, so a ticket that changed is built
+# again; Tickets are frozen, so threads share them. Replaced, never grown: one queue.
+_built: dict[tuple, Ticket] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Mirror:
+    """The waiting tickets as they stood at queue revision ``revision`` (m014's counter)."""
+
+    revision: int
+    waiting: tuple[Ticket, ...]
+
+
+# Database file -> the waiting queue read last. Every issue and every estimate needs the
+# whole waiting queue; reading it (a thousand rows) for each made issuing slower the
+# longer the queue. A mirror is only ever stored for a committed state, so one revision
+# always means one queue. (Not so for a database file replaced under a running server,
+# which SQLite's WAL does not allow anyway; nor with savepoints, which nothing uses: a
+# rolled-back savepoint would let the revision come back to a number already played.)
+_mirrors: dict[str, Mirror] = {}
+
+
+def database_file(conn: sqlite3.Connection) -> str:
+    """The file behind ``conn``'s main database ('' for an in-memory one)."""
+    return conn.execute("PRAGMA database_list").fetchone()[2] or ""
+
+
+def queue_revision(conn: sqlite3.Connection) -> int:
+    """The queue revision ``conn`` sees: it moves with every write to a waiting ticket."""
+    return conn.execute("SELECT n FROM queue_revision").fetchone()[0]
+
+
+def mirror(path: str) -> Mirror | None:
+    """The waiting queue last read from the database file ``path``, whatever its revision."""
+    return _mirrors.get(path)
+
+
+def keep_mirror(path: str, kept: Mirror) -> None:
+    """Remember ``kept`` as the waiting queue of the database file ``path``. Only for a
+    state that is committed."""
+    if path:
+        _mirrors[path] = kept
+
+
+def waiting_tickets(conn: sqlite3.Connection) -> tuple[Ticket, ...]:
+    """The branch's waiting tickets (in no particular order): the mirror when the queue
+    revision has not moved since it was read, else read again (and mirrored when the read
+    saw one committed state)."""
+    path = database_file(conn)
+    before = queue_revision(conn)
+    kept = _mirrors.get(path)
+    if kept is not None and kept.revision == before:
+        return kept.waiting
+    waiting = read_waiting(conn)
+    # Outside a transaction each statement sees the newest commit: the rows belong to
+    # ``before`` only if no commit came between. Inside one, the rows may be uncommitted.
+    if not conn.in_transaction and queue_revision(conn) == before:
+        keep_mirror(path, Mirror(before, waiting))
+    return waiting
+
+
+def read_waiting(conn: sqlite3.Connection) -> tuple[Ticket, ...]:
+    """The branch's waiting tickets read from their rows, reusing the Tickets built from
+    rows that have not changed since the previous read."""
+    global _built
+    from .uow import TICKET_COLUMNS, row_to_ticket  # the unit of work imports this module
+
+    built, fresh = _built, {}
+    for row in conn.execute(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE state = 'waiting'"):
+        key = tuple(row)
+        ticket = built.get(key)
+        fresh[key] = ticket if ticket is not None else row_to_ticket(row)
+    _built = fresh
+    return tuple(fresh.values())
+
+
 def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
-                 visits: Callable[[str], Sequence[float]]) -> BranchQueue:
+                 visits: Callable[[str], Sequence[float]],
+                 waiting: tuple[Ticket, ...] | None = None) -> BranchQueue:
     """The whole branch's queue at ``now``: waiting tickets, open counters and what they
     hold and when each usually takes its break, each active service's recent visits
     (through ``visits``), weights and defaults, and the arrivals (all, and priority ones)
     to expect per service: the last hour's, halfway to what past days' next hour brought."""
-    from .uow import TICKET_COLUMNS, row_to_ticket  # the unit of work imports this module
-
-    waiting = tuple(row_to_ticket(r) for r in conn.execute(
-        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE state = 'waiting'"))
-    served: dict[str, list[str]] = {}
-    resting: dict[str, dt.datetime] = {}
-    for code, service, state, changed in conn.execute(
-            "SELECT cs.counter_code, cs.service_code, c.state, c.changed_at FROM counter_services cs"
-            " JOIN counters c ON c.code = cs.counter_code WHERE c.state IN ('open', 'break')"
-            " ORDER BY cs.counter_code, cs.position"):
-        served.setdefault(code, []).append(service)
-        if state == "break" and changed:
-            resting[code] = from_db(changed)
-    holding = {r[0]: (r[1], from_db(r[2])) for r in conn.execute(
-        "SELECT counter_id, service_id, called_at FROM tickets"
-        " WHERE state IN ('called', 'serving') AND counter_id IS NOT NULL")}
+    if waiting is None:
+        waiting = waiting_tickets(conn)
     tz = zone(get_setting(conn, "timezone", "UTC") or "UTC")
-    breaks = breaks_due(conn, now, tz)
-    counters = tuple(
-        CounterNow(code, tuple(services), None, resting[code], on_break=True) if code in resting
-        else CounterNow(code, tuple(services), *holding.get(code, (None, None)),
-                        break_in=breaks.get(code))
-        for code, services in served.items())
+    counters = counters_now(conn, breaks_due(conn, now, tz))
     services = conn.execute("SELECT code, default_service_s, weight FROM services WHERE active"
                             ).fetchall()
     hour_ago = now - dt.timedelta(hours=1)
-    # Branch days are local dates within a day of the UTC date: the day range lets
-    # SQLite use the (day, number) index before it looks at the exact times.
-    days = ((hour_ago - dt.timedelta(days=1)).date().isoformat(),
-            (now + dt.timedelta(days=1)).date().isoformat())
     # A rising queue is seen in the last 20 minutes before the last hour shows it.
-    recent = to_db(now - dt.timedelta(minutes=20))
-    last = {r[0]: (max(r[1], 3 * r[3]), max(r[2], 3 * r[4])) for r in conn.execute(
-        "SELECT origin_service_id, count(*), sum(priority != 'normal'), sum(issued_at >= ?),"
-        " sum(issued_at >= ? AND priority != 'normal') FROM tickets"
-        " WHERE day BETWEEN ? AND ? AND issued_at >= ? AND issued_at <= ?"
-        " GROUP BY origin_service_id", (recent, recent, *days, to_db(hour_ago), to_db(now)))}
+    hour = arrivals_between(conn, hour_ago, now)
+    recent = arrivals_between(conn, now - dt.timedelta(minutes=20), now)
+    last = {s: (max(n, 3 * recent.get(s, (0, 0))[0]), max(p, 3 * recent.get(s, (0, 0))[1]))
+            for s, (n, p) in hour.items()}
     # The last hour alone misses a peak that is about to come and overrates a few
     # minutes' bunching: halfway to what the next hour usually brings on past days.
     usual = usual_arrivals(conn, now, tz)
@@ -93,6 +149,50 @@ def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
         priority_per_hour={r[0]: float(r[2]) for r in arrivals},
         arrivals_per_hour={r[0]: float(r[1]) for r in arrivals},
         break_s=typical_break(conn))
+
+
+def counters_now(conn: sqlite3.Connection, breaks: dict[str, float]) -> tuple[CounterNow, ...]:
+    """The open counters and those on a break: what each serves, the ticket it holds (its
+    service and call time) or since when it rests, and (``breaks``) when its usual break
+    is due."""
+    served: dict[str, list[str]] = {}
+    resting: dict[str, dt.datetime] = {}
+    for code, service, state, changed in conn.execute(
+            "SELECT cs.counter_code, cs.service_code, c.state, c.changed_at FROM counter_services cs"
+            " JOIN counters c ON c.code = cs.counter_code WHERE c.state IN ('open', 'break')"
+            " ORDER BY cs.counter_code, cs.position"):
+        served.setdefault(code, []).append(service)
+        if state == "break" and changed:
+            resting[code] = from_db(changed)
+    holding = {r[0]: (r[1], from_db(r[2])) for r in conn.execute(
+        "SELECT counter_id, service_id, called_at FROM tickets"
+        " WHERE state IN ('called', 'serving') AND counter_id IS NOT NULL")}
+    return tuple(
+        CounterNow(code, tuple(services), None, resting[code], on_break=True) if code in resting
+        else CounterNow(code, tuple(services), *holding.get(code, (None, None)),
+                        break_in=breaks.get(code))
+        for code, services in served.items())
+
+
+def arrivals_between(conn: sqlite3.Connection, since: dt.datetime,
+                     until: dt.datetime) -> dict[str, tuple[int, int]]:
+    """Per origin service, the tickets (all, and priority or appointment ones) issued from
+    ``since`` to ``until``: the partial first minute counted from the tickets themselves,
+    the minutes after it from ``arrivals_by_minute`` (so ``until``'s own minute counts
+    whole: a ticket issued a moment after ``until`` has arrived too)."""
+    start, end = to_db(since), to_db(until)
+    first, last = start[:16], end[:16]
+    counts: dict[str, tuple[int, int]] = {}
+    # "~" sorts after every character of a stored time: the rest of the first minute.
+    for service, n, priority in conn.execute(
+            "SELECT origin_service_id, count(*), sum(priority != 'normal') FROM tickets"
+            " WHERE issued_at >= ? AND issued_at <= ? GROUP BY origin_service_id",
+            (start, min(end, first + "~"))).fetchall() + conn.execute(
+            "SELECT service, sum(n), sum(priority) FROM arrivals_by_minute"
+            " WHERE minute > ? AND minute <= ? GROUP BY service", (first, last)).fetchall():
+        had = counts.get(service, (0, 0))
+        counts[service] = (had[0] + n, had[1] + priority)
+    return counts
 
 
 def _halfway(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:

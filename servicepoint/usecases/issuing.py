@@ -74,6 +74,9 @@ def issue_ticket(
     printer = kiosk.working_printer if kiosk is not None else None
     day = branch_day(now, ports.timezone)
     branch_name = reader.setting("branch_name", "ServicePoint") if printer is not None else None
+    # What the estimate needs besides the waiting tickets (counters, recent visits, usual
+    # arrivals and breaks) is read here too: under the lock only the queue is read again.
+    context = branch_context(ports, reader, with_waiting=False)
     existing = None
     with ports.uow() as uow:
         if idempotency_key:
@@ -89,7 +92,7 @@ def issue_ticket(
                                     idempotency_key=idempotency_key)
             uow.add_event(dataclasses.replace(event, ticket_id=ticket.id))
             ahead = uow.people_ahead(ticket, just_issued=True)
-            estimate = shown_wait(ports, uow, ticket)
+            estimate = shown_wait(ports, uow, ticket, context)
             print_state, reason, job_id = "none", None, None
             if printer is not None:
                 payload = ticket_payload(ticket, svc, public_id, ahead, estimate, track_base,
@@ -166,10 +169,27 @@ def _replayed(ports: Ports, ticket: Ticket, svc: Service, language: str) -> Issu
                        service_name=svc.name(language))
 
 
-def shown_wait(ports: Ports, reader: UnitOfWork, ticket: Ticket) -> est.WaitEstimate:
-    """The wait ``ticket`` is shown now: the branch's queue played forward (:mod:`..domain.waits`)."""
+def branch_context(ports: Ports, reader: UnitOfWork, with_waiting: bool = True) -> waits.BranchQueue:
+    """The branch's queue now, as the wait estimate reads it (its waiting tickets left
+    out unless ``with_waiting``)."""
     now = ports.clock.now()
-    queue = reader.branch_queue(now, lambda s: ports.stats.recent(s, now, reader.visit_durations))
+    return reader.branch_queue(now, lambda s: ports.stats.recent(s, now, reader.visit_durations),
+                               with_waiting)
+
+
+def shown_wait(ports: Ports, reader: UnitOfWork, ticket: Ticket,
+               context: waits.BranchQueue | None = None) -> est.WaitEstimate:
+    """The wait ``ticket`` is shown now: the branch's queue played forward (:mod:`..domain.waits`).
+
+    ``context`` is the queue read a moment before (outside the write lock); its waiting
+    tickets and counters are read again from ``reader``, so a ticket called in between is
+    neither waiting nor held."""
+    if context is None:
+        queue = branch_context(ports, reader)
+    else:
+        breaks = {c.code: c.break_in for c in context.counters if c.break_in is not None}
+        queue = dataclasses.replace(context, waiting=reader.waiting(),
+                                    counters=reader.counters_now(breaks))
     return waits.estimate(queue, ticket)
 
 

@@ -195,7 +195,10 @@ class FakeUnitOfWork:
                 out.append(None if end is None else (end.at - ev.at).total_seconds())
         return [d for d in out[-limit:] if d is not None]
 
-    def branch_queue(self, now: dt.datetime, visits) -> BranchQueue:
+    def waiting(self) -> tuple[Ticket, ...]:
+        return tuple(self._waiting())
+
+    def counters_now(self, breaks: dict[str, float]) -> tuple[CounterNow, ...]:
         open_ = [c for c in sorted(self.store.counters) if
                  self.store.counters[c].state in (CounterState.OPEN, CounterState.BREAK)]
         resting = {c: next((e[2] for e in reversed(self.store.counter_events)
@@ -203,11 +206,15 @@ class FakeUnitOfWork:
                    for c in open_ if self.store.counters[c].state == CounterState.BREAK}
         held = {t.counter: t for t in self.store.tickets.values()
                 if t.state in (State.CALLED, State.SERVING) and t.counter is not None}
-        counters = tuple(
+        return tuple(
             CounterNow(c, tuple(self.store.served[c]), None, resting[c], on_break=True)
             if c in resting else
             CounterNow(c, tuple(self.store.served[c]), held[c].service if c in held else None,
-                       held[c].called_at if c in held else None) for c in open_)
+                       held[c].called_at if c in held else None, break_in=breaks.get(c))
+            for c in open_)
+
+    def branch_queue(self, now: dt.datetime, visits, with_waiting: bool = True) -> BranchQueue:
+        counters = self.counters_now({})
         active = [s for s in self.store.services.values() if s.active]
         priority: dict[str, float] = {}
         arrivals: dict[str, float] = {}
@@ -216,7 +223,7 @@ class FakeUnitOfWork:
                 origin = self.store.meta[t.id]["origin"]
                 arrivals[origin] = arrivals.get(origin, 0.0) + 1
                 priority[origin] = priority.get(origin, 0.0) + (t.priority != Priority.NORMAL)
-        return BranchQueue(now=now, waiting=tuple(self._waiting()), counters=counters,
+        return BranchQueue(now=now, waiting=self.waiting() if with_waiting else (), counters=counters,
                            visits={s.code: tuple(visits(s.code)) for s in active},
                            defaults={s.code: float(s.default_service_s) for s in active},
                            weights={s.code: float(s.weight) for s in active},
