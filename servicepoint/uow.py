@@ -142,12 +142,7 @@ class SqliteUnitOfWork:
         self.conn = conn
         self._tx: Any = None
         self._timezone = timezone
-        # Inside a transaction: the queue revision at its start, the waiting tickets it
-        # added, and the waiting queue to mirror once it commits (see wait_store).
-        self._revision = 0
-        self._added: list[Ticket] = []
-        self._pending: wait_store.Mirror | None = None
-        self._file: str | None = None
+        self._queue = wait_store.TransactionQueue(conn)  # the waiting queue it plays
 
     @property
     def timezone(self) -> str:
@@ -159,14 +154,13 @@ class SqliteUnitOfWork:
     def __enter__(self) -> "SqliteUnitOfWork":
         if self._tx is not None:
             raise RuntimeError("a unit of work is not re-entrant")
-        self._tx = immediate(self.conn, on_commit=self._keep_mirror)
+        self._tx = immediate(self.conn, on_commit=self._queue.commit)
         self._tx.__enter__()
         try:
-            self._revision, self._added, self._pending = wait_store.queue_revision(self.conn), [], None
+            self._queue.begin()
         except BaseException:
-            tx, self._tx = self._tx, None
-            if not tx.__exit__(*sys.exc_info()):
-                raise
+            self.__exit__(*sys.exc_info())  # roll back and let the write lock go
+            raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -174,22 +168,7 @@ class SqliteUnitOfWork:
         try:
             tx.__exit__(exc_type, exc, tb)
         finally:
-            self._pending = None
-
-    def _keep_mirror(self) -> None:
-        """Once committed (other writers of this process still waiting), mirror the waiting
-        queue this transaction played, unless something changed it since."""
-        pending = self._pending
-        try:
-            if pending is not None and wait_store.queue_revision(self.conn) == pending.revision:
-                wait_store.keep_mirror(self._database_file(), pending)
-        except sqlite3.Error:
-            pass  # the commit stands; the next estimate reads the queue instead
-
-    def _database_file(self) -> str:
-        if self._file is None:
-            self._file = wait_store.database_file(self.conn)
-        return self._file
+            self._queue.end()
 
     # -- reference data -------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
@@ -221,20 +200,11 @@ class SqliteUnitOfWork:
         return wait_store.counters_now(self.conn, breaks)
 
     def waiting(self) -> tuple[Ticket, ...]:
-        """The waiting tickets now. Inside a transaction that has only added tickets to
-        the mirrored queue it began with: that queue plus them, else read (and mirrored
-        once it commits). Outside one, :func:`wait_store.waiting_tickets`."""
+        """The waiting tickets now: inside a transaction as it sees them (see
+        :class:`wait_store.TransactionQueue`), else :func:`wait_store.waiting_tickets`."""
         if self._tx is None:
             return wait_store.waiting_tickets(self.conn)
-        now = wait_store.queue_revision(self.conn)
-        kept = wait_store.mirror(self._database_file())
-        if (kept is not None and kept.revision == self._revision
-                and now == self._revision + len(self._added)):
-            waiting = kept.waiting + tuple(self._added)
-        else:
-            waiting = wait_store.read_waiting(self.conn)
-        self._pending = wait_store.Mirror(now, waiting)
-        return waiting
+        return self._queue.waiting()
 
     def kiosk(self, code: str) -> Kiosk | None:
         """A paired kiosk (with its printer) by its code, or None."""
@@ -284,7 +254,7 @@ class SqliteUnitOfWork:
         ticket_id = _rowid(cur)
         if ticket.state is State.WAITING:
             # As a read of its row gives it (times as stored), for the mirrored queue.
-            self._added.append(self.ticket(ticket_id))
+            self._queue.added(self.ticket(ticket_id))
         return ticket.replace(id=ticket_id)
 
     def ticket(self, ticket_id: int) -> Ticket:

@@ -117,6 +117,56 @@ def read_waiting(conn: sqlite3.Connection) -> tuple[Ticket, ...]:
     return tuple(fresh.values())
 
 
+class TransactionQueue:
+    """The waiting queue as one write transaction on ``conn`` sees it, and the queue to keep
+    once it commits: :meth:`begin` right after BEGIN, :meth:`added` for each ticket it
+    inserts, :meth:`commit` after COMMIT (under the in-process write lock)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._file: str | None = None
+        self._revision = 0
+        self._added: list[Ticket] = []
+        self._pending: Mirror | None = None
+
+    def file(self) -> str:
+        if self._file is None:
+            self._file = database_file(self.conn)
+        return self._file
+
+    def begin(self) -> None:
+        self._revision, self._added, self._pending = queue_revision(self.conn), [], None
+
+    def added(self, ticket: Ticket) -> None:
+        """``ticket`` (as its row reads) was inserted waiting by this transaction."""
+        self._added.append(ticket)
+
+    def waiting(self) -> tuple[Ticket, ...]:
+        """The waiting tickets: when this transaction has only added tickets to the kept
+        queue it began with, that queue plus them, else read; kept once it commits."""
+        now = queue_revision(self.conn)
+        kept = mirror(self.file())
+        if (kept is not None and kept.revision == self._revision
+                and now == self._revision + len(self._added)):
+            waiting = kept.waiting + tuple(self._added)
+        else:
+            waiting = read_waiting(self.conn)
+        self._pending = Mirror(now, waiting)
+        return waiting
+
+    def commit(self) -> None:
+        """Keep the queue this transaction played, unless something changed it since."""
+        pending, self._pending = self._pending, None
+        try:
+            if pending is not None and queue_revision(self.conn) == pending.revision:
+                keep_mirror(self.file(), pending)
+        except sqlite3.Error:
+            pass  # the commit stands; the next estimate reads the queue instead
+
+    def end(self) -> None:
+        self._pending = None
+
+
 def branch_queue(conn: sqlite3.Connection, now: dt.datetime,
                  visits: Callable[[str], Sequence[float]],
                  waiting: tuple[Ticket, ...] | None = None) -> BranchQueue:
